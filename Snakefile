@@ -1,0 +1,19 @@
+# easy2hard: what diffusion models learn, and when.
+# Thin entry point: config, schema validation (common.smk), one .smk per stage, rule all.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/mcm.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        TARGETS,

@@ -1,0 +1,142 @@
+"""The mixed cumulant model (MCM) and its Gaussian clones (SCIENCE §3).
+
+x = sqrt(β_u) λ u + S (sqrt(β_v) ν v + g),   S = I - (1 - 1/sqrt(1 + β_v)) v vᵀ,
+
+with λ ~ N(0, 1), g ~ N(0, I_N) and ν a non-Gaussian latent of mean 0 and variance 1.
+Along v this gives <v, x> = a ν + s <v, g> with a² = β_v/(1+β_v), s² = 1/(1+β_v), so
+Var <v, x> = 1 and v shows only in cumulants of order >= 3. An optional mean shift adds
+``mean_shift`` along a third direction orthogonal to u and v.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+LATENTS = ("rademacher", "three_point", "student_t")
+
+
+@dataclass(frozen=True)
+class MCM:
+    """One mixed cumulant model. ``beta_v = inf`` makes <v, x> = ν exactly."""
+
+    N: int
+    beta_u: float = 0.0
+    beta_v: float = math.inf
+    latent: str = "rademacher"
+    latent_a: float = 0.1
+    student_df: float = 5.0
+    correlated: bool = False
+    mean_shift: float = 0.0
+
+    @property
+    def a(self) -> float:
+        return 1.0 if math.isinf(self.beta_v) else math.sqrt(self.beta_v / (1 + self.beta_v))
+
+    @property
+    def s(self) -> float:
+        return 0.0 if math.isinf(self.beta_v) else 1 / math.sqrt(1 + self.beta_v)
+
+
+def spikes(N: int, kind: str = "axes", generator: torch.Generator | None = None):
+    """Orthonormal (u, v, m): covariance spike, cumulant spike and mean direction.
+
+    ``axes`` puts them on the first three coordinate axes (the authors' code); ``random``
+    draws a uniformly random orthonormal triple from ``generator``.
+    """
+    if N < 3:
+        raise ValueError(f"the MCM needs N >= 3 for u, v and the mean direction, got N={N}")
+    if kind == "axes":
+        basis = torch.eye(N)[:3]
+    elif kind == "random":
+        q, r = torch.linalg.qr(torch.randn(N, 3, generator=generator))
+        basis = (q * torch.sign(torch.diagonal(r))).T
+    else:
+        raise ValueError(f"unknown spikes {kind!r}; allowed: axes, random")
+    return basis[0].contiguous(), basis[1].contiguous(), basis[2].contiguous()
+
+
+def latent(law: str, n: int, generator=None, a: float = 0.1, df: float = 5.0) -> torch.Tensor:
+    """n draws of ν with mean 0 and variance 1."""
+    if law == "rademacher":
+        return torch.randint(0, 2, (n,), generator=generator).float() * 2 - 1
+    if law == "three_point":
+        if not 0 < a <= 0.5:
+            raise ValueError(f"three_point latent needs 0 < a <= 0.5, got a={a}")
+        r = torch.rand(n, generator=generator)
+        return ((r < a).float() - (r > 1 - a).float()) / math.sqrt(2 * a)
+    if law == "student_t":
+        if df <= 2:
+            raise ValueError(f"student_t latent needs df > 2 for a finite variance, got df={df}")
+        return _student_t(n, df, generator) * math.sqrt((df - 2) / df)
+    raise ValueError(f"unknown latent law {law!r}; allowed: {', '.join(LATENTS)}")
+
+
+def _student_t(n: int, df: float, generator=None) -> torch.Tensor:
+    """Student-t draws by Bailey's polar method (seeded through ``generator``)."""
+    out = torch.empty(0)
+    while out.numel() < n:
+        uv = torch.rand(2, 2 * n + 16, generator=generator, dtype=torch.float64) * 2 - 1
+        w = (uv**2).sum(0)
+        keep = (w < 1) & (w > 0)
+        u, w = uv[0, keep], w[keep]
+        t = u * torch.sqrt(df * (w ** (-2 / df) - 1) / w)
+        out = torch.cat([out, t.float()])
+    return out[:n]
+
+
+def sample(model: MCM, n: int, u, v, m, generator=None) -> torch.Tensor:
+    """n samples (n, N) of the MCM with spikes u, v and mean direction m."""
+    g = torch.randn(n, model.N, generator=generator)
+    lam = torch.randn(n, generator=generator)
+    if model.correlated:
+        nu = torch.sign(lam)
+    else:
+        nu = latent(model.latent, n, generator, model.latent_a, model.student_df)
+    g_v = g @ v
+    x = g + torch.outer(model.a * nu + (model.s - 1) * g_v, v)
+    if model.beta_u:
+        x = x + torch.outer(math.sqrt(model.beta_u) * lam, u)
+    if model.mean_shift:
+        x = x + model.mean_shift * m
+    return x
+
+
+def moments(model: MCM, u, v, m):
+    """Exact mean and covariance of the MCM.
+
+    Σ = I + β_u u uᵀ + c (u vᵀ + v uᵀ), with c = sqrt(β_u) a E[λ ν] and
+    E[λ ν] = E|λ| = sqrt(2/π) for correlated latents, 0 otherwise.
+    """
+    mean = model.mean_shift * m
+    cov = torch.eye(model.N) + model.beta_u * torch.outer(u, u)
+    if model.correlated:
+        c = math.sqrt(model.beta_u) * model.a * math.sqrt(2 / math.pi)
+        cov = cov + c * (torch.outer(u, v) + torch.outer(v, u))
+    return mean, cov
+
+
+def clone_sampler(kind: str, mean: torch.Tensor, cov: torch.Tensor):
+    """Return ``draw(n, generator)`` for a Gaussian clone of a distribution.
+
+    ``mean``: N(μ, σ̄² I) with σ̄² the average variance; ``meancov``: N(μ, Σ), sampled
+    through the eigendecomposition with negative eigenvalues clipped to 0.
+    """
+    if kind == "mean":
+        scale = torch.sqrt(torch.diagonal(cov).mean())
+
+        def draw(n, generator=None):
+            return mean + scale * torch.randn(n, mean.numel(), generator=generator)
+
+    elif kind == "meancov":
+        evals, evecs = torch.linalg.eigh(cov.double())
+        root = (evecs * torch.sqrt(evals.clamp(min=0))).to(mean.dtype)
+
+        def draw(n, generator=None):
+            return mean + torch.randn(n, mean.numel(), generator=generator) @ root.T
+
+    else:
+        raise ValueError(f"unknown clone {kind!r}; allowed: mean, meancov")
+    return draw

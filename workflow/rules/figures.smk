@@ -1,0 +1,54 @@
+# Stage 7: figures. Each reads only the Parquet tables it draws.
+
+
+def figure_sweeps(name):
+    return config["figures"].get(name, {}).get("sweeps", [])
+
+
+for _name in ("mcm_overlap_vs_n", "mcm_threshold_scaling", "mcm_projection"):
+    if _name in config["figures"]:
+        TARGETS.extend(figure_files(_name))
+
+
+rule figure_mcm_overlap_vs_n:
+    input:
+        lambda wc: mcm_tables(figure_sweeps("mcm_overlap_vs_n")),
+    output:
+        pdf=f"{RESULTS}/figures/mcm_overlap_vs_n.pdf",
+        png=f"{RESULTS}/figures/mcm_overlap_vs_n.png",
+    log:
+        f"{RESULTS}/logs/figures/mcm_overlap_vs_n.log",
+    conda:
+        "../../envs/plot.yaml"
+    script:
+        "../scripts/figure_mcm_overlap_vs_n.py"
+
+
+rule figure_mcm_threshold_scaling:
+    input:
+        lambda wc: mcm_tables(figure_sweeps("mcm_threshold_scaling")),
+    output:
+        pdf=f"{RESULTS}/figures/mcm_threshold_scaling.pdf",
+        png=f"{RESULTS}/figures/mcm_threshold_scaling.png",
+    params:
+        level=lambda wc: config["figures"]["mcm_threshold_scaling"]["level"],
+    log:
+        f"{RESULTS}/logs/figures/mcm_threshold_scaling.log",
+    conda:
+        "../../envs/plot.yaml"
+    script:
+        "../scripts/figure_mcm_threshold_scaling.py"
+
+
+rule figure_mcm_projection:
+    input:
+        lambda wc: mcm_tables(figure_sweeps("mcm_projection")),
+    output:
+        pdf=f"{RESULTS}/figures/mcm_projection.pdf",
+        png=f"{RESULTS}/figures/mcm_projection.png",
+    log:
+        f"{RESULTS}/logs/figures/mcm_projection.log",
+    conda:
+        "../../envs/plot.yaml"
+    script:
+        "../scripts/figure_mcm_projection.py"
