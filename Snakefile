@@ -9,8 +9,14 @@ configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/clones.smk"
+include: "workflow/rules/unet.smk"
 include: "workflow/rules/mcm.smk"
+include: "workflow/rules/networks.smk"
+include: "workflow/rules/theory.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:

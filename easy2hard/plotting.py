@@ -1,0 +1,25 @@
+"""Shared figure conventions: one style, and atomic PDF + PNG output."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from .tables import atomic_path  # noqa: E402
+
+
+def style() -> None:
+    sns.set_theme(context="paper", style="whitegrid", font_scale=1.1)
+
+
+def save_figure(fig, pdf: str, png: str, dpi: int = 150) -> None:
+    """Write ``fig`` as PDF and PNG, each atomically, then close it."""
+    with atomic_path(pdf) as tmp:
+        fig.savefig(tmp, format="pdf", bbox_inches="tight")
+    with atomic_path(png) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)

@@ -1,0 +1,1 @@
+# Stage: data (being written).

@@ -1,0 +1,1 @@
+# Stage: unet (being written).
