@@ -1,1 +1,81 @@
-# Stage: clones (being written).
+# Stage 2: Gaussian clones of each dataset's test split (SCIENCE §7): the fitted mean
+# mu.npy (1, H, W) and covariance cov.npy (D, D), one job per clone set
+# {mean: N(μ, I), meancov: N(μ, Σ), mean_iso: N(μ, σ̄² I)}, and the example figure.
+
+CLONES = ["mean", "meancov", "mean_iso"]
+
+
+wildcard_constraints:
+    clone="mean|meancov|mean_iso",
+
+
+for _dataset in config["datasets"]["build"]:
+    TARGETS.extend(f"{RESULTS}/clones/{_dataset}/{clone}.npy" for clone in CLONES)
+    TARGETS.extend(figure_files(f"clone_examples_{_dataset}"))
+
+
+rule clones_fit:
+    input:
+        test=f"{RESULTS}/data/{{dataset}}/test.npy",
+    output:
+        mu=f"{RESULTS}/clones/{{dataset}}/mu.npy",
+        cov=f"{RESULTS}/clones/{{dataset}}/cov.npy",
+    log:
+        f"{RESULTS}/logs/clones/{{dataset}}/fit.log",
+    conda:
+        "../../envs/images.yaml"
+    script:
+        "../scripts/clones_fit.py"
+
+
+rule clones_sample:
+    input:
+        mu=f"{RESULTS}/clones/{{dataset}}/mu.npy",
+        cov=f"{RESULTS}/clones/{{dataset}}/cov.npy",
+        test=f"{RESULTS}/data/{{dataset}}/test.npy",
+    output:
+        f"{RESULTS}/clones/{{dataset}}/{{clone}}.npy",
+    log:
+        f"{RESULTS}/logs/clones/{{dataset}}/{{clone}}.log",
+    conda:
+        "../../envs/images.yaml"
+    params:
+        n=config["clones"]["n_samples"],
+        seed=config["clones"]["seed"],
+    script:
+        "../scripts/clones_sample.py"
+
+
+rule clones_examples:
+    input:
+        **{clone: f"{RESULTS}/clones/{{dataset}}/{clone}.npy" for clone in CLONES},
+        test=f"{RESULTS}/data/{{dataset}}/test.npy",
+    output:
+        f"{RESULTS}/clones/{{dataset}}/examples.parquet",
+    log:
+        f"{RESULTS}/logs/clones/{{dataset}}/examples.log",
+    conda:
+        "../../envs/images.yaml"
+    params:
+        k=config["clones"]["examples"],
+        range=lambda wc: config["datasets"][wc.dataset]["range"],
+    script:
+        "../scripts/clones_examples.py"
+
+
+rule figure_clone_examples:
+    input:
+        f"{RESULTS}/clones/{{dataset}}/examples.parquet",
+    output:
+        pdf=f"{RESULTS}/figures/clone_examples_{{dataset}}.pdf",
+        png=report(
+            f"{RESULTS}/figures/clone_examples_{{dataset}}.png",
+            caption="../report/clone_examples.rst",
+            category="Images",
+        ),
+    log:
+        f"{RESULTS}/logs/figures/clone_examples_{{dataset}}.log",
+    conda:
+        "../../envs/plot.yaml"
+    script:
+        "../scripts/figure_clone_examples.py"

@@ -1,1 +1,39 @@
-# Stage: data (being written).
+# Stage 1: datasets. One job per dataset builds its train/val/test splits (float32 .npy,
+# shape (n, 1, H, W), values in the configured range) and a Parquet manifest. Downloads
+# (cifar10, celeba) go under config `datasets.root` and are reused when already present.
+
+
+wildcard_constraints:
+    dataset="natural_patches|cifar10|celeba",
+
+
+for _dataset in config["datasets"]["build"]:
+    _lo, _hi = config["datasets"][_dataset]["range"]
+    if not _lo < _hi:
+        raise WorkflowError(
+            f"invalid configuration:\n  - config key 'datasets.{_dataset}.range': "
+            f"[{_lo}, {_hi}] is empty; allowed: [lo, hi] with lo < hi"
+        )
+
+
+TARGETS.extend(
+    f"{RESULTS}/data/{dataset}/manifest.parquet"
+    for dataset in config["datasets"]["build"]
+)
+
+
+rule data_splits:
+    output:
+        train=f"{RESULTS}/data/{{dataset}}/train.npy",
+        val=f"{RESULTS}/data/{{dataset}}/val.npy",
+        test=f"{RESULTS}/data/{{dataset}}/test.npy",
+        manifest=f"{RESULTS}/data/{{dataset}}/manifest.parquet",
+    log:
+        f"{RESULTS}/logs/data/{{dataset}}.log",
+    conda:
+        "../../envs/images.yaml"
+    params:
+        spec=lambda wc: config["datasets"][wc.dataset],
+        root=config["datasets"]["root"],
+    script:
+        "../scripts/data_splits.py"
