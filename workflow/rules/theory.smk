@@ -1,1 +1,101 @@
-# Stage: theory (being written).
+# Stage 6: theory (SCIENCE §5-6). Hermite coefficients c_k and ℓ_k, the diffusion
+# information exponent k* (also for every MCM sweep setting, so the MCM figures read their
+# theory slopes from exponents.parquet), the population loss L(m) on the sphere and the
+# radial term L_0(r). All are 1-D Gaussian integrals: seconds on a CPU.
+
+THEORY = f"{RESULTS}/theory"
+THEORY_FIGURES = ["radial_term", "hermite_coefficients", "loss_landscape"]
+
+TARGETS.extend(
+    [
+        f"{THEORY}/{name}.parquet"
+        for name in ("hermite", "exponents", "landscape", "radial")
+    ]
+)
+for _name in THEORY_FIGURES:
+    TARGETS.extend(figure_files(_name))
+
+
+rule theory_hermite:
+    output:
+        hermite=f"{THEORY}/hermite.parquet",
+        exponents=f"{THEORY}/exponents.parquet",
+        landscape=f"{THEORY}/landscape.parquet",
+    log:
+        f"{RESULTS}/logs/theory/hermite.log",
+    conda:
+        "../../envs/mcm.yaml"
+    params:
+        theory=config["theory"],
+        sweeps=config["mcm"]["sweeps"] if config["theory"]["mcm_sweeps"] else {},
+    script:
+        "../scripts/theory_hermite.py"
+
+
+rule theory_radial:
+    output:
+        f"{THEORY}/radial.parquet",
+    log:
+        f"{RESULTS}/logs/theory/radial.log",
+    conda:
+        "../../envs/mcm.yaml"
+    params:
+        theory=config["theory"],
+    script:
+        "../scripts/theory_radial.py"
+
+
+rule figure_radial_term:
+    input:
+        f"{THEORY}/radial.parquet",
+    output:
+        pdf=f"{RESULTS}/figures/radial_term.pdf",
+        png=report(
+            f"{RESULTS}/figures/radial_term.png",
+            caption="../report/radial_term.rst",
+            category="Theory",
+        ),
+    log:
+        f"{RESULTS}/logs/figures/radial_term.log",
+    conda:
+        "../../envs/plot.yaml"
+    script:
+        "../scripts/figure_radial_term.py"
+
+
+rule figure_hermite_coefficients:
+    input:
+        hermite=f"{THEORY}/hermite.parquet",
+        exponents=f"{THEORY}/exponents.parquet",
+    output:
+        pdf=f"{RESULTS}/figures/hermite_coefficients.pdf",
+        png=report(
+            f"{RESULTS}/figures/hermite_coefficients.png",
+            caption="../report/hermite_coefficients.rst",
+            category="Theory",
+        ),
+    log:
+        f"{RESULTS}/logs/figures/hermite_coefficients.log",
+    conda:
+        "../../envs/plot.yaml"
+    script:
+        "../scripts/figure_hermite_coefficients.py"
+
+
+rule figure_loss_landscape:
+    input:
+        landscape=f"{THEORY}/landscape.parquet",
+        exponents=f"{THEORY}/exponents.parquet",
+    output:
+        pdf=f"{RESULTS}/figures/loss_landscape.pdf",
+        png=report(
+            f"{RESULTS}/figures/loss_landscape.png",
+            caption="../report/loss_landscape.rst",
+            category="Theory",
+        ),
+    log:
+        f"{RESULTS}/logs/figures/loss_landscape.log",
+    conda:
+        "../../envs/plot.yaml"
+    script:
+        "../scripts/figure_loss_landscape.py"

@@ -1,0 +1,36 @@
+"""Hermite coefficients c_k, ℓ_k, k* per activation x t x latent, and L(m) on the sphere."""
+
+import numpy as np
+import pandas as pd
+
+from easy2hard import theory
+from easy2hard.scripting import log_to
+from easy2hard.tables import write_parquet
+
+log = log_to(snakemake)
+cfg = snakemake.params.theory
+spikes = {name: theory.spike_from_config(spec) for name, spec in cfg["latents"].items()}
+for name, spike in spikes.items():
+    if spike.correlated and spike.beta_u <= 0:
+        raise ValueError(f"config key 'theory.latents.{name}': correlated latents need beta_u > 0")
+log.info("c_k, l_k up to k=%d for %d activations x %d t x %d latents (order %d)",
+         cfg["kmax"], len(cfg["activations"]), len(cfg["t"]), len(spikes), cfg["order"])
+hermite, exponents = theory.hermite_table(cfg["activations"], cfg["t"], spikes,
+                                          cfg["kmax"], cfg["order"])
+exponents.insert(0, "sweep", "")
+sweeps = theory.sweep_exponents(snakemake.params.sweeps, cfg["kmax"], cfg["order"])
+if len(sweeps):
+    log.info("k* for %d settings of MCM sweeps %s", len(sweeps), sorted(snakemake.params.sweeps))
+    exponents = pd.concat([exponents, sweeps], ignore_index=True)
+exponents["k_star"] = exponents["k_star"].astype("Int64")
+for row in exponents.itertuples():
+    log.info("%-12s %-12s t=%-5g %-10s %-10s k*=%s product=%.4g learns=%s", row.sweep or "-",
+             row.activation, row.t, row.latent, row.spike, row.k_star, row.product, row.learns)
+
+m = np.linspace(0.0, 1.0, cfg["m_points"])
+landscape = theory.landscape_table(cfg["activations"], cfg["t"], spikes, m, cfg["kmax"],
+                                   cfg["order"])
+write_parquet(hermite, snakemake.output.hermite)
+write_parquet(exponents, snakemake.output.exponents)
+write_parquet(landscape, snakemake.output.landscape)
+log.info("wrote %d + %d + %d rows", len(hermite), len(exponents), len(landscape))
