@@ -1,1 +1,40 @@
-# Stage: report (being written).
+# Stage 8: the self-contained HTML report, built after the workflow with
+#   snakemake --report results/report.html
+# It holds every figure whose rule wraps its PNG in report(...) with a caption
+# (workflow/report/<name>.rst), the workflow description below, and the main tables:
+# each Parquet table listed in config `report.tables` rendered as an HTML page.
+
+
+report: "../report/workflow.rst"
+
+
+TARGETS.extend(
+    f"{RESULTS}/report/tables/{table}.html" for table in config["report"]["tables"]
+)
+
+
+rule report_table:
+    input:
+        f"{RESULTS}/{{table}}.parquet",
+    output:
+        report(
+            f"{RESULTS}/report/tables/{{table,[A-Za-z0-9_]+(/[A-Za-z0-9_]+)*}}.html",
+            caption="../report/report_table.rst",
+            category="Tables",
+            labels={"table": "{table}"},
+        ),
+    log:
+        f"{RESULTS}/logs/report/{{table}}.log",
+    conda:
+        "../../envs/plot.yaml"
+    params:
+        max_rows=config["report"]["max_rows"],
+    script:
+        "../scripts/report_table.py"
+
+
+# Figures and report tables are cheap and read only local tables: on a cluster
+# (profiles/slurm) they run on the submit host instead of waiting in the queue.
+workflow.localrules(
+    "report_table", *(r.name for r in workflow.rules if r.name.startswith("figure_"))
+)
