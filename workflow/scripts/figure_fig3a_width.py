@@ -1,0 +1,16 @@
+"""Paper Fig. 3a: wide tied autoencoder with Adam, overlap with v against step per width m."""
+
+from easy2hard import network_plots
+from easy2hard.plotting import save_figure, style
+from easy2hard.scripting import log_to
+from easy2hard.tables import read_parquets
+
+log = log_to(snakemake)  # noqa: F821
+style()
+df = read_parquets(snakemake.input)  # noqa: F821
+fig, _ = network_plots.overlap_grid(
+    df, "m", "m", f"Fig. 3a: wide tied autoencoder — {network_plots.describe(df)}")
+fin = network_plots.final_rows(df)
+log.info("final overlap_v (mean over seeds):\n%s",
+         fin.groupby(["activation", "m"])["overlap_v"].mean().unstack().to_string())
+save_figure(fig, snakemake.output.pdf, snakemake.output.png)  # noqa: F821
