@@ -1,1 +1,158 @@
-# Stage: unet (being written).
+# Stage 3: U-Net DDPM training and clone-loss evaluation (SCIENCE §7).
+# One training job per (run, seed) writes every log-spaced checkpoint (their steps are a
+# function of the config, known before the job starts; full resume states are kept under
+# resume/, outside the job's declared output, so a killed job restarts from its newest
+# one). One evaluation job per checkpoint; the tables are merged per run. The file plan
+# (which runs, seeds, steps) lives in easy2hard.unet_plan.
+from easy2hard import unet_plan
+
+
+wildcard_constraints:
+    run="[A-Za-z0-9_]+",
+    seed="[0-9]+",
+    step="[0-9]+",
+
+
+UNET = f"{RESULTS}/unet/{{dataset}}/{{run}}"
+
+TARGETS.extend(unet_plan.targets(config, RESULTS))
+
+
+rule unet_train:
+    input:
+        train=f"{RESULTS}/data/{{dataset}}/train.npy",
+    output:
+        directory(f"{UNET}/seed{{seed}}/ckpt"),
+    log:
+        f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/seed{{seed}}/train.log",
+    conda:
+        "../../envs/images.yaml"
+    threads: 1
+    params:
+        spec=lambda wc: unet_plan.train_spec(
+            unet_plan.run_spec(config, wc.run, wc.dataset)
+        ),
+        steps=lambda wc: unet_plan.steps(unet_plan.run_spec(config, wc.run, wc.dataset)),
+        state_dir=f"{UNET}/seed{{seed}}/resume",
+        device=config["device"],
+    script:
+        "../scripts/unet_train.py"
+
+
+rule unet_evaluate:
+    input:
+        unpack(
+            lambda wc: unet_plan.eval_inputs(
+                config, RESULTS, wc.dataset, wc.run, wc.seed
+            )
+        ),
+    output:
+        f"{UNET}/seed{{seed}}/eval/step{{step}}.parquet",
+    log:
+        f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/seed{{seed}}/eval_step{{step}}.log",
+    conda:
+        "../../envs/images.yaml"
+    threads: 1
+    params:
+        spec=lambda wc: unet_plan.train_spec(
+            unet_plan.run_spec(config, wc.run, wc.dataset)
+        ),
+        evaluation=lambda wc: unet_plan.run_spec(config, wc.run, wc.dataset)[
+            "evaluation"
+        ],
+        device=config["device"],
+    script:
+        "../scripts/unet_evaluate.py"
+
+
+rule unet_losses:
+    input:
+        lambda wc: unet_plan.eval_tables(config, RESULTS, wc.dataset, wc.run),
+    output:
+        f"{UNET}/losses.parquet",
+    log:
+        f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/losses.log",
+    conda:
+        "../../envs/images.yaml"
+    script:
+        "../scripts/unet_merge.py"
+
+
+rule unet_sample:
+    input:
+        ckpt=f"{UNET}/seed{{seed}}/ckpt",
+    output:
+        png=f"{UNET}/seed{{seed}}/samples/step{{step}}.png",
+        table=f"{UNET}/seed{{seed}}/samples/step{{step}}.parquet",
+    log:
+        f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/seed{{seed}}/samples_step{{step}}.log",
+    conda:
+        "../../envs/images.yaml"
+    threads: 1
+    params:
+        spec=lambda wc: unet_plan.train_spec(
+            unet_plan.run_spec(config, wc.run, wc.dataset)
+        ),
+        samples=lambda wc: unet_plan.run_spec(config, wc.run, wc.dataset)["samples"],
+        range=lambda wc: config["datasets"][wc.dataset]["range"],
+        size=lambda wc: config["datasets"][wc.dataset]["size"],
+        device=config["device"],
+    script:
+        "../scripts/unet_sample.py"
+
+
+rule unet_samples:
+    input:
+        lambda wc: unet_plan.sample_tables(config, RESULTS, wc.dataset, wc.run),
+    output:
+        f"{UNET}/samples.parquet",
+    log:
+        f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/samples.log",
+    conda:
+        "../../envs/images.yaml"
+    script:
+        "../scripts/unet_merge.py"
+
+
+rule figure_clone_losses:
+    input:
+        lambda wc: [
+            f"{RESULTS}/unet/{wc.dataset}/{run}/losses.parquet"
+            for run in unet_plan.runs_on(config, wc.dataset)
+        ],
+    output:
+        pdf=f"{RESULTS}/figures/clone_losses_{{dataset}}.pdf",
+        png=report(
+            f"{RESULTS}/figures/clone_losses_{{dataset}}.png",
+            caption="../report/clone_losses.rst",
+            category="Images",
+        ),
+    log:
+        f"{RESULTS}/logs/figures/clone_losses_{{dataset}}.log",
+    conda:
+        "../../envs/plot.yaml"
+    script:
+        "../scripts/figure_clone_losses.py"
+
+
+rule figure_samples:
+    input:
+        lambda wc: [
+            f"{RESULTS}/unet/{wc.dataset}/{run}/samples.parquet"
+            for run in unet_plan.runs_on(config, wc.dataset, with_samples=True)
+        ],
+    output:
+        pdf=f"{RESULTS}/figures/samples_{{dataset}}.pdf",
+        png=report(
+            f"{RESULTS}/figures/samples_{{dataset}}.png",
+            caption="../report/samples.rst",
+            category="Images",
+        ),
+    log:
+        f"{RESULTS}/logs/figures/samples_{{dataset}}.log",
+    conda:
+        "../../envs/plot.yaml"
+    params:
+        range=lambda wc: config["datasets"][wc.dataset]["range"],
+    script:
+        "../scripts/figure_samples.py"

@@ -1,0 +1,102 @@
+"""File plan of the U-Net stage: which jobs and files the config asks for (no snakemake here).
+
+Paths, under ``results``:
+  unet/{dataset}/{run}/seed{seed}/ckpt/step{step}.pt     checkpoints (training job output)
+  unet/{dataset}/{run}/seed{seed}/resume/                 resume states (kept across kills)
+  unet/{dataset}/{run}/seed{seed}/eval/step{step}.parquet one evaluation job per checkpoint
+  unet/{dataset}/{run}/seed{seed}/samples/step{step}.png  sample grids (first seed)
+  unet/{dataset}/{run}/losses.parquet, samples.parquet    merged per run
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def checkpoint_steps(steps: int, n: int, first: int = 1) -> list[int]:
+    """``n`` strictly increasing, log-spaced integer steps from ``first`` to ``steps``."""
+    if not 1 <= first <= steps or n < 1 or n > steps - first + 1:
+        raise ValueError(f"cannot place {n} checkpoints between steps {first} and {steps}")
+    if n == 1:
+        return [steps]
+    out: list[int] = []
+    for i, s in enumerate(np.geomspace(first, steps, n)):
+        # Room for the remaining checkpoints above, at least one step past the previous.
+        s = min(max(int(round(s)), out[-1] + 1 if out else first), steps - (n - 1 - i))
+        out.append(s)
+    return out
+
+
+def run_spec(cfg: dict, run: str, dataset: str) -> dict:
+    """The config of run ``run``, checked against the ``dataset`` in the requested path."""
+    runs = cfg["unet"]["runs"]
+    if run not in runs:
+        raise ValueError(f"config key 'unet.runs': unknown run {run!r}; allowed: {sorted(runs)}")
+    spec = runs[run]
+    if spec["dataset"] != dataset:
+        raise ValueError(f"config key 'unet.runs.{run}.dataset' is {spec['dataset']!r}, "
+                         f"not {dataset!r} as in the requested path")
+    return spec
+
+
+def steps(spec: dict) -> list[int]:
+    return checkpoint_steps(spec["training"]["steps"], spec["checkpoints"]["n"], spec["checkpoints"]["first"])
+
+
+def sample_steps(spec: dict) -> list[int]:
+    """``samples.checkpoints`` checkpoints evenly spaced in the checkpoint list, last included."""
+    all_steps, c = steps(spec), spec["samples"]["checkpoints"]
+    if c <= 0:
+        return []
+    if c == 1:
+        return [all_steps[-1]]
+    picks = {round(i * (len(all_steps) - 1) / (c - 1)) for i in range(c)}
+    return [all_steps[i] for i in sorted(picks)]
+
+
+def train_spec(spec: dict) -> dict:
+    """Model, DDPM and training keys in one flat dict (what the library takes)."""
+    return {**spec["model"], **spec["ddpm"], **spec["training"]}
+
+
+def datasets(cfg: dict) -> list[str]:
+    return sorted({spec["dataset"] for spec in cfg["unet"]["runs"].values()})
+
+
+def runs_on(cfg: dict, dataset: str, with_samples: bool = False) -> list[str]:
+    return [r for r, s in cfg["unet"]["runs"].items()
+            if s["dataset"] == dataset and (s["samples"]["checkpoints"] or not with_samples)]
+
+
+def run_dir(results: str, dataset: str, run: str) -> str:
+    return f"{results}/unet/{dataset}/{run}"
+
+
+def eval_tables(cfg: dict, results: str, dataset: str, run: str) -> list[str]:
+    spec = run_spec(cfg, run, dataset)
+    return [f"{run_dir(results, dataset, run)}/seed{seed}/eval/step{step}.parquet"
+            for seed in spec["seeds"] for step in steps(spec)]
+
+
+def sample_tables(cfg: dict, results: str, dataset: str, run: str) -> list[str]:
+    spec = run_spec(cfg, run, dataset)
+    return [f"{run_dir(results, dataset, run)}/seed{spec['seeds'][0]}/samples/step{step}.parquet"
+            for step in sample_steps(spec)]
+
+
+def eval_inputs(cfg: dict, results: str, dataset: str, run: str, seed) -> dict:
+    spec = run_spec(cfg, run, dataset)
+    files = {s: f"{results}/clones/{dataset}/{s}.npy" for s in spec["evaluation"]["sets"]}
+    files["test"] = f"{results}/data/{dataset}/test.npy"
+    files["train"] = f"{results}/data/{dataset}/train.npy"
+    return {"ckpt": f"{run_dir(results, dataset, run)}/seed{seed}/ckpt", **files}
+
+
+def targets(cfg: dict, results: str) -> list[str]:
+    out = []
+    for dataset in datasets(cfg):
+        out += [f"{run_dir(results, dataset, run)}/losses.parquet" for run in runs_on(cfg, dataset)]
+        out += [f"{results}/figures/clone_losses_{dataset}.{ext}" for ext in ("pdf", "png")]
+        if runs_on(cfg, dataset, with_samples=True):
+            out += [f"{results}/figures/samples_{dataset}.{ext}" for ext in ("pdf", "png")]
+    return out

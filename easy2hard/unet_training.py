@@ -1,0 +1,182 @@
+"""Train the U-Net DDPM with Adam, saving log-spaced, resumable checkpoints (SCIENCE §7).
+
+The checkpoint steps are a pure function of the config (``checkpoint_steps``), so the
+workflow knows every checkpoint file before training starts. Each checkpoint holds the
+model and optimizer state, the step, every RNG state and a fingerprint of the training
+spec; it is written atomically. All randomness of training (batch indices, k, ε) comes
+from one CPU ``torch.Generator`` whose state is saved, so a run killed at any point and
+resumed from its newest checkpoint ends with the same weights as an uninterrupted run
+(bit for bit on CPU).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import ddpm
+from .tables import load_torch, save_torch
+from .unet import UNet, n_parameters
+from .unet_plan import checkpoint_steps  # noqa: F401  (re-exported)
+
+log = logging.getLogger(__name__)
+
+#: keys of a training spec that change the trained weights (the resume fingerprint)
+FINGERPRINT_KEYS = ("base_channels", "depth", "emb_dim", "steps", "batch", "lr", "train_subset",
+                    "bf16", "channels_last", "T", "beta_min", "beta_max")
+
+
+def training_subset(n_available: int, size: int, seed: int) -> np.ndarray:
+    """Indices of the random training subset of ``size`` images (all when size >= available)."""
+    if size >= n_available:
+        return np.arange(n_available)
+    return np.sort(np.random.default_rng(seed).permutation(n_available)[:size])
+
+
+def build_model(spec: dict, in_channels: int = 1) -> UNet:
+    return UNet(in_channels, spec["base_channels"], spec["depth"], spec.get("emb_dim", 100))
+
+
+def schedule(spec: dict) -> ddpm.Schedule:
+    return ddpm.Schedule(spec.get("T", 1000), spec.get("beta_min", 1e-4), spec.get("beta_max", 2e-2))
+
+
+def fingerprint(spec: dict, seed: int) -> dict:
+    return {"seed": int(seed), **{k: spec.get(k) for k in FINGERPRINT_KEYS}}
+
+
+def state_path(state_dir, step: int) -> Path:
+    return Path(state_dir) / f"step{step:07d}.pt"
+
+
+def _rng_states(gen: torch.Generator) -> dict:
+    py = random.getstate()
+    np_state = np.random.get_state()
+    return {"generator": gen.get_state(), "torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            "python": [py[0], list(py[1]), py[2]],
+            "numpy": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), *np_state[2:]]}
+
+
+def _set_rng_states(gen: torch.Generator, rng: dict) -> None:
+    gen.set_state(rng["generator"])
+    torch.set_rng_state(rng["torch"])
+    if rng["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(rng["cuda"])
+    v, state, gauss = rng["python"]
+    random.setstate((v, tuple(state), gauss))
+    name, keys, *rest = rng["numpy"]
+    np.random.set_state((name, keys.numpy().astype(np.uint32), *rest))
+
+
+def newest_state(state_dir, steps: list[int], fp: dict):
+    """(step, path) of the newest saved state that matches ``fp``, or (0, None)."""
+    candidates = [state_path(state_dir, s) for s in steps] + [Path(state_dir) / "latest.pt"]
+    best = (0, None)
+    for path in candidates:
+        if path.exists():
+            meta = load_torch(path)
+            if meta.get("fingerprint") != fp:
+                log.warning("ignoring %s: saved for a different training spec", path)
+            elif meta["step"] > best[0]:
+                best = (meta["step"], path)
+    return best
+
+
+def make_step(model, opt, spec: dict, alpha_bar: torch.Tensor):
+    """One Adam step on the ε-prediction MSE, with the optional speed settings of ``spec``:
+    ``channels_last`` memory format, ``bf16`` autocast and ``compile`` (torch.compile).
+    Returns ``step(x0, k, eps) -> loss`` (the loss tensor, not synchronised)."""
+    memory_format = torch.channels_last if spec.get("channels_last") else torch.preserve_format
+    model.to(memory_format=memory_format)
+    net = torch.compile(model) if spec.get("compile") else model
+    device_type = next(model.parameters()).device.type
+    bf16 = bool(spec.get("bf16"))
+
+    def step(x0, k, eps):
+        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16):
+            loss = ddpm.per_image_loss(net, x0.contiguous(memory_format=memory_format), k, eps,
+                                       alpha_bar).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
+def train(images: np.ndarray, spec: dict, seed: int, state_dir, ckpt_steps: list[int],
+          device="cpu", resume_every: int = 0, progress: bool = True) -> Path:
+    """Train on ``images`` (n, C, H, W) and save a state at every step in ``ckpt_steps``.
+
+    Resumes from the newest matching state in ``state_dir``. ``resume_every`` > 0 also
+    saves ``latest.pt`` every that many steps, for jobs killed between checkpoints.
+    Returns the path of the final state.
+    """
+    device = torch.device(device)
+    steps, batch = spec["steps"], spec["batch"]
+    if ckpt_steps[-1] != steps:
+        raise ValueError(f"the last checkpoint ({ckpt_steps[-1]}) must be the last step ({steps})")
+    fp = fingerprint(spec, seed)
+    sched = schedule(spec)
+    alpha_bar = sched.alpha_bar(device)
+
+    torch.manual_seed(seed)
+    model = build_model(spec, images.shape[1]).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=spec["lr"])
+    gen = torch.Generator().manual_seed(seed)
+    start, path = newest_state(state_dir, ckpt_steps, fp)
+    if path is not None:
+        state = load_torch(path, map_location=device)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        _set_rng_states(gen, state["rng"])
+        log.info("resuming from %s (step %d of %d)", path, start, steps)
+    else:
+        log.info("training from scratch: %d parameters, %d steps, seed %d", n_parameters(model), steps, seed)
+    if start >= steps:
+        return state_path(state_dir, steps)
+
+    data = torch.as_tensor(images[training_subset(len(images), spec["train_subset"], seed)]).to(device)
+    step_fn = make_step(model, opt, spec, alpha_bar)
+    pending = set(ckpt_steps)
+
+    def save(step: int, target: Path) -> None:
+        save_torch({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
+                    "rng": _rng_states(gen), "fingerprint": fp}, target)
+
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=steps, initial=start, file=sys.stderr, mininterval=5, desc=f"seed {seed}")
+    model.train()
+    for step in range(start + 1, steps + 1):
+        idx = torch.randint(0, len(data), (batch,), generator=gen)
+        x0 = data[idx.to(device)]
+        k = torch.randint(0, sched.T, (batch,), generator=gen)
+        eps = torch.randn(x0.shape, generator=gen).to(device)
+        loss = step_fn(x0, k.to(device), eps)
+        if bar is not None:
+            bar.update(1)
+            if step % 100 == 0 or step == steps:  # .item() syncs the GPU: not every step
+                bar.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
+        if step in pending:
+            save(step, state_path(state_dir, step))
+        elif resume_every and step % resume_every == 0:
+            save(step, Path(state_dir) / "latest.pt")
+    if bar is not None:
+        bar.close()
+    return state_path(state_dir, steps)
+
+
+def load_model(path, spec: dict, in_channels: int = 1, device="cpu") -> UNet:
+    """The U-Net of a checkpoint, in eval mode (BatchNorm uses its running statistics)."""
+    model = build_model(spec, in_channels)
+    model.load_state_dict(load_torch(path, map_location="cpu")["model"])
+    return model.to(device).eval()
