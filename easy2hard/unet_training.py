@@ -175,8 +175,12 @@ def train(images: np.ndarray, spec: dict, seed: int, state_dir, ckpt_steps: list
     return state_path(state_dir, steps)
 
 
-def load_model(path, spec: dict, in_channels: int = 1, device="cpu") -> UNet:
-    """The U-Net of a checkpoint, in eval mode (BatchNorm uses its running statistics)."""
-    model = build_model(spec, in_channels)
-    model.load_state_dict(load_torch(path, map_location="cpu")["model"])
+def load_model(path, spec: dict, in_channels: int | None = None, device="cpu") -> UNet:
+    """The U-Net of a checkpoint, in eval mode (BatchNorm uses its running statistics).
+
+    ``in_channels`` defaults to the image channels the checkpoint was trained on.
+    """
+    weights = load_torch(path, map_location="cpu")["model"]
+    model = build_model(spec, in_channels or weights["out.weight"].shape[0])
+    model.load_state_dict(weights)
     return model.to(device).eval()

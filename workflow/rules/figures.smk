@@ -15,7 +15,11 @@ rule figure_mcm_overlap_vs_n:
         lambda wc: mcm_tables(figure_sweeps("mcm_overlap_vs_n")),
     output:
         pdf=f"{RESULTS}/figures/mcm_overlap_vs_n.pdf",
-        png=f"{RESULTS}/figures/mcm_overlap_vs_n.png",
+        png=report(
+            f"{RESULTS}/figures/mcm_overlap_vs_n.png",
+            caption="../report/mcm_overlap_vs_n.rst",
+            category="MCM",
+        ),
     log:
         f"{RESULTS}/logs/figures/mcm_overlap_vs_n.log",
     conda:
@@ -29,13 +33,17 @@ rule figure_mcm_threshold_scaling:
         lambda wc: mcm_tables(figure_sweeps("mcm_threshold_scaling")),
     output:
         pdf=f"{RESULTS}/figures/mcm_threshold_scaling.pdf",
-        png=f"{RESULTS}/figures/mcm_threshold_scaling.png",
-    params:
-        level=lambda wc: config["figures"]["mcm_threshold_scaling"]["level"],
+        png=report(
+            f"{RESULTS}/figures/mcm_threshold_scaling.png",
+            caption="../report/mcm_threshold_scaling.rst",
+            category="MCM",
+        ),
     log:
         f"{RESULTS}/logs/figures/mcm_threshold_scaling.log",
     conda:
         "../../envs/plot.yaml"
+    params:
+        level=lambda wc: config["figures"]["mcm_threshold_scaling"]["level"],
     script:
         "../scripts/figure_mcm_threshold_scaling.py"
 
@@ -45,7 +53,11 @@ rule figure_mcm_projection:
         lambda wc: mcm_tables(figure_sweeps("mcm_projection")),
     output:
         pdf=f"{RESULTS}/figures/mcm_projection.pdf",
-        png=f"{RESULTS}/figures/mcm_projection.png",
+        png=report(
+            f"{RESULTS}/figures/mcm_projection.png",
+            caption="../report/mcm_projection.rst",
+            category="MCM",
+        ),
     log:
         f"{RESULTS}/logs/figures/mcm_projection.log",
     conda:

@@ -1,1 +1,25 @@
-raise NotImplementedError
+"""One MCM sweep cell: every run of (sweep, N) trained in lockstep; one tidy Parquet table."""
+
+import time
+
+import torch
+
+from easy2hard import engine, sweeps
+from easy2hard.scripting import log_to, pick_device
+from easy2hard.tables import write_parquet
+
+log = log_to(snakemake)  # noqa: F821
+sm = snakemake  # noqa: F821
+torch.set_num_threads(sm.threads)
+device = pick_device(sm.params.device)
+N = int(sm.wildcards.N)
+cell, runs = sweeps.expand(sm.params.spec, N)
+log.info("sweep %s, N=%d: %d runs in lockstep, %d steps of batch %d, device %s",
+         sm.wildcards.sweep, N, len(runs), cell.steps, cell.batch, device)
+start = time.perf_counter()
+table = engine.train(cell, runs, device=device)
+elapsed = time.perf_counter() - start
+log.info("done in %.1f s (%.0f samples/s aggregate)", elapsed,
+         len(runs) * cell.steps * cell.batch / max(elapsed, 1e-9))
+table.insert(0, "sweep", sm.wildcards.sweep)
+write_parquet(table, sm.output[0])

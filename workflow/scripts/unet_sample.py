@@ -18,9 +18,9 @@ step = int(wc.step)
 device = pick_device(snakemake.params.device)  # noqa: F821
 
 state = state_path(snakemake.input.ckpt, step)  # noqa: F821
-channels = torch.load(state, map_location="cpu", weights_only=True)["model"]["out.weight"].shape[0]
 size = int(snakemake.params.size)  # noqa: F821
-model = load_model(state, spec, channels, device)
+model = load_model(state, spec, device=device)
+channels = model.out.weight.shape[0]
 gen = torch.Generator().manual_seed(opts["seed"])
 images = ddpm.sample(model, opts["n"], (channels, size, size), schedule(spec), gen, device,
                      progress=lambda it: tqdm(it, mininterval=10, desc=f"step {step}")).numpy()

@@ -1,0 +1,46 @@
+"""Expand a sweep spec from the config into the runs of one cell (one N).
+
+A sweep is a grid over activation x projection x latent x correlated x beta_u x beta_v x t
+x seeds; every run of a cell shares N, the sample budget, the learning rate, the batch size
+and the data settings, and trains in lockstep (easy2hard.engine). Defaults come from the
+schema (the spec passed here is already validated and filled in).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+from .engine import Cell, Run
+
+GRID = ("activation", "projection", "latent", "correlated", "beta_u", "beta_v", "t", "seeds")
+CELL_KEYS = ("batch", "spikes", "mean_shift", "latent_a", "student_df", "z", "gh_order",
+             "w_init_norm", "log_points", "eval_samples")
+
+
+def n_max(spec: dict, N: int) -> int:
+    """Sample budget n_max = coef * N**power * (ln N if log), rounded to an integer."""
+    b = spec["n_max"]
+    n = b["coef"] * N ** b["power"] * (math.log(N) if b.get("log", False) else 1.0)
+    return max(1, int(round(n)))
+
+
+def learning_rate(spec: dict, N: int) -> float:
+    """lr = coef * (N / ref_N) ** (-power)."""
+    lr = spec["lr"]
+    return float(lr["coef"] * (N / lr["ref_N"]) ** (-lr["power"]))
+
+
+def expand(spec: dict, N: int) -> tuple[Cell, list[Run]]:
+    """The cell settings and the runs of the sweep ``spec`` at dimension ``N``."""
+    if "N" in spec and N not in spec["N"]:
+        raise ValueError(f"N={N} is not in this sweep's N list {spec['N']}")
+    batch = int(spec["batch"])
+    steps = math.ceil(n_max(spec, N) / batch)
+    cell = Cell(N=int(N), steps=steps, **{k: spec[k] for k in CELL_KEYS})
+    lr = learning_rate(spec, N)
+    runs = [Run(seed=int(seed), activation=act, projection=proj, latent=lat,
+                correlated=bool(corr), beta_u=float(bu), beta_v=float(bv), t=float(t), lr=lr)
+            for act, proj, lat, corr, bu, bv, t, seed
+            in itertools.product(*(spec[k] for k in GRID))]
+    return cell, runs
