@@ -9,6 +9,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from . import theory
+
 # Columns that identify one curve (all seeds of one setting at one N).
 SETTING = ["sweep", "activation", "projection", "latent", "correlated", "beta_u", "beta_v", "t"]
 
@@ -28,19 +30,33 @@ def with_target(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def k_star(spike_name: str) -> float:
-    """Information exponent per spike (SCIENCE §6). A later issue computes it from the
-    Hermite coefficients (easy2hard/theory.py); this is the single place to wire that in.
+def theory_exponent(exponents: pd.DataFrame, setting: dict) -> tuple[float, bool]:
+    """(exponent, log_factor) the theory predicts for one setting (a row of ``thresholds``
+    or ``mean_curves``), read from the theory's per-sweep k* tables: n* ∝ N^exponent,
+    times ln N if log_factor. NaN where the theory makes no prediction (plain SGD, or no
+    k*, e.g. relu on a symmetric cumulant spike)."""
+    if setting["projection"] != "sphere":
+        return math.nan, False
+    sp = "covariance" if setting["spike"] == "covariance" else "cumulant"
+    latent = "covariance" if sp == "covariance" else setting["latent"]
+    return theory.predicted_slope(
+        exponents, sweep=setting["sweep"], activation=setting["activation"],
+        t=float(setting["t"]), spike=sp, latent=latent, correlated=bool(setting["correlated"]),
+        beta_u=float(setting["beta_u"]), beta_v=float(setting["beta_v"]))
 
-    covariance: 2; cumulant with symmetric latent (Rademacher, three-point, Student-t): 4;
-    correlated latents: the covariance of u and v makes v visible at order 2 (slope ≈ 1).
-    """
-    return {"covariance": 2, "cumulant": 4, "cumulant, correlated": 2}[spike_name]
 
-
-def theory_slope(k: float) -> float:
-    """Predicted exponent of n* ∝ N^slope: 1 for k* <= 2 (times ln N at k* = 2), k* - 1 above."""
-    return 1.0 if k <= 2 else k - 1.0
+def slope_label(exponent: float, log_factor: bool, N=None) -> str:
+    """The predicted slope as text; with a ln N factor, also the effective log-log slope of
+    N^exponent ln N over the dimensions ``N`` (what a fit over that range should find)."""
+    if not np.isfinite(exponent):
+        return "none"
+    if not log_factor:
+        return f"{exponent:g}"
+    text = f"{exponent:g} × ln N"
+    if N is not None and len(N) > 1:
+        N = np.asarray(N, float)
+        text += f" (≈{loglog_slope(N, N**exponent * np.log(N))[0]:.2f} here)"
+    return text
 
 
 def mean_curves(df: pd.DataFrame) -> pd.DataFrame:

@@ -20,7 +20,7 @@ FIGURES = [f"results/figures/{f}.{ext}" for f in
 
 
 def test_edit_one_sweep_plans_only_its_jobs(run_workflow):
-    """Targets are the MCM stage's (other stages, e.g. theory, are tested by their owners)."""
+    """The plan holds the sweep's cells, its theory table and the figures that read them."""
     cfg = tiny_config()
     cfg["figures"] = {"mcm_overlap_vs_n": {"sweeps": ["cov", "cum"]},
                       "mcm_threshold_scaling": {"sweeps": ["cov"], "level": 0.3},
@@ -32,6 +32,7 @@ def test_edit_one_sweep_plans_only_its_jobs(run_workflow):
     edited["mcm"]["sweeps"]["cov"]["lr"] = {"coef": 0.02}
     plan = planned_outputs(run_workflow(edited, "-n", *FIGURES))
     expected = {"results/mcm/cov/N8.parquet", "results/mcm/cov/N12.parquet",
+                "results/theory/sweeps/cov.parquet",
                 "results/figures/mcm_overlap_vs_n.pdf", "results/figures/mcm_overlap_vs_n.png",
                 "results/figures/mcm_threshold_scaling.pdf",
                 "results/figures/mcm_threshold_scaling.png"}
@@ -41,4 +42,5 @@ def test_edit_one_sweep_plans_only_its_jobs(run_workflow):
     grown = copy.deepcopy(cfg)
     grown["mcm"]["sweeps"]["cum"]["N"] = [8, 12, 16]
     plan = planned_outputs(run_workflow(grown, "-n", *FIGURES))
-    assert {p for p in plan if p.startswith("results/mcm/")} == {"results/mcm/cum/N16.parquet"}
+    assert {p for p in plan if p.startswith(("results/mcm/", "results/theory/"))} == {
+        "results/mcm/cum/N16.parquet"}

@@ -262,7 +262,8 @@ def test_theory_pipeline_tables_and_figures(run_workflow):
             "results/theory/radial.parquet", "results/theory/landscape.parquet"]
     figs = [f"results/figures/{n}.{e}" for n in ("radial_term", "hermite_coefficients",
                                                  "loss_landscape") for e in ("pdf", "png")]
-    run_workflow(tiny_config(theory=theory_cfg), *outs, *figs)
+    sweeps = ["results/theory/sweeps/cov.parquet", "results/theory/sweeps/cum.parquet"]
+    run_workflow(tiny_config(theory=theory_cfg), *outs, *figs, *sweeps)
     wd = run_workflow.workdir
     her = pd.read_parquet(wd / outs[0])
     assert {"activation", "t", "latent", "k", "c_k", "l_k", "product"} <= set(her.columns)
@@ -271,9 +272,10 @@ def test_theory_pipeline_tables_and_figures(run_workflow):
     own = exp[exp["sweep"] == ""].set_index(["activation", "latent"])
     assert own.loc[("sigma_star", "rad"), "k_star"] == 4
     assert own.loc[("relu", "cov"), "k_star"] == 2 and pd.isna(own.loc[("relu", "rad"), "k_star"])
-    # one row per MCM sweep setting: tiny "cov" sweep (β_u = 4, β_v = 0) and "cum" (β_v = inf)
-    assert set(exp.loc[exp["sweep"] == "cov", "spike"]) == {"covariance"}
-    assert theory.predicted_slope(exp, sweep="cum", spike="cumulant") == (3.0, False)
+    # one table per MCM sweep: tiny "cov" sweep (β_u = 4, β_v = 0) and "cum" (β_v = inf)
+    cov, cum = (pd.read_parquet(wd / path) for path in sweeps)
+    assert set(cov["spike"]) == {"covariance"} and set(cov["sweep"]) == {"cov"}
+    assert theory.predicted_slope(cum, sweep="cum", spike="cumulant") == (3.0, False)
     rad = pd.read_parquet(wd / outs[2])
     assert len(rad) == 2 * 4 and rad["zero_attracts"].all()
     for f in figs:

@@ -48,3 +48,27 @@ wildcard_constraints:
 
 def figure_files(name):
     return [f"{RESULTS}/figures/{name}.pdf", f"{RESULTS}/figures/{name}.png"]
+
+
+def mcm_cells(sweep):
+    """The Parquet tables of one MCM sweep: one cell per N."""
+    spec = config["mcm"]["sweeps"][sweep]
+    return [f"{RESULTS}/mcm/{sweep}/N{N}.parquet" for N in spec["N"]]
+
+
+def mcm_tables(sweeps):
+    return [path for sweep in sweeps for path in mcm_cells(sweep)]
+
+
+def sweep_spec(sweep):
+    """A sweep's spec without its N list: adding an N adds a cell and reruns none."""
+    return {k: v for k, v in config["mcm"]["sweeps"][sweep].items() if k != "N"}
+
+
+def sweep_exponents(sweeps):
+    """The theory's k* tables for the settings of these MCM sweeps (one per sweep)."""
+    return [f"{RESULTS}/theory/sweeps/{sweep}.parquet" for sweep in sweeps]
+
+
+def figure_sweeps(name):
+    return config["figures"].get(name, {}).get("sweeps", [])

@@ -1,10 +1,6 @@
 # Stage 7: figures. Each reads only the Parquet tables it draws.
 
 
-def figure_sweeps(name):
-    return config["figures"].get(name, {}).get("sweeps", [])
-
-
 for _name in ("mcm_overlap_vs_n", "mcm_threshold_scaling", "mcm_projection"):
     if _name in config["figures"]:
         TARGETS.extend(figure_files(_name))
@@ -12,7 +8,8 @@ for _name in ("mcm_overlap_vs_n", "mcm_threshold_scaling", "mcm_projection"):
 
 rule figure_mcm_overlap_vs_n:
     input:
-        lambda wc: mcm_tables(figure_sweeps("mcm_overlap_vs_n")),
+        tables=lambda wc: mcm_tables(figure_sweeps("mcm_overlap_vs_n")),
+        exponents=lambda wc: sweep_exponents(figure_sweeps("mcm_overlap_vs_n")),
     output:
         pdf=f"{RESULTS}/figures/mcm_overlap_vs_n.pdf",
         png=report(
@@ -30,7 +27,8 @@ rule figure_mcm_overlap_vs_n:
 
 rule figure_mcm_threshold_scaling:
     input:
-        lambda wc: mcm_tables(figure_sweeps("mcm_threshold_scaling")),
+        tables=lambda wc: mcm_tables(figure_sweeps("mcm_threshold_scaling")),
+        exponents=lambda wc: sweep_exponents(figure_sweeps("mcm_threshold_scaling")),
     output:
         pdf=f"{RESULTS}/figures/mcm_threshold_scaling.pdf",
         png=report(

@@ -4,15 +4,6 @@
 # spec, so editing one sweep reruns only that sweep's cells (and the figures reading them).
 
 
-def mcm_cells(sweep):
-    spec = config["mcm"]["sweeps"][sweep]
-    return [f"{RESULTS}/mcm/{sweep}/N{N}.parquet" for N in spec["N"]]
-
-
-def mcm_tables(sweeps):
-    return [path for sweep in sweeps for path in mcm_cells(sweep)]
-
-
 TARGETS.extend(mcm_tables(config["mcm"]["sweeps"]))
 
 
@@ -25,10 +16,7 @@ rule mcm_sweep_cell:
         "../../envs/mcm.yaml"
     threads: 1
     params:
-        # The spec without its N list: adding an N to a sweep adds a cell, reruns none.
-        spec=lambda wc: {
-            k: v for k, v in config["mcm"]["sweeps"][wc.sweep].items() if k != "N"
-        },
+        spec=lambda wc: sweep_spec(wc.sweep),
         device=config["device"],
     script:
         "../scripts/mcm_sweep_cell.py"

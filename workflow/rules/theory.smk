@@ -27,9 +27,23 @@ rule theory_hermite:
         "../../envs/mcm.yaml"
     params:
         theory=config["theory"],
-        sweeps=config["mcm"]["sweeps"] if config["theory"]["mcm_sweeps"] else {},
     script:
         "../scripts/theory_hermite.py"
+
+
+rule theory_sweep_exponents:
+    output:
+        f"{THEORY}/sweeps/{{sweep}}.parquet",
+    log:
+        f"{RESULTS}/logs/theory/sweeps/{{sweep}}.log",
+    conda:
+        "../../envs/mcm.yaml"
+    params:
+        spec=lambda wc: sweep_spec(wc.sweep),
+        kmax=config["theory"]["kmax"],
+        order=config["theory"]["order"],
+    script:
+        "../scripts/theory_sweep_exponents.py"
 
 
 rule theory_radial:

@@ -13,26 +13,31 @@ log = log_to(snakemake)  # noqa: F821
 sm = snakemake  # noqa: F821
 style()
 level = sm.params.level
-thr = ma.thresholds(read_parquets(sm.input), level)
+thr = ma.thresholds(read_parquets(sm.input.tables), level)
+exponents = read_parquets(sm.input.exponents)
 fig, ax = plt.subplots(figsize=(6.2, 4.6))
 for key, c in thr.groupby(["spike", *ma.SETTING], dropna=False):
-    sp, sweep, act, proj = key[:4]
+    setting = dict(zip(["spike", *ma.SETTING], key))
+    sp, act, proj = setting["spike"], setting["activation"], setting["projection"]
     c = c.sort_values("N")
     slope, se, icpt = ma.loglog_slope(c["N"], c["n_star"])
-    k = ma.k_star(sp)
-    theory = ma.theory_slope(k)
+    theory, log_factor = ma.theory_exponent(exponents, setting)
     ok = np.isfinite(c["n_star"])
     label = (f"{sp} ({act}, {'pSGD' if proj == 'sphere' else 'SGD'}): slope "
-             f"{slope:.2f} ± {se:.2f}, theory {theory:g}" + (" (× ln N)" if k == 2 else ""))
+             f"{slope:.2f} ± {se:.2f}, theory {ma.slope_label(theory, log_factor, c['N'])}")
     line, = ax.plot(c["N"][ok], c["n_star"][ok], "o", label=label)
     ax.plot(c["N"][~ok], c["n_max"][~ok], "v", mfc="none", color=line.get_color())
     if np.isfinite(slope):
         Ns = np.array([c["N"].min(), c["N"].max()], float)
         ax.plot(Ns, np.exp(icpt) * Ns**slope, "-", color=line.get_color())
+    if ok.any() and np.isfinite(theory):
+        Ns = np.geomspace(c["N"].min(), c["N"].max(), 20)
         ref = c[ok].iloc[0]
-        ax.plot(Ns, ref["n_star"] * (Ns / ref["N"]) ** theory, ":", color=line.get_color())
-    log.info("%s: n* = %s, slope %.3f ± %.3f (theory %g)", key, c["n_star"].round(0).tolist(),
-             slope, se, theory)
+        pred = Ns**theory * (np.log(Ns) if log_factor else 1.0)
+        ref_pred = ref["N"] ** theory * (np.log(ref["N"]) if log_factor else 1.0)
+        ax.plot(Ns, ref["n_star"] * pred / ref_pred, ":", color=line.get_color())
+    log.info("%s: n* = %s, slope %.3f ± %.3f (theory %s)", key, c["n_star"].round(0).tolist(),
+             slope, se, ma.slope_label(theory, log_factor, c["N"]))
 ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_xlabel("input dimension N")

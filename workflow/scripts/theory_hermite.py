@@ -1,7 +1,6 @@
 """Hermite coefficients c_k, ℓ_k, k* per activation x t x latent, and L(m) on the sphere."""
 
 import numpy as np
-import pandas as pd
 
 from easy2hard import theory
 from easy2hard.scripting import log_to
@@ -18,10 +17,6 @@ log.info("c_k, l_k up to k=%d for %d activations x %d t x %d latents (order %d)"
 hermite, exponents = theory.hermite_table(cfg["activations"], cfg["t"], spikes,
                                           cfg["kmax"], cfg["order"])
 exponents.insert(0, "sweep", "")
-sweeps = theory.sweep_exponents(snakemake.params.sweeps, cfg["kmax"], cfg["order"])
-if len(sweeps):
-    log.info("k* for %d settings of MCM sweeps %s", len(sweeps), sorted(snakemake.params.sweeps))
-    exponents = pd.concat([exponents, sweeps], ignore_index=True)
 exponents["k_star"] = exponents["k_star"].astype("Int64")
 for row in exponents.itertuples():
     log.info("%-12s %-12s t=%-5g %-10s %-10s k*=%s product=%.4g learns=%s", row.sweep or "-",
