@@ -16,6 +16,15 @@ def style() -> None:
     sns.set_theme(context="paper", style="whitegrid", font_scale=1.1)
 
 
+def theory_axes(df, palette: str = "tab10"):
+    """The axes of the theory figures: sorted t, the activations and latents in table order,
+    and a colour per activation."""
+    ts = sorted(df["t"].unique())
+    acts = list(dict.fromkeys(df["activation"]))
+    latents = list(dict.fromkeys(df["latent"]))
+    return ts, acts, latents, dict(zip(acts, sns.color_palette(palette, len(acts))))
+
+
 def save_figure(fig, pdf: str, png: str, dpi: int = 150) -> None:
     """Write ``fig`` as PDF and PNG, each atomically, then close it."""
     with atomic_path(pdf) as tmp:

@@ -1,9 +1,8 @@
 """Figure hermite_coefficients: c_k, ℓ_k and c_k ℓ_k per activation and latent, k* marked."""
 
 import matplotlib.pyplot as plt
-import seaborn as sns
 
-from easy2hard.plotting import save_figure, style
+from easy2hard.plotting import save_figure, style, theory_axes
 from easy2hard.scripting import log_to
 from easy2hard.tables import read_parquet
 
@@ -11,11 +10,7 @@ log = log_to(snakemake)
 style()
 df = read_parquet(snakemake.input.hermite)
 exps = read_parquet(snakemake.input.exponents)
-exps = exps[exps["sweep"] == ""]
-ts = sorted(df["t"].unique())
-acts = list(dict.fromkeys(df["activation"]))
-latents = list(dict.fromkeys(df["latent"]))
-colors = dict(zip(acts, sns.color_palette("tab10", len(acts))))
+ts, acts, latents, colors = theory_axes(df)
 nrow, ncol = 1 + len(latents), len(ts) + 1
 fig, axes = plt.subplots(nrow, ncol, figsize=(3.3 * ncol, 2.3 * nrow), squeeze=False, sharex=True)
 for j, t in enumerate(ts):  # row 0: c_k of Ψ_t per activation

@@ -1,9 +1,8 @@
 """Figure loss_landscape: population loss L(m) - L(0) on the sphere against the overlap m."""
 
 import matplotlib.pyplot as plt
-import seaborn as sns
 
-from easy2hard.plotting import save_figure, style
+from easy2hard.plotting import save_figure, style, theory_axes
 from easy2hard.scripting import log_to
 from easy2hard.tables import read_parquet
 
@@ -11,11 +10,7 @@ log = log_to(snakemake)
 style()
 df = read_parquet(snakemake.input.landscape)
 exps = read_parquet(snakemake.input.exponents)
-exps = exps[exps["sweep"] == ""]
-ts = sorted(df["t"].unique())
-acts = list(dict.fromkeys(df["activation"]))
-latents = list(dict.fromkeys(df["latent"]))
-colors = dict(zip(acts, sns.color_palette("tab10", len(acts))))
+ts, acts, latents, colors = theory_axes(df)
 fig, axes = plt.subplots(len(latents), len(ts), figsize=(4.0 * len(ts), 2.9 * len(latents)),
                          squeeze=False, sharex=True)
 for i, lat in enumerate(latents):
