@@ -87,21 +87,26 @@ def _student_t(n: int, df: float, generator=None) -> torch.Tensor:
     return out[:n]
 
 
-def sample(model: MCM, n: int, u, v, m, generator=None) -> torch.Tensor:
-    """n samples (n, N) of the MCM with spikes u, v and mean direction m."""
-    g = torch.randn(n, model.N, generator=generator)
-    lam = torch.randn(n, generator=generator)
+def nu(model: MCM, lam: torch.Tensor, generator=None) -> torch.Tensor:
+    """The cumulant-spike latent ν for covariance latents λ: sign(λ) if correlated, else
+    fresh draws of the model's latent law."""
     if model.correlated:
-        nu = torch.sign(lam)
-    else:
-        nu = latent(model.latent, n, generator, model.latent_a, model.student_df)
-    g_v = g @ v
-    x = g + torch.outer(model.a * nu + (model.s - 1) * g_v, v)
-    if model.beta_u:
-        x = x + torch.outer(math.sqrt(model.beta_u) * lam, u)
-    if model.mean_shift:
-        x = x + model.mean_shift * m
-    return x
+        return torch.sign(lam)
+    return latent(model.latent, lam.numel(), generator, model.latent_a, model.student_df)
+
+
+def sample(model: MCM, n: int, u, v, m, generator=None, out=None) -> torch.Tensor:
+    """n samples (n, N) of the MCM with spikes u, v and mean direction m.
+
+    Draws g, then λ, then ν from ``generator`` and assembles x with one rank-3 update
+    x = g + [sqrt(β_u) λ, a ν + (s - 1) <g, v>, mean_shift] @ [u; v; m], in ``out`` if given.
+    """
+    g = (torch.empty(n, model.N) if out is None else out).normal_(generator=generator)
+    lam = torch.randn(n, generator=generator)
+    coef = torch.stack([math.sqrt(model.beta_u) * lam,
+                        model.a * nu(model, lam, generator) + (model.s - 1) * (g @ v),
+                        torch.full((n,), float(model.mean_shift))], dim=1)
+    return g.addmm_(coef.to(g), torch.stack([u, v, m]).to(g))
 
 
 def moments(model: MCM, u, v, m):

@@ -116,27 +116,6 @@ def test_sets(data: mcm_lib.MCM, u, v, mdir, n: int, seed: int):
     return (*sets, z)
 
 
-def sample_into(out: torch.Tensor, data: mcm_lib.MCM, basis: torch.Tensor, g) -> torch.Tensor:
-    """Fill ``out`` (n, N) with MCM samples, the same draws as easy2hard.mcm.sample.
-
-    Same random stream and order as mcm.sample (g, then λ, then ν), assembled with one
-    rank-3 update x = g + [sqrt(β_u) λ, a ν + (s - 1) <g, v>, μ] @ [u; v; m] in place.
-    """
-    n = out.shape[0]
-    out.normal_(generator=g)
-    lam = torch.randn(n, generator=g)
-    coef = torch.stack([math.sqrt(data.beta_u) * lam,
-                        data.a * _nu(data, lam, g) + (data.s - 1) * (out @ basis[1]),
-                        torch.full((n,), float(data.mean_shift))], dim=1)
-    return out.addmm_(coef.to(out), basis)
-
-
-def _nu(data, lam, g):
-    if data.correlated:
-        return torch.sign(lam)
-    return mcm_lib.latent(data.latent, lam.numel(), g, data.latent_a, data.student_df)
-
-
 def noised_into(xt: torch.Tensor, z: torch.Tensor, data: mcm_lib.MCM, basis: torch.Tensor,
                 t: float, g, target: str = "sampled"):
     """Fill x_t and the regression target for the noise, both (n, N), for one run.
@@ -152,7 +131,7 @@ def noised_into(xt: torch.Tensor, z: torch.Tensor, data: mcm_lib.MCM, basis: tor
     decay, sd = math.exp(-t), math.sqrt(delta(t))
     n = xt.shape[0]
     if target == "sampled":
-        sample_into(xt, data, basis, g)
+        mcm_lib.sample(data, n, *basis, generator=g, out=xt)
         z.normal_(generator=g)
         return xt.mul_(decay).add_(z, alpha=sd), z
     if target != "conditional":
@@ -162,7 +141,7 @@ def noised_into(xt: torch.Tensor, z: torch.Tensor, data: mcm_lib.MCM, basis: tor
     root_v = math.sqrt(decay**2 * data.s**2 + delta(t))
     xi_v = z @ basis[1]
     coef = torch.stack([decay * math.sqrt(data.beta_u) * lam,
-                        decay * data.a * _nu(data, lam, g) + (root_v - 1) * xi_v,
+                        decay * data.a * mcm_lib.nu(data, lam, g) + (root_v - 1) * xi_v,
                         torch.full((n,), decay * float(data.mean_shift))], dim=1)
     torch.addmm(z, coef.to(z), basis, out=xt)
     z.addmm_(((1 / root_v - 1) * xi_v)[:, None], basis[1:2], beta=sd, alpha=sd)
