@@ -15,8 +15,10 @@ import time
 
 import torch
 
-from easy2hard import mcm, one_neuron, streams
-from easy2hard.engine import Cell, Run, train
+from easy2hard.core import mixed_cumulant as mcm
+from easy2hard.mcm import one_neuron
+from easy2hard.core import streams
+from easy2hard.mcm.engine import Cell, Run, train
 
 
 def naive(N: int, steps: int, t: float, lr: float) -> float:

@@ -2,10 +2,10 @@
 
 N = 100, m = 100, batch 100, Adam, ReLU, R runs (seeds). Three ways to train them:
 
-- lockstep: easy2hard.network_training.train with all R runs, one batched computation;
+- lockstep: easy2hard.networks.training.train with all R runs, one batched computation;
 - per_run_loop: a plain per-run loop, one run after the other, as one would write it for a
   single run: W, a, b with autograd, torch.optim.Adam, and each step a fresh batch from
-  easy2hard.mcm.sample plus z from torch.randn;
+  easy2hard.core.mixed_cumulant.sample plus z from torch.randn;
 - per_run_engine: the lockstep engine called with one run at a time (isolates the gain
   from batching alone; the engine's fused backward and chunked draws help both sides).
 
@@ -25,8 +25,11 @@ import time
 
 import torch
 
-from easy2hard import mcm, network_training, networks, streams
-from easy2hard.diffusion import delta
+from easy2hard.core import mixed_cumulant as mcm
+from easy2hard.networks import training as network_training
+from easy2hard.networks import models as networks
+from easy2hard.core import streams
+from easy2hard.core.diffusion import delta
 
 
 def lockstep(arch, runs, data, steps, target="sampled"):

@@ -2,7 +2,7 @@
 
 Setting (issue 3): U-Net 64-128-256-512-1024 (33.07 M parameters), one channel, 32x32,
 Adam, batch 100, ε-prediction MSE with k uniform. Variants, each timed in this process
-on the same device with the library's own training step (easy2hard.unet_training.make_step):
+on the same device with the library's own training step (easy2hard.images.training.make_step):
 plain fp32; channels_last; bf16 autocast; bf16 + channels_last; and, with --compile,
 bf16 + channels_last + torch.compile. The last keys are the ratios of each variant's
 steps/s to plain fp32, and of the fastest.
@@ -18,10 +18,10 @@ import time
 
 import torch
 
-from easy2hard.ddpm import Schedule
-from easy2hard.scripting import pick_device
-from easy2hard.unet import n_parameters
-from easy2hard.unet_training import build_model, make_step
+from easy2hard.core.ddpm import Schedule
+from easy2hard.pipeline.scripting import pick_device
+from easy2hard.images.unet import n_parameters
+from easy2hard.images.training import build_model, make_step
 
 
 def steps_per_s(spec, device, batch, size, steps, warmup) -> tuple[float, float]:

@@ -82,8 +82,9 @@ def _imports(path: Path, module_level_only: bool) -> set[str]:
         if isinstance(node, ast.Import):
             names.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):
-            if node.level:  # relative import inside the package
-                base = path.parent.name
+            if node.level:  # relative import inside the package: resolve against its path
+                pkg = path.resolve().relative_to(REPO).parent.parts
+                base = ".".join(pkg[: len(pkg) - node.level + 1])
                 mod = f"{base}.{node.module}" if node.module else base
                 names.add(mod)
                 names.update(f"{mod}.{a.name}" for a in node.names)  # maybe submodules
@@ -188,10 +189,10 @@ def test_static_analysis_sees_lazy_and_relative_imports(tmp_path):
     """The analysis itself can fail: a script importing a library module that imports
     scipy at module level needs scipy."""
     script = tmp_path / "s.py"
-    script.write_text("from easy2hard import tables\nimport seaborn as sns\n")
+    script.write_text("from easy2hard.core import io\nimport seaborn as sns\n")
     third, library = required_modules(script)
     assert {"seaborn", "pandas", "numpy", "pyarrow"} <= third
-    assert "easy2hard.tables" in library
+    assert "easy2hard.core.io" in library
 
 
 def test_library_importable_through_pythonpath(tmp_path):

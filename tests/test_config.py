@@ -3,7 +3,7 @@
 import math
 
 import pytest
-from easy2hard import config as cfgmod
+from easy2hard.pipeline import config as cfgmod
 
 from .conftest import REPO, tiny_config, tiny_mcm_sweep
 

@@ -18,8 +18,8 @@ import torch
 import yaml
 from PIL import Image
 
-from easy2hard import datasets
-from easy2hard.datasets import DatasetError
+from easy2hard.images import datasets
+from easy2hard.images.datasets import DatasetError
 
 from .conftest import REPO
 

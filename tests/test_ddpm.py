@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from easy2hard import ddpm
+from easy2hard.core import ddpm
 
 
 def test_linear_schedule_and_alpha_bar():

@@ -7,8 +7,10 @@ import pandas as pd
 import pytest
 import torch
 
-from easy2hard import mcm, one_neuron, streams
-from easy2hard.engine import Cell, Run, sample_chunk, table_error, train
+from easy2hard.core import mixed_cumulant as mcm
+from easy2hard.mcm import one_neuron
+from easy2hard.core import streams
+from easy2hard.mcm.engine import Cell, Run, sample_chunk, table_error, train
 
 COLS = ["overlap_u", "overlap_v", "w_norm"]
 

@@ -1,11 +1,11 @@
-"""Hermite polynomials and the split Gauss-Legendre rule (easy2hard.hermite)."""
+"""Hermite polynomials and the split Gauss-Legendre rule (easy2hard.core.hermite)."""
 
 import math
 
 import numpy as np
 import pytest
 
-from easy2hard import hermite
+from easy2hard.core import hermite
 
 
 def test_orthogonality_under_the_gaussian():

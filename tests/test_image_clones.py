@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from easy2hard import image_clones
+from easy2hard.images import clones as image_clones
 
 H = W = 3  # D = 9 keeps the test fast while n is large
 D = H * W

@@ -6,8 +6,9 @@ import math
 import pytest
 import torch
 
-from easy2hard import mcm, streams
-from easy2hard.engine import Cell, Run, sample_chunk
+from easy2hard.core import mixed_cumulant as mcm
+from easy2hard.core import streams
+from easy2hard.mcm.engine import Cell, Run, sample_chunk
 
 n = 200_000
 Z = 5.0

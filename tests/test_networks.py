@@ -8,8 +8,11 @@ import pandas as pd
 import pytest
 import torch
 
-from easy2hard import mcm, network_training as nt, networks, streams
-from easy2hard.diffusion import delta
+from easy2hard.core import mixed_cumulant as mcm
+from easy2hard.networks import training as nt
+from easy2hard.networks import models as networks
+from easy2hard.core import streams
+from easy2hard.core.diffusion import delta
 
 from .conftest import REPO
 

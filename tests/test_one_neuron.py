@@ -6,8 +6,10 @@ import math
 import pytest
 import torch
 
-from easy2hard import mcm, one_neuron, streams
-from easy2hard.engine import Cell, Run, train
+from easy2hard.core import mixed_cumulant as mcm
+from easy2hard.mcm import one_neuron
+from easy2hard.core import streams
+from easy2hard.mcm.engine import Cell, Run, train
 
 Z = 5.0
 ACTS = ["sigma_star", "tanh", "relu", "scaled_tanh", "sigmoid"]

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from easy2hard import tables
+from easy2hard.core import io as tables
 
 from .conftest import REPO, snakemake, tiny_config, tiny_mcm_sweep
 
@@ -83,7 +83,7 @@ def test_killed_write_leaves_no_file_at_target(tmp_path, writer, ext, die_in):
     previous file or nothing at the target, never a truncated one."""
     target = tmp_path / f"out.{ext}"
     src = (f"import os, signal, sys, numpy as np, pandas as pd\n"
-           f"from easy2hard import tables\n"
+           f"from easy2hard.core import io as tables\n"
            f"def die(*a, **k): os.kill(os.getpid(), signal.SIGKILL)\n"
            f"{die_in} = die\n"
            f"writer = {_WRITERS[ext]}\n"
@@ -140,7 +140,7 @@ def _truncate(path: Path) -> None:
 def test_corrupt_file_error_names_the_file(tmp_path, kind):
     import torch
 
-    from easy2hard import datasets
+    from easy2hard.images import datasets
 
     path = tmp_path / f"broken_{kind}.bin"
     if kind == "parquet":

@@ -1,4 +1,4 @@
-"""The theory (easy2hard.theory) against closed forms and independent Monte-Carlo routes."""
+"""The theory (easy2hard.theory.exponents) against closed forms and independent Monte-Carlo routes."""
 
 import math
 
@@ -7,8 +7,11 @@ import pandas as pd
 import pytest
 import torch
 
-from easy2hard import hermite, mcm, one_neuron, theory
-from easy2hard.activations import NAMES
+from easy2hard.core import hermite
+from easy2hard.core import mixed_cumulant as mcm
+from easy2hard.mcm import one_neuron
+from easy2hard.theory import exponents as theory
+from easy2hard.core.activations import NAMES
 
 ACTS = [a for a in NAMES]
 
@@ -48,7 +51,7 @@ def test_l_k_closed_forms():
     (mcm.MCM(N=3, beta_u=4.0, beta_v=0.0), "u"),
 ])
 def test_l_k_match_samples_of_the_mcm(model, direction):
-    """ℓ_k = E[He_k(y)]/k! estimated on y = <v, x> (or <u, x>) drawn by easy2hard.mcm."""
+    """ℓ_k = E[He_k(y)]/k! estimated on y = <v, x> (or <u, x>) drawn by easy2hard.core.mixed_cumulant."""
     gen = torch.Generator().manual_seed(1)
     u, v, m = mcm.spikes(3)
     x = mcm.sample(model, 400_000, u, v, m, gen).double()
@@ -119,7 +122,7 @@ def test_integrated_loss_matches_monte_carlo_over_z(act):
                          ids=["rademacher", "three_point", "student_t", "covariance"])
 def test_population_loss_against_monte_carlo(act, spike):
     """L(m): exact 1-D route and the Hermite series both match Δ_t E[Ψ_t(m y + sqrt(1-m²) g)]
-    with y drawn by easy2hard.mcm; the series is used only where it converges."""
+    with y drawn by easy2hard.core.mixed_cumulant; the series is used only where it converges."""
     t, n = 0.3, 100_000
     gen = torch.Generator().manual_seed(3)
     if spike.spike == "covariance":

@@ -6,9 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from easy2hard import ddpm, image_grid, unet_plan
-from easy2hard.unet import UNet, n_parameters
-from easy2hard.unet_evaluation import evaluate
+from easy2hard.core import ddpm
+from easy2hard.images import grid as image_grid
+from easy2hard.pipeline import unet_plan
+from easy2hard.images.unet import UNet, n_parameters
+from easy2hard.images.evaluation import evaluate
 
 from .test_ddpm import GaussianOracle
 
@@ -169,7 +171,7 @@ def test_pipeline_tables_and_figures(run_workflow):
 
 
 def _filled(cfg):
-    from easy2hard import config
+    from easy2hard.pipeline import config
 
     return config.validate(cfg)["unet"]["runs"]["tiny"]
 

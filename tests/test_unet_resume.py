@@ -9,8 +9,8 @@ import time
 
 import numpy as np
 import torch
-from easy2hard import unet_training
-from easy2hard.tables import load_torch
+from easy2hard.images import training as unet_training
+from easy2hard.core.io import load_torch
 
 from .conftest import REPO, snakemake
 from .test_unet import tiny_unet_config

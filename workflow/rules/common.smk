@@ -16,7 +16,7 @@ os.environ.update(
 from snakemake.common.configfile import load_configfile  # noqa: E402
 from snakemake.utils import update_config  # noqa: E402
 
-from easy2hard import config as e2h_config  # noqa: E402
+from easy2hard.pipeline import config as e2h_config  # noqa: E402
 
 # A --configfile is a complete config: it replaces config/config.yaml rather than being
 # merged into it (merging would mix the default sweeps into, say, config/paper.yaml).

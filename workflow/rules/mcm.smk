@@ -1,6 +1,6 @@
 # Stage 5: one-neuron sweeps on the mixed cumulant model. One job (cell) per (sweep, N):
 # every run of the cell (seeds x activations x projections x latent settings x t) advances
-# in lockstep in one batched computation (easy2hard.engine). params carry the sweep's
+# in lockstep in one batched computation (easy2hard.mcm.engine). params carry the sweep's
 # spec, so editing one sweep reruns only that sweep's cells (and the figures reading them).
 
 

@@ -2,7 +2,7 @@
 # (sweep, N, width m, depth L): its runs (seeds x activations x t x lr) share shapes and
 # train in lockstep as one batched computation.
 
-from easy2hard import network_targets
+from easy2hard.pipeline import network_targets
 
 try:
     network_targets.check(config)

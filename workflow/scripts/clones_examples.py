@@ -1,7 +1,9 @@
 """Long table of a few real test images and samples of each clone, for the figure."""
 
-from easy2hard import datasets, image_clones, tables
-from easy2hard.scripting import log_to
+from easy2hard.images import datasets
+from easy2hard.images import clones as image_clones
+from easy2hard.core import io as tables
+from easy2hard.pipeline.scripting import log_to
 
 log = log_to(snakemake)  # noqa: F821
 sets = {"test": datasets.load_split(snakemake.input.test)}  # noqa: F821

@@ -2,8 +2,9 @@
 
 import matplotlib.pyplot as plt
 
-from easy2hard import plotting, tables
-from easy2hard.scripting import log_to
+from easy2hard.pipeline import plotting
+from easy2hard.core import io as tables
+from easy2hard.pipeline.scripting import log_to
 
 log = log_to(snakemake)  # noqa: F821
 df = tables.read_parquet(snakemake.input[0])  # noqa: F821

@@ -9,8 +9,9 @@ One column per t ("all" = k uniform, then each fixed k); one pair of rows per ru
 import matplotlib.pyplot as plt
 import numpy as np
 
-from easy2hard import plotting, tables
-from easy2hard.scripting import log_to
+from easy2hard.pipeline import plotting
+from easy2hard.core import io as tables
+from easy2hard.pipeline.scripting import log_to
 
 log = log_to(snakemake)  # noqa: F821
 df = tables.read_parquets(snakemake.input)  # noqa: F821

@@ -4,10 +4,10 @@ each clone's loss to the MCM loss."""
 
 import matplotlib.pyplot as plt
 
-from easy2hard import network_plots
-from easy2hard.plotting import save_figure, style
-from easy2hard.scripting import log_to
-from easy2hard.tables import read_parquets
+from easy2hard.networks import plots as network_plots
+from easy2hard.pipeline.plotting import save_figure, style
+from easy2hard.pipeline.scripting import log_to
+from easy2hard.core.io import read_parquets
 
 log = log_to(snakemake)  # noqa: F821
 style()

@@ -1,10 +1,10 @@
 """Paper Figs. 3b-c: residual network, overlap with v against step per depth L (top row,
 one panel per activation) and the final overlap against L (bottom left)."""
 
-from easy2hard import network_plots
-from easy2hard.plotting import save_figure, style
-from easy2hard.scripting import log_to
-from easy2hard.tables import read_parquets
+from easy2hard.networks import plots as network_plots
+from easy2hard.pipeline.plotting import save_figure, style
+from easy2hard.pipeline.scripting import log_to
+from easy2hard.core.io import read_parquets
 
 log = log_to(snakemake)  # noqa: F821
 style()

@@ -2,9 +2,9 @@
 
 import matplotlib.pyplot as plt
 
-from easy2hard.plotting import save_figure, style, theory_axes
-from easy2hard.scripting import log_to
-from easy2hard.tables import read_parquet
+from easy2hard.pipeline.plotting import save_figure, style, theory_axes
+from easy2hard.pipeline.scripting import log_to
+from easy2hard.core.io import read_parquet
 
 log = log_to(snakemake)
 style()

@@ -3,10 +3,10 @@ collapses towards 0 where w = 0 attracts). Bottom: the overlap with the spike.""
 
 import matplotlib.pyplot as plt
 
-from easy2hard import mcm_analysis as ma
-from easy2hard.plotting import save_figure, style
-from easy2hard.scripting import log_to
-from easy2hard.tables import read_parquets
+from easy2hard.mcm import analysis as ma
+from easy2hard.pipeline.plotting import save_figure, style
+from easy2hard.pipeline.scripting import log_to
+from easy2hard.core.io import read_parquets
 
 log = log_to(snakemake)  # noqa: F821
 sm = snakemake  # noqa: F821

@@ -4,9 +4,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-from easy2hard.plotting import save_figure, style
-from easy2hard.scripting import log_to
-from easy2hard.tables import read_parquet
+from easy2hard.pipeline.plotting import save_figure, style
+from easy2hard.pipeline.scripting import log_to
+from easy2hard.core.io import read_parquet
 
 log = log_to(snakemake)
 style()

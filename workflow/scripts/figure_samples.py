@@ -4,8 +4,10 @@ import math
 
 import matplotlib.pyplot as plt
 
-from easy2hard import image_grid, plotting, tables
-from easy2hard.scripting import log_to
+from easy2hard.images import grid as image_grid
+from easy2hard.pipeline import plotting
+from easy2hard.core import io as tables
+from easy2hard.pipeline.scripting import log_to
 
 log = log_to(snakemake)  # noqa: F821
 df = tables.read_parquets(snakemake.input)  # noqa: F821

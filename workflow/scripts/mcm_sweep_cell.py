@@ -4,9 +4,10 @@ import time
 
 import torch
 
-from easy2hard import engine, sweeps
-from easy2hard.scripting import log_to, pick_device
-from easy2hard.tables import write_parquet
+from easy2hard.mcm import engine
+from easy2hard.mcm import sweeps
+from easy2hard.pipeline.scripting import log_to, pick_device
+from easy2hard.core.io import write_parquet
 
 log = log_to(snakemake)  # noqa: F821
 sm = snakemake  # noqa: F821

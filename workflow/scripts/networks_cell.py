@@ -4,9 +4,11 @@ import itertools
 
 import torch
 
-from easy2hard import mcm, network_training, networks
-from easy2hard.scripting import log_to, pick_device
-from easy2hard.tables import write_parquet
+from easy2hard.core import mixed_cumulant as mcm
+from easy2hard.networks import training as network_training
+from easy2hard.networks import models as networks
+from easy2hard.pipeline.scripting import log_to, pick_device
+from easy2hard.core.io import write_parquet
 
 log = log_to(snakemake)  # noqa: F821
 spec = snakemake.params.spec  # noqa: F821

@@ -1,8 +1,8 @@
 """Render one Parquet table as an HTML page for the report (snakemake --report)."""
 
-from easy2hard.report import table_html
-from easy2hard.scripting import log_to
-from easy2hard.tables import atomic_path, read_parquet
+from easy2hard.pipeline.report import table_html
+from easy2hard.pipeline.scripting import log_to
+from easy2hard.core.io import atomic_path, read_parquet
 
 log = log_to(snakemake)
 

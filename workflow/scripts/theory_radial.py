@@ -1,8 +1,8 @@
 """The radial term L_0(r) = Δ_t E_g[r² σ(rg)² - 2 r g σ(rg) + 2 r² σ'(rg)] on a grid of r."""
 
-from easy2hard import theory
-from easy2hard.scripting import log_to
-from easy2hard.tables import write_parquet
+from easy2hard.theory import exponents as theory
+from easy2hard.pipeline.scripting import log_to
+from easy2hard.core.io import write_parquet
 
 log = log_to(snakemake)
 cfg = snakemake.params.theory

@@ -1,9 +1,9 @@
 """k*, its sign and the predicted sample-complexity exponent for every setting of one MCM
 sweep, so the MCM figures read their theory slopes from a table (one per sweep)."""
 
-from easy2hard import theory
-from easy2hard.scripting import log_to
-from easy2hard.tables import write_parquet
+from easy2hard.theory import exponents as theory
+from easy2hard.pipeline.scripting import log_to
+from easy2hard.core.io import write_parquet
 
 log = log_to(snakemake)  # noqa: F821
 sweep = snakemake.wildcards.sweep  # noqa: F821

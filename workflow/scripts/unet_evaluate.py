@@ -1,11 +1,11 @@
 """DDPM loss of one checkpoint on train, test and the clones (common random numbers)."""
 
 import torch
-from easy2hard.datasets import load_split
-from easy2hard.scripting import log_to, pick_device
-from easy2hard.tables import write_parquet
-from easy2hard.unet_evaluation import evaluate
-from easy2hard.unet_training import load_model, schedule, state_path, training_subset
+from easy2hard.images.datasets import load_split
+from easy2hard.pipeline.scripting import log_to, pick_device
+from easy2hard.core.io import write_parquet
+from easy2hard.images.evaluation import evaluate
+from easy2hard.images.training import load_model, schedule, state_path, training_subset
 
 log = log_to(snakemake)  # noqa: F821
 torch.set_num_threads(snakemake.threads)  # noqa: F821

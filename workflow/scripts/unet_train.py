@@ -5,9 +5,9 @@ import shutil
 from pathlib import Path
 
 import torch
-from easy2hard.datasets import load_split
-from easy2hard.scripting import log_to, pick_device
-from easy2hard.unet_training import state_path, train
+from easy2hard.images.datasets import load_split
+from easy2hard.pipeline.scripting import log_to, pick_device
+from easy2hard.images.training import state_path, train
 
 log = log_to(snakemake)  # noqa: F821
 torch.set_num_threads(snakemake.threads)  # noqa: F821

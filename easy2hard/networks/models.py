@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import torch
 
-from . import activations
-from .diffusion import delta
+from ..core import activations
+from ..core.diffusion import delta
 
 MODELS = ("autoencoder", "resnet")
 

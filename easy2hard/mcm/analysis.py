@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from . import theory
+from ..theory import exponents as theory
 
 # Columns that identify one curve (all seeds of one setting at one N).
 SETTING = ["sweep", "activation", "projection", "latent", "correlated", "beta_u", "beta_v", "t"]

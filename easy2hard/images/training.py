@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import ddpm
-from .tables import load_torch, save_torch
+from ..core import ddpm
+from ..core.io import load_torch, save_torch
+from ..core.lockstep import checkpoint_steps  # noqa: F401  (re-exported)
 from .unet import UNet, n_parameters
-from .unet_plan import checkpoint_steps  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Online training of the wide and deep MCM denoisers, R runs in lockstep (SCIENCE §4-5).
 
-A run is (seed, activation, t, lr). Every run owns its random streams (easy2hard.streams),
+A run is (seed, activation, t, lr). Every run owns its random streams (easy2hard.core.streams),
 seeded from its seed only: the MCM batches, the noise z, the initial weights and the test
 sets are the same whether the run trains alone or beside any companions, and runs that
 differ only in activation, t or lr see the same data (common random numbers).
@@ -26,9 +26,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import mcm as mcm_lib
-from . import networks, streams
-from .diffusion import delta
+from ..core import mixed_cumulant as mcm_lib
+from ..core import streams
+from ..core.diffusion import delta
+from . import models as networks
 
 OPTIMIZERS = ("adam", "sgd")
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ so every update is w ← α w + Σ_b β_b x_b with per-run scalars:
 - plain SGD (``none``): P, Q, G by Gauss-Hermite at the current r; α = 1 - η Δ κ.
 - ``z: mc`` draws the diffusion noise z and uses one_neuron.grad_mc instead.
 
-Data: every run owns its random streams (easy2hard.streams), keyed by (seed, N) only, so a
+Data: every run owns its random streams (easy2hard.core.streams), keyed by (seed, N) only, so a
 run's trajectory does not depend on the other runs of its cell, and runs that share a seed
 see the same samples (common random numbers across activations and projections). Samples
 are drawn in chunks of ``chunk_samples`` per run, one generator call per run per chunk.
@@ -36,8 +36,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import mcm, one_neuron, streams
-from .diffusion import delta
+from ..core import mixed_cumulant as mcm
+from ..core import streams
+from ..core.diffusion import delta
+from . import one_neuron
 
 TABLE_SIZE = 1 << 15
 
@@ -407,8 +409,8 @@ class _SteinSGD:
     with the per-group constants computed once (fewer torch ops per step)."""
 
     def __init__(self, act: str, t: torch.Tensor, beta_v: torch.Tensor, order: int):
-        from . import activations
-        from .quadrature import gauss_hermite
+        from ..core import activations
+        from ..core.quadrature import gauss_hermite
 
         self.act, self.evaluate = act, activations.evaluate
         xi, om = gauss_hermite(order, t.dtype, t.device)

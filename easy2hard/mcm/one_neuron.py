@@ -17,9 +17,9 @@ import math
 
 import torch
 
-from . import activations
-from .diffusion import delta
-from .quadrature import gauss_hermite
+from ..core import activations
+from ..core.diffusion import delta
+from ..core.quadrature import gauss_hermite
 
 
 def _lead(x, like):

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import ddpm
+from ..core import ddpm
 
 
 @torch.no_grad()

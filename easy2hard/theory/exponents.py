@@ -37,7 +37,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .hermite import DEFAULT_ORDER, he, split_rule
+from ..core.hermite import DEFAULT_ORDER, he, split_rule
 
 LAWS = ("rademacher", "three_point", "student_t")
 SPIKES = ("cumulant", "covariance")
@@ -77,14 +77,14 @@ class Spike:
 
 # ------------------------------------------------------------------ activations and Ψ_t
 def delta(t):
-    """Δ_t = 1 - e^{-2t} (as easy2hard.diffusion.delta, without importing torch)."""
+    """Δ_t = 1 - e^{-2t} (as easy2hard.core.diffusion.delta, without importing torch)."""
     return -np.expm1(-2 * np.asarray(t, dtype=np.float64))
 
 
 def _act(act, h, t, beta_v):
     import torch  # lazily: the figure scripts import this module without torch
 
-    from . import activations
+    from ..core import activations
 
     sig, dsig = activations.evaluate(act, torch.as_tensor(h, dtype=torch.float64), t, beta_v)
     return sig.numpy(), dsig.numpy()
