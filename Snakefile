@@ -16,6 +16,10 @@ include: "workflow/rules/mcm.smk"
 include: "workflow/rules/networks.smk"
 include: "workflow/rules/theory.smk"
 include: "workflow/rules/figures.smk"
+# @stage:linear
+# @stage:fourier
+# @stage:multipatch
+# @stage:random_features
 include: "workflow/rules/report.smk"
 
 

@@ -1,0 +1,28 @@
+"""The plan: every file the config asks for, in one place (``final_output``), and every
+cross-key check of the config (``problems``), gathered from one module per stage.
+
+Each stage module under this package exposes
+  ``targets(cfg, results) -> list[str]``   the files ``rule all`` asks for, and
+  ``check(cfg) -> list[str]``              cross-key problems, each naming its key and
+                                           what is allowed (optional),
+plus the input functions its rules use. Adding a stage = one module + one line below.
+"""
+
+from __future__ import annotations
+
+STAGES: list = []
+# @stage:linear
+# @stage:fourier
+# @stage:multipatch
+# @stage:random_features
+
+
+def final_output(cfg: dict, results: str = "results") -> list[str]:
+    """Every target of the workflow, in stage order, without duplicates."""
+    out = [p for stage in STAGES for p in stage.targets(cfg, results)]
+    return list(dict.fromkeys(out))
+
+
+def problems(cfg: dict) -> list[str]:
+    """Every cross-key problem of a schema-valid config, from every stage's ``check``."""
+    return [msg for stage in STAGES if hasattr(stage, "check") for msg in stage.check(cfg)]
