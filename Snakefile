@@ -1,5 +1,6 @@
 # easy2hard: what diffusion models learn, and when.
-# Thin entry point: config, schema validation (common.smk), one .smk per stage, rule all.
+# Thin entry point: config, schema validation (common.smk), one .smk per stage, and rule all,
+# whose targets come from one plan function (easy2hard.pipeline.plan.final_output).
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -26,4 +27,4 @@ include: "workflow/rules/report.smk"
 rule all:
     default_target: True
     input:
-        TARGETS,
+        plan.final_output(config, RESULTS),

@@ -10,6 +10,7 @@ import torch
 from easy2hard.core import hermite
 from easy2hard.core import mixed_cumulant as mcm
 from easy2hard.mcm import one_neuron
+from easy2hard.mcm import analysis
 from easy2hard.theory import exponents as theory
 from easy2hard.core.activations import NAMES
 
@@ -238,14 +239,14 @@ def test_predicted_slope_and_rescaling():
     df = pd.DataFrame({"sweep": ["a", "a", "b"], "activation": ["tanh"] * 3,
                        "t": [0.3, 0.3, 0.3], "spike": ["covariance", "cumulant", "cumulant"],
                        "exponent": [1.0, 3.0, 1.0], "log_factor": [True, False, True]})
-    assert theory.predicted_slope(df, sweep="a", spike="cumulant", t=0.3) == (3.0, False)
-    assert theory.predicted_slope(df, sweep="b", t=0.3 + 1e-12) == (1.0, True)
+    assert analysis.predicted_slope(df, sweep="a", spike="cumulant", t=0.3) == (3.0, False)
+    assert analysis.predicted_slope(df, sweep="b", t=0.3 + 1e-12) == (1.0, True)
     with pytest.raises(ValueError, match="found 2"):
-        theory.predicted_slope(df, sweep="a")
+        analysis.predicted_slope(df, sweep="a")
     with pytest.raises(KeyError, match="nope"):
-        theory.predicted_slope(df, nope=1)
-    np.testing.assert_allclose(theory.rescale_n([64.0, 8.0], [4, 2], 3.0, False), [1.0, 1.0])
-    np.testing.assert_allclose(theory.rescale_n(10 * math.log(10), 10, 1.0, True), 1.0)
+        analysis.predicted_slope(df, nope=1)
+    np.testing.assert_allclose(analysis.rescale_n([64.0, 8.0], [4, 2], 3.0, False), [1.0, 1.0])
+    np.testing.assert_allclose(analysis.rescale_n(10 * math.log(10), 10, 1.0, True), 1.0)
 
 
 def test_bad_r_grid_names_the_key():
@@ -278,7 +279,7 @@ def test_theory_pipeline_tables_and_figures(run_workflow):
     # one table per MCM sweep: tiny "cov" sweep (β_u = 4, β_v = 0) and "cum" (β_v = inf)
     cov, cum = (pd.read_parquet(wd / path) for path in sweeps)
     assert set(cov["spike"]) == {"covariance"} and set(cov["sweep"]) == {"cov"}
-    assert theory.predicted_slope(cum, sweep="cum", spike="cumulant") == (3.0, False)
+    assert analysis.predicted_slope(cum, sweep="cum", spike="cumulant") == (3.0, False)
     rad = pd.read_parquet(wd / outs[2])
     assert len(rad) == 2 * 4 and rad["zero_attracts"].all()
     for f in figs:

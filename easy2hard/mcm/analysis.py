@@ -9,7 +9,6 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..theory import exponents as theory
 
 # Columns that identify one curve (all seeds of one setting at one N).
 SETTING = ["sweep", "activation", "projection", "latent", "correlated", "beta_u", "beta_v", "t"]
@@ -39,7 +38,7 @@ def theory_exponent(exponents: pd.DataFrame, setting: dict) -> tuple[float, bool
         return math.nan, False
     sp = "covariance" if setting["spike"] == "covariance" else "cumulant"
     latent = "covariance" if sp == "covariance" else setting["latent"]
-    return theory.predicted_slope(
+    return predicted_slope(
         exponents, sweep=setting["sweep"], activation=setting["activation"],
         t=float(setting["t"]), spike=sp, latent=latent, correlated=bool(setting["correlated"]),
         beta_u=float(setting["beta_u"]), beta_v=float(setting["beta_v"]))
@@ -109,3 +108,31 @@ def loglog_slope(N, n_star) -> tuple[float, float, float]:
     s2 = resid @ resid / (len(x) - 2)
     se = math.sqrt(s2 / ((x - x.mean()) ** 2).sum())
     return float(coef[0]), se, float(coef[1])
+
+
+def predicted_slope(exponents: pd.DataFrame, **match) -> tuple[float, bool]:
+    """(exponent, log_factor) of the one row of ``exponents`` matching ``match``.
+
+    Example: predicted_slope(df, activation="sigma_star", t=0.3, spike="cumulant",
+    correlated=False). Floats are compared with a relative tolerance of 1e-9.
+    """
+    sel = np.ones(len(exponents), dtype=bool)
+    for key, value in match.items():
+        if key not in exponents:
+            raise KeyError(f"exponents table has no column {key!r}; columns: {list(exponents)}")
+        col = exponents[key]
+        if isinstance(value, float) and not isinstance(value, bool):
+            sel &= np.isclose(col.astype(float), value, rtol=1e-9, atol=0) | (
+                np.isinf(col.astype(float)) & np.isinf(value))
+        else:
+            sel &= (col == value).to_numpy()
+    rows = exponents[sel].drop_duplicates(["exponent", "log_factor"])
+    if len(rows) != 1:
+        raise ValueError(f"expected one theory exponent for {match}, found {len(rows)}")
+    return float(rows["exponent"].iloc[0]), bool(rows["log_factor"].iloc[0])
+
+
+def rescale_n(n, N, exponent: float, log_factor: bool):
+    """n / (N^exponent (ln N)^log_factor): curves for different N collapse if theory holds."""
+    N = np.asarray(N, dtype=np.float64)
+    return np.asarray(n, dtype=np.float64) / (N**exponent * (np.log(N) if log_factor else 1.0))

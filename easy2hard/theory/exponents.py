@@ -408,34 +408,6 @@ def radial_table(acts, ts, r, beta_v: float = math.inf, order: int = DEFAULT_ORD
 
 
 # ------------------------------------------------------------------ for the MCM figures
-def predicted_slope(exponents: pd.DataFrame, **match) -> tuple[float, bool]:
-    """(exponent, log_factor) of the one row of ``exponents`` matching ``match``.
-
-    Example: predicted_slope(df, activation="sigma_star", t=0.3, spike="cumulant",
-    correlated=False). Floats are compared with a relative tolerance of 1e-9.
-    """
-    sel = np.ones(len(exponents), dtype=bool)
-    for key, value in match.items():
-        if key not in exponents:
-            raise KeyError(f"exponents table has no column {key!r}; columns: {list(exponents)}")
-        col = exponents[key]
-        if isinstance(value, float) and not isinstance(value, bool):
-            sel &= np.isclose(col.astype(float), value, rtol=1e-9, atol=0) | (
-                np.isinf(col.astype(float)) & np.isinf(value))
-        else:
-            sel &= (col == value).to_numpy()
-    rows = exponents[sel].drop_duplicates(["exponent", "log_factor"])
-    if len(rows) != 1:
-        raise ValueError(f"expected one theory exponent for {match}, found {len(rows)}")
-    return float(rows["exponent"].iloc[0]), bool(rows["log_factor"].iloc[0])
-
-
-def rescale_n(n, N, exponent: float, log_factor: bool):
-    """n / (N^exponent (ln N)^log_factor): curves for different N collapse if theory holds."""
-    N = np.asarray(N, dtype=np.float64)
-    return np.asarray(n, dtype=np.float64) / (N**exponent * (np.log(N) if log_factor else 1.0))
-
-
 def r_grid(spec: dict) -> np.ndarray:
     """The log-spaced norm grid of config ``theory.r`` ({min, max, points})."""
     lo, hi, n = float(spec["min"]), float(spec["max"]), int(spec["points"])

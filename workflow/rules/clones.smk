@@ -2,16 +2,9 @@
 # mu.npy (1, H, W) and covariance cov.npy (D, D), one job per clone set
 # {mean: N(μ, I), meancov: N(μ, Σ), mean_iso: N(μ, σ̄² I)}, and the example figure.
 
-CLONES = ["mean", "meancov", "mean_iso"]
-
 
 wildcard_constraints:
     clone="mean|meancov|mean_iso",
-
-
-for _dataset in config["datasets"]["build"]:
-    TARGETS.extend(f"{RESULTS}/clones/{_dataset}/{clone}.npy" for clone in CLONES)
-    TARGETS.extend(figure_files(f"clone_examples_{_dataset}"))
 
 
 rule clones_fit:
@@ -48,7 +41,10 @@ rule clones_sample:
 
 rule clones_examples:
     input:
-        **{clone: f"{RESULTS}/clones/{{dataset}}/{clone}.npy" for clone in CLONES},
+        **{
+            clone: f"{RESULTS}/clones/{{dataset}}/{clone}.npy"
+            for clone in plan.images.CLONES
+        },
         test=f"{RESULTS}/data/{{dataset}}/test.npy",
     output:
         f"{RESULTS}/clones/{{dataset}}/examples.parquet",

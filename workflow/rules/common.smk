@@ -1,5 +1,6 @@
-# Shared by every stage: config validation (before any job starts), wildcard constraints,
-# the target list that each stage extends, and helpers that map config to file names.
+# Shared by every stage: config validation (before any job starts, including every
+# cross-key check of easy2hard.pipeline.plan) and wildcard constraints. Which files the
+# config asks for is decided in one place, easy2hard.pipeline.plan (rule all).
 import os
 import sys
 
@@ -36,39 +37,12 @@ except e2h_config.ConfigError as err:
 config.clear()
 config.update(_validated)
 
+from easy2hard.pipeline import plan  # noqa: E402
+
 RESULTS = "results"
-TARGETS = []
 
 
 wildcard_constraints:
     sweep="[A-Za-z0-9_]+",
     N="[0-9]+",
     figure="[A-Za-z0-9_]+",
-
-
-def figure_files(name):
-    return [f"{RESULTS}/figures/{name}.pdf", f"{RESULTS}/figures/{name}.png"]
-
-
-def mcm_cells(sweep):
-    """The Parquet tables of one MCM sweep: one cell per N."""
-    spec = config["mcm"]["sweeps"][sweep]
-    return [f"{RESULTS}/mcm/{sweep}/N{N}.parquet" for N in spec["N"]]
-
-
-def mcm_tables(sweeps):
-    return [path for sweep in sweeps for path in mcm_cells(sweep)]
-
-
-def sweep_spec(sweep):
-    """A sweep's spec without its N list: adding an N adds a cell and reruns none."""
-    return {k: v for k, v in config["mcm"]["sweeps"][sweep].items() if k != "N"}
-
-
-def sweep_exponents(sweeps):
-    """The theory's k* tables for the settings of these MCM sweeps (one per sweep)."""
-    return [f"{RESULTS}/theory/sweeps/{sweep}.parquet" for sweep in sweeps]
-
-
-def figure_sweeps(name):
-    return config["figures"].get(name, {}).get("sweeps", [])

@@ -7,21 +7,6 @@ wildcard_constraints:
     dataset="natural_patches|cifar10|celeba",
 
 
-for _dataset in config["datasets"]["build"]:
-    _lo, _hi = config["datasets"][_dataset]["range"]
-    if not _lo < _hi:
-        raise WorkflowError(
-            f"invalid configuration:\n  - config key 'datasets.{_dataset}.range': "
-            f"[{_lo}, {_hi}] is empty; allowed: [lo, hi] with lo < hi"
-        )
-
-
-TARGETS.extend(
-    f"{RESULTS}/data/{dataset}/manifest.parquet"
-    for dataset in config["datasets"]["build"]
-)
-
-
 rule data_splits:
     output:
         train=f"{RESULTS}/data/{{dataset}}/train.npy",

@@ -1,15 +1,14 @@
 # Stage 7: figures. Each reads only the Parquet tables it draws.
 
 
-for _name in ("mcm_overlap_vs_n", "mcm_threshold_scaling", "mcm_projection"):
-    if _name in config["figures"]:
-        TARGETS.extend(figure_files(_name))
-
-
 rule figure_mcm_overlap_vs_n:
     input:
-        tables=lambda wc: mcm_tables(figure_sweeps("mcm_overlap_vs_n")),
-        exponents=lambda wc: sweep_exponents(figure_sweeps("mcm_overlap_vs_n")),
+        tables=lambda wc: plan.mcm.tables(
+            config, plan.mcm.figure_sweeps(config, "mcm_overlap_vs_n"), RESULTS
+        ),
+        exponents=lambda wc: plan.mcm.exponents(
+            plan.mcm.figure_sweeps(config, "mcm_overlap_vs_n"), RESULTS
+        ),
     output:
         pdf=f"{RESULTS}/figures/mcm_overlap_vs_n.pdf",
         png=report(
@@ -27,8 +26,12 @@ rule figure_mcm_overlap_vs_n:
 
 rule figure_mcm_threshold_scaling:
     input:
-        tables=lambda wc: mcm_tables(figure_sweeps("mcm_threshold_scaling")),
-        exponents=lambda wc: sweep_exponents(figure_sweeps("mcm_threshold_scaling")),
+        tables=lambda wc: plan.mcm.tables(
+            config, plan.mcm.figure_sweeps(config, "mcm_threshold_scaling"), RESULTS
+        ),
+        exponents=lambda wc: plan.mcm.exponents(
+            plan.mcm.figure_sweeps(config, "mcm_threshold_scaling"), RESULTS
+        ),
     output:
         pdf=f"{RESULTS}/figures/mcm_threshold_scaling.pdf",
         png=report(
@@ -48,7 +51,9 @@ rule figure_mcm_threshold_scaling:
 
 rule figure_mcm_projection:
     input:
-        lambda wc: mcm_tables(figure_sweeps("mcm_projection")),
+        lambda wc: plan.mcm.tables(
+            config, plan.mcm.figure_sweeps(config, "mcm_projection"), RESULTS
+        ),
     output:
         pdf=f"{RESULTS}/figures/mcm_projection.pdf",
         png=report(

@@ -4,9 +4,6 @@
 # spec, so editing one sweep reruns only that sweep's cells (and the figures reading them).
 
 
-TARGETS.extend(mcm_tables(config["mcm"]["sweeps"]))
-
-
 rule mcm_sweep_cell:
     output:
         f"{RESULTS}/mcm/{{sweep}}/N{{N}}.parquet",
@@ -16,7 +13,7 @@ rule mcm_sweep_cell:
         "../../envs/mcm.yaml"
     threads: 1
     params:
-        spec=lambda wc: sweep_spec(wc.sweep),
+        spec=lambda wc: plan.mcm.sweep_spec(config, wc.sweep),
         device=config["device"],
     script:
         "../scripts/mcm_sweep_cell.py"

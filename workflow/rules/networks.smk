@@ -2,27 +2,19 @@
 # (sweep, N, width m, depth L): its runs (seeds x activations x t x lr) share shapes and
 # train in lockstep as one batched computation.
 
-from easy2hard.pipeline import network_targets
-
-try:
-    network_targets.check(config)
-except ValueError as err:
-    raise WorkflowError(str(err)) from None
-TARGETS.extend(network_targets.targets(config, RESULTS))
-
 
 rule networks_cell:
     output:
-        f"{RESULTS}/mcm/{{sweep}}/N{{N}}_m{{m}}_L{{L}}.parquet",
+        f"{RESULTS}/networks/{{sweep}}/N{{N}}_m{{m}}_L{{L}}.parquet",
     log:
-        f"{RESULTS}/logs/mcm/{{sweep}}/N{{N}}_m{{m}}_L{{L}}.log",
+        f"{RESULTS}/logs/networks/{{sweep}}/N{{N}}_m{{m}}_L{{L}}.log",
     wildcard_constraints:
         m="[0-9]+",
         L="[0-9]+",
     conda:
         "../../envs/mcm.yaml"
     params:
-        spec=lambda wc: config["networks"]["sweeps"][wc.sweep],
+        spec=lambda wc: plan.networks.cell_spec(config, wc.sweep),
         device=config["device"],
     script:
         "../scripts/networks_cell.py"
@@ -30,7 +22,7 @@ rule networks_cell:
 
 rule figure_fig3a_width:
     input:
-        lambda wc: network_targets.figure_tables(config, "fig3a_width", RESULTS),
+        lambda wc: plan.networks.figure_tables(config, "fig3a_width", RESULTS),
     output:
         pdf=f"{RESULTS}/figures/fig3a_width.pdf",
         png=report(
@@ -48,7 +40,7 @@ rule figure_fig3a_width:
 
 rule figure_fig3bc_depth:
     input:
-        lambda wc: network_targets.figure_tables(config, "fig3bc_depth", RESULTS),
+        lambda wc: plan.networks.figure_tables(config, "fig3bc_depth", RESULTS),
     output:
         pdf=f"{RESULTS}/figures/fig3bc_depth.pdf",
         png=report(
@@ -66,7 +58,7 @@ rule figure_fig3bc_depth:
 
 rule figure_figA4:
     input:
-        lambda wc: network_targets.figure_tables(config, "figA4", RESULTS),
+        lambda wc: plan.networks.figure_tables(config, "figA4", RESULTS),
     output:
         pdf=f"{RESULTS}/figures/figA4.pdf",
         png=report(
@@ -86,7 +78,7 @@ rule figure_figA4:
 
 rule figure_fig1c_mcm_clones:
     input:
-        lambda wc: network_targets.figure_tables(config, "fig1c_mcm_clones", RESULTS),
+        lambda wc: plan.networks.figure_tables(config, "fig1c_mcm_clones", RESULTS),
     output:
         pdf=f"{RESULTS}/figures/fig1c_mcm_clones.pdf",
         png=report(

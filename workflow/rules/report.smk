@@ -8,11 +8,6 @@
 report: "../report/workflow.rst"
 
 
-TARGETS.extend(
-    f"{RESULTS}/report/tables/{table}.html" for table in config["report"]["tables"]
-)
-
-
 rule report_table:
     input:
         f"{RESULTS}/{{table}}.parquet",

@@ -4,16 +4,6 @@
 # radial term L_0(r). All are 1-D Gaussian integrals: seconds on a CPU.
 
 THEORY = f"{RESULTS}/theory"
-THEORY_FIGURES = ["radial_term", "hermite_coefficients", "loss_landscape"]
-
-TARGETS.extend(
-    [
-        f"{THEORY}/{name}.parquet"
-        for name in ("hermite", "exponents", "landscape", "radial")
-    ]
-)
-for _name in THEORY_FIGURES:
-    TARGETS.extend(figure_files(_name))
 
 
 rule theory_hermite:
@@ -26,7 +16,7 @@ rule theory_hermite:
     conda:
         "../../envs/mcm.yaml"
     params:
-        theory=config["theory"],
+        theory=plan.theory.hermite_params(config),
     script:
         "../scripts/theory_hermite.py"
 
@@ -39,7 +29,7 @@ rule theory_sweep_exponents:
     conda:
         "../../envs/mcm.yaml"
     params:
-        spec=lambda wc: sweep_spec(wc.sweep),
+        spec=lambda wc: plan.mcm.sweep_spec(config, wc.sweep),
         kmax=config["theory"]["kmax"],
         order=config["theory"]["order"],
     script:
@@ -54,7 +44,7 @@ rule theory_radial:
     conda:
         "../../envs/mcm.yaml"
     params:
-        theory=config["theory"],
+        theory=plan.theory.radial_params(config),
     script:
         "../scripts/theory_radial.py"
 

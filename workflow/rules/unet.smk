@@ -3,8 +3,8 @@
 # function of the config, known before the job starts; full resume states are kept under
 # resume/, outside the job's declared output, so a killed job restarts from its newest
 # one). One evaluation job per checkpoint; the tables are merged per run. The file plan
-# (which runs, seeds, steps) lives in easy2hard.pipeline.unet_plan.
-from easy2hard.pipeline import unet_plan
+# (which runs, seeds, steps) lives in easy2hard.pipeline.plan.images.
+unet_plan = plan.images
 
 
 wildcard_constraints:
@@ -14,8 +14,6 @@ wildcard_constraints:
 
 
 UNET = f"{RESULTS}/unet/{{dataset}}/{{run}}"
-
-TARGETS.extend(unet_plan.targets(config, RESULTS))
 
 
 rule unet_train:

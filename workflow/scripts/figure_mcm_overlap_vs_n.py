@@ -8,7 +8,6 @@ import numpy as np
 import seaborn as sns
 
 from easy2hard.mcm import analysis as ma
-from easy2hard.theory import exponents as theory
 from easy2hard.pipeline.plotting import save_figure, style
 from easy2hard.pipeline.scripting import log_to
 from easy2hard.core.io import read_parquets
@@ -40,7 +39,7 @@ for (i, (proj, scale)), (j, sp) in ((a, b) for a in enumerate(rows) for b in enu
             expo, log_factor = ma.theory_exponent(exponents, setting)
             if not np.isfinite(expo):
                 continue
-            x = theory.rescale_n(x, N, expo, log_factor)
+            x = ma.rescale_n(x, N, expo, log_factor)
             xlabel = f"n / N^{expo:g}" + (" ln N" if log_factor else "")
         ax.plot(x, c["mean"], styles[act], color=colors[N],
                 label=f"N={N}" + (f", {act}" if len(styles) > 1 else ""))

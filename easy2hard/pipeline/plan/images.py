@@ -1,6 +1,8 @@
-"""File plan of the U-Net stage: which jobs and files the config asks for (no snakemake here).
+"""Plan of the image stages: datasets, Gaussian clones, U-Net training and evaluation.
 
 Paths, under ``results``:
+  data/{dataset}/{train,val,test}.npy, manifest.parquet   splits of each dataset
+  clones/{dataset}/{clone}.npy                            clones of the test split
   unet/{dataset}/{run}/seed{seed}/ckpt/step{step}.pt     checkpoints (training job output)
   unet/{dataset}/{run}/seed{seed}/resume/                 resume states (kept across kills)
   unet/{dataset}/{run}/seed{seed}/eval/step{step}.parquet one evaluation job per checkpoint
@@ -10,9 +12,10 @@ Paths, under ``results``:
 
 from __future__ import annotations
 
-import numpy as np  # noqa: F401
+from ...core.lockstep import checkpoint_steps
+from .common import figure_files
 
-from ..core.lockstep import checkpoint_steps
+CLONES = ("mean", "meancov", "mean_iso")
 
 
 def run_spec(cfg: dict, run: str, dataset: str) -> dict:
@@ -80,11 +83,32 @@ def eval_inputs(cfg: dict, results: str, dataset: str, run: str, seed) -> dict:
     return {"ckpt": f"{run_dir(results, dataset, run)}/seed{seed}/ckpt", **files}
 
 
-def targets(cfg: dict, results: str) -> list[str]:
+def unet_targets(cfg: dict, results: str) -> list[str]:
     out = []
     for dataset in datasets(cfg):
         out += [f"{run_dir(results, dataset, run)}/losses.parquet" for run in runs_on(cfg, dataset)]
-        out += [f"{results}/figures/clone_losses_{dataset}.{ext}" for ext in ("pdf", "png")]
+        out += figure_files(results, f"clone_losses_{dataset}")
         if runs_on(cfg, dataset, with_samples=True):
-            out += [f"{results}/figures/samples_{dataset}.{ext}" for ext in ("pdf", "png")]
+            out += figure_files(results, f"samples_{dataset}")
+    return out
+
+
+def targets(cfg: dict, results: str) -> list[str]:
+    """Each built dataset's manifest, clones and clone figure; every U-Net run's tables."""
+    out = []
+    for dataset in cfg["datasets"]["build"]:
+        out.append(f"{results}/data/{dataset}/manifest.parquet")
+        out += [f"{results}/clones/{dataset}/{clone}.npy" for clone in CLONES]
+        out += figure_files(results, f"clone_examples_{dataset}")
+    return out + unet_targets(cfg, results)
+
+
+def check(cfg: dict) -> list[str]:
+    """Every dataset's value range is an interval."""
+    out = []
+    for dataset in cfg["datasets"]["build"]:
+        lo, hi = cfg["datasets"][dataset]["range"]
+        if not lo < hi:
+            out.append(f"config key 'datasets.{dataset}.range': [{lo}, {hi}] is empty; "
+                       f"allowed: [lo, hi] with lo < hi")
     return out

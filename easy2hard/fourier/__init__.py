@@ -1,0 +1,1 @@
+"""The fourier stage (see docs/science.md)."""

@@ -1,0 +1,1 @@
+"""The linear stage (see docs/science.md)."""

@@ -1,0 +1,1 @@
+"""The multipatch stage (see docs/science.md)."""

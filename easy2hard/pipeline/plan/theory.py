@@ -1,0 +1,36 @@
+"""Plan of the theory stage: Hermite tables, k*, the landscape L(m), the radial term, figures."""
+
+from __future__ import annotations
+
+from .common import figure_files, pick
+
+TABLES = ("hermite", "exponents", "landscape", "radial")
+FIGURES = ("radial_term", "hermite_coefficients", "loss_landscape")
+
+
+def hermite_params(cfg: dict) -> dict:
+    """The keys of config theory that the Hermite, k* and L(m) tables depend on."""
+    return pick(cfg["theory"], "activations", "t", "kmax", "order", "latents", "m_points")
+
+
+def radial_params(cfg: dict) -> dict:
+    """The keys of config theory that the radial term L_0(r) depends on."""
+    return pick(cfg["theory"], "activations", "t", "r", "radial_beta_v", "order")
+
+
+def targets(cfg: dict, results: str) -> list[str]:
+    out = [f"{results}/theory/{name}.parquet" for name in TABLES]
+    return out + [f for name in FIGURES for f in figure_files(results, name)]
+
+
+def check(cfg: dict) -> list[str]:
+    """Correlated latents need a covariance spike to correlate with; the r grid is not empty."""
+    out = [f"config key 'theory.latents.{name}': correlated latents need beta_u > 0; "
+           f"allowed: beta_u > 0 with correlated: true"
+           for name, spec in cfg["theory"]["latents"].items()
+           if spec.get("correlated") and not spec.get("beta_u", 0) > 0]
+    r = cfg["theory"]["r"]
+    if not 0 < r["min"] < r["max"]:
+        out.append(f"config key 'theory.r': need 0 < min < max, got min={r['min']}, "
+                   f"max={r['max']}; allowed: 0 < min < max")
+    return out

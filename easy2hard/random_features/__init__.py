@@ -1,0 +1,1 @@
+"""The random_features stage (see docs/science.md)."""
