@@ -12,21 +12,22 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 
 
+def load_test_config(name: str) -> dict:
+    """A tiny config of config/test/ (also runnable by hand with --configfile)."""
+    return yaml.safe_load((REPO / "config" / "test" / f"{name}.yaml").read_text())
+
+
 def tiny_mcm_sweep(**overrides) -> dict:
-    """A one-neuron sweep small enough to finish in a second or two."""
-    spec = {"N": [8, 12], "n_max": {"coef": 20, "power": 1}, "activation": ["sigma_star"],
-            "projection": ["sphere"], "t": [0.3], "seeds": [0, 1], "log_points": 5}
+    """A one-neuron sweep small enough to finish in a second or two (sweep cum of
+    config/test/mcm.yaml)."""
+    spec = load_test_config("mcm")["mcm"]["sweeps"]["cum"]
     spec.update(overrides)
     return spec
 
 
 def tiny_config(**sections) -> dict:
-    cfg = {"device": "cpu",
-           "mcm": {"sweeps": {"cov": tiny_mcm_sweep(beta_u=[4.0], beta_v=[0.0]),
-                              "cum": tiny_mcm_sweep()}},
-           "figures": {"mcm_overlap_vs_n": {"sweeps": ["cov", "cum"]},
-                       "mcm_threshold_scaling": {"sweeps": ["cov", "cum"], "level": 0.3},
-                       "mcm_projection": {"sweeps": ["cum"]}}}
+    """config/test/mcm.yaml with ``sections`` replacing its top-level sections."""
+    cfg = load_test_config("mcm")
     cfg.update(sections)
     return cfg
 

@@ -212,14 +212,14 @@ def test_pipeline_writes_tables_and_figures(run_workflow):
     run_workflow(cfg, *figs)
     wd = run_workflow.workdir
     assert all((wd / f).stat().st_size > 0 for f in figs)
-    df = pd.read_parquet(wd / "results/mcm/w/N8_m4_L1.parquet")
+    df = pd.read_parquet(wd / "results/networks/w/N8_m4_L1.parquet")
     for col in ("sweep", "N", "step", "n", "seed", "model", "m", "L", "activation",
                 "optimizer", "lr", "batch", "t", "overlap_u", "overlap_v", "a", "loss_mcm",
                 "loss_mean_clone", "loss_meancov_clone"):
         assert col in df.columns, col
     assert len(df) == 2 * 2 * df.step.nunique()  # activations x seeds x logged steps
     assert (df.n == df.step * df.batch).all() and set(df.m) == {4}
-    d = pd.read_parquet(wd / "results/mcm/d/N8_m5_L2.parquet")
+    d = pd.read_parquet(wd / "results/networks/d/N8_m5_L2.parquet")
     assert (d.a == 1.0).all()  # fixed skip in the resnet
 
 

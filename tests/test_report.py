@@ -4,6 +4,7 @@ caption, and the main tables (config `report.tables`)."""
 import base64
 import re
 
+import pandas as pd
 import pytest
 
 from .conftest import REPO, tiny_config, tiny_mcm_sweep
@@ -46,7 +47,10 @@ def test_report_holds_main_tables(report):
         assert page.exists(), page
         assert f"{table.split('/')[-1]}.html" in html
     page = (work / "results/report/tables/mcm/cum/N8.html").read_text()
-    assert "first 50 of" in page or "all " in page
+    rows = len(pd.read_parquet(work / "results/mcm/cum/N8.parquet"))
+    note = f"first 50 of {rows} rows" if rows > 50 else f"all {rows} rows"
+    assert note in page
+    assert page.count("<tr") == min(rows, 50) + 1  # the header row and the rows shown
 
 
 def test_report_is_self_contained(report):

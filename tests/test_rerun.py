@@ -3,7 +3,7 @@
 import copy
 import re
 
-from .conftest import tiny_config
+from .conftest import load_test_config, tiny_config
 
 
 def planned_outputs(proc) -> set[str]:
@@ -44,3 +44,48 @@ def test_edit_one_sweep_plans_only_its_jobs(run_workflow):
     plan = planned_outputs(run_workflow(grown, "-n", *FIGURES))
     assert {p for p in plan if p.startswith(("results/mcm/", "results/theory/"))} == {
         "results/mcm/cum/N16.parquet"}
+
+
+def _figures(*names):
+    return [f"results/figures/{f}.{ext}" for f in names for ext in ("pdf", "png")]
+
+
+def test_network_stage_reruns_only_what_changed(run_workflow):
+    """Editing one network sweep reruns its cells and the figures reading them; adding a
+    width adds one cell and reruns no existing cell."""
+    cfg = load_test_config("networks")
+    figs = _figures("fig3a_width", "figA4")
+    run_workflow(cfg, *figs)
+    assert planned_outputs(run_workflow(cfg, "-n", *figs)) == set()
+
+    edited = copy.deepcopy(cfg)
+    edited["networks"]["sweeps"]["s"]["lr"] = [0.05]
+    assert planned_outputs(run_workflow(edited, "-n", *figs)) == {
+        "results/networks/s/N8_m4_L1.parquet", *_figures("figA4")}
+
+    grown = copy.deepcopy(cfg)
+    grown["networks"]["sweeps"]["w"]["width"] = [1, 4, 8]
+    plan = planned_outputs(run_workflow(grown, "-n", *figs))
+    assert {p for p in plan if p.startswith("results/networks/")} == {
+        "results/networks/w/N8_m8_L1.parquet"}
+    assert plan - {"results/networks/w/N8_m8_L1.parquet"} == set(figs)
+
+
+def test_theory_stage_reruns_only_what_changed(run_workflow):
+    """The radial grid reruns only the radial table and its figure; the L(m) grid reruns
+    only the Hermite job (one job, three tables) and the figures reading its tables."""
+    cfg = load_test_config("theory")
+    figs = _figures("radial_term", "hermite_coefficients", "loss_landscape")
+    run_workflow(cfg, *figs)
+    assert planned_outputs(run_workflow(cfg, "-n", *figs)) == set()
+
+    edited = copy.deepcopy(cfg)
+    edited["theory"]["r"]["points"] = 13
+    assert planned_outputs(run_workflow(edited, "-n", *figs)) == {
+        "results/theory/radial.parquet", *_figures("radial_term")}
+
+    edited = copy.deepcopy(cfg)
+    edited["theory"]["m_points"] = 21
+    assert planned_outputs(run_workflow(edited, "-n", *figs)) == {
+        f"results/theory/{t}.parquet" for t in ("hermite", "exponents", "landscape")} | set(
+        _figures("hermite_coefficients", "loss_landscape"))

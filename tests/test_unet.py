@@ -8,9 +8,11 @@ import pytest
 import torch
 from easy2hard.core import ddpm
 from easy2hard.images import grid as image_grid
-from easy2hard.pipeline import unet_plan
+from easy2hard.pipeline.plan import images as unet_plan
 from easy2hard.images.unet import UNet, n_parameters
 from easy2hard.images.evaluation import evaluate
+
+from .conftest import load_test_config
 
 from .test_ddpm import GaussianOracle
 
@@ -57,8 +59,8 @@ def test_checkpoint_steps_log_spaced():
 def test_sample_steps_pick_evenly_with_last():
     spec = {"training": {"steps": 1000}, "checkpoints": {"n": 8, "first": 1}, "samples": {"checkpoints": 3}}
     steps = unet_plan.steps(spec)
-    assert unet_plan.sample_steps(spec) == [steps[0], steps[4], steps[-1]] or \
-        unet_plan.sample_steps(spec) == [steps[0], steps[3], steps[-1]]
+    # indices round(i (8 - 1) / 2) for i = 0, 1, 2: 0, round(3.5) = 4 (to even), 7
+    assert unet_plan.sample_steps(spec) == [steps[0], steps[4], steps[-1]]
     spec["samples"]["checkpoints"] = 1
     assert unet_plan.sample_steps(spec) == [1000]
     spec["samples"]["checkpoints"] = 0
@@ -125,20 +127,10 @@ def test_evaluation_rejects_bad_k_and_missing_test():
 
 
 def tiny_unet_config(**run) -> dict:
-    spec = {"dataset": "natural_patches", "seeds": [0, 1],
-            "model": {"base_channels": 4, "depth": 2},
-            "ddpm": {"T": 50},
-            "training": {"steps": 30, "batch": 8, "lr": 1e-3, "train_subset": 60},
-            "checkpoints": {"n": 3},
-            "evaluation": {"n_images": 20, "batch": 10, "fixed_k": [5, 40]},
-            "samples": {"checkpoints": 2, "n": 4}}
-    spec.update(run)
-    return {"device": "cpu",
-            "datasets": {"build": ["natural_patches"],
-                         "natural_patches": {"size": 16, "counts": {"train": 60, "val": 10, "test": 40},
-                                             "photographs": ["camera", "grass"]}},
-            "clones": {"n_samples": 30},
-            "unet": {"runs": {"tiny": spec}}}
+    """config/test/images.yaml, with ``run`` keys replacing those of its run ``tiny``."""
+    cfg = load_test_config("images")
+    cfg["unet"]["runs"]["tiny"].update(run)
+    return cfg
 
 
 def test_pipeline_tables_and_figures(run_workflow):
