@@ -34,13 +34,6 @@ def he(kmax: int, x) -> np.ndarray:
     return out
 
 
-def he_at_zero(k: int) -> float:
-    """He_k(0) = (-1)^{k/2} (k-1)!! for even k, 0 for odd k."""
-    if k % 2:
-        return 0.0
-    return (-1) ** (k // 2) * math.prod(range(1, k, 2))
-
-
 @lru_cache(maxsize=None)
 def _legendre(order: int):
     return np.polynomial.legendre.leggauss(int(order))
@@ -63,16 +56,6 @@ def split_rule(mean=0.0, std=1.0, kink=0.0, order: int = DEFAULT_ORDER):
     xi = np.concatenate([-TAIL + lo_half * (x + 1), xi0 + hi_half * (x + 1)], axis=-1)
     wt = np.concatenate([lo_half * w, hi_half * w], axis=-1) * np.exp(-xi * xi / 2) / math.sqrt(2 * math.pi)
     return mean[..., None] + std[..., None] * xi, wt
-
-
-def hermite_rule(order: int):
-    """Plain Gauss-Hermite nodes and weights (numpy float64) for E over N(0, 1)."""
-    import torch
-
-    from .quadrature import gauss_hermite
-
-    x, w = gauss_hermite(order, torch.float64)
-    return x.numpy(), w.numpy()
 
 
 def coefficients(f, kmax: int, order: int = DEFAULT_ORDER, kink: float = 0.0) -> np.ndarray:
