@@ -1,0 +1,59 @@
+"""Closed-form test error, train error and KL for many runs at once (docs/science.md §10.2-10.5).
+
+One eigendecomposition per training set (run); λ (ridge), τ (gradient-flow time) and the
+samplers are broadcast axes. Along eigenvector u_i of C the sampler acts on the scalar
+coordinate <u_i, x> independently, so the sampling distribution is
+N(U diag(r) Uᵀ m̂ ... , U diag(v) Uᵀ) with r, v from scalar recursions (§10.4).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import denoiser, sampling
+from .targets import Population
+
+
+def evaluate(fits: list[denoiser.Fit], pop: Population, t: denoiser.Terms, lams, taus,
+             samplers) -> dict[str, np.ndarray]:
+    """Arrays over (sampler, run, λ, τ): kl, and over (run, λ, τ): test_error, train_error.
+
+    Errors are per dimension and averaged over the T steps (the DDPM loss with uniform k).
+    """
+    c = np.stack([f.c for f in fits])[:, None, None, :]  # (R, 1, 1, d)
+    U = np.stack([f.U for f in fits])
+    mhat = np.stack([f.mean for f in fits])
+    d = c.shape[-1]
+    proj_cov = np.einsum("rji,jk,rki->ri", U, pop.cov, U)  # diag(Uᵀ Σ U)
+    offset = np.einsum("rji,rj->ri", U, pop.mean - mhat)  # Uᵀ (μ - m̂)
+    var_test = (proj_cov + offset**2)[:, None, None, :]
+    prec_diag = np.einsum("rji,jk,rki->ri", U, pop.prec, U)[:, None, None, :]
+    me = np.einsum("rji,rj->ri", U, mhat)[:, None, None, :]  # Uᵀ m̂
+    lam = np.asarray(lams, dtype=float)[None, :, None, None]
+    tau = np.asarray(taus, dtype=float)[None, None, :, None]
+    coef = np.stack([sampling.coefficients(s, t) for s in samplers])  # (S, 3, T)
+    coef = coef[:, :, :, None, None, None, None]
+    shape = (len(samplers), len(fits), lam.shape[1], tau.shape[2], d)
+    mu, v = np.zeros(shape), np.ones(shape)
+    test = train = 0.0
+    for k in range(t.T - 1, -1, -1):
+        a, s = t.a[k], t.s[k]
+        w = denoiser.weights(c, a, s, lam, tau)
+        test = test + denoiser.error(w, a, s, var_test)
+        train = train + denoiser.error(w, a, s, c)
+        p = coef[:, 0, k] + coef[:, 1, k] * w
+        mu = p * mu - coef[:, 1, k] * a * w * me
+        v = p * p * v + coef[:, 2, k] ** 2
+    mean = np.einsum("rij,srltj->srlti", U, mu)
+    logdet = np.where(v.min(-1) > sampling.VARIANCE_FLOOR,
+                      np.log(np.clip(v, 1e-300, None)).sum(-1), -np.inf)
+    kl = sampling.gaussian_kl(pop, mean, (v * prec_diag).sum(-1), logdet)
+    return {"kl": kl, "test_error": test / (t.T * d), "train_error": train / (t.T * d)}
+
+
+def optimum(pop: Population, t: denoiser.Terms, samplers) -> dict[str, np.ndarray]:
+    """The population-optimal linear denoiser (C = Σ, m̂ = μ, λ = 0, τ = ∞): its KL per
+    sampler (the N = ∞ floor of each sampler) and its test error (the Wiener error)."""
+    c, U = np.linalg.eigh(pop.cov)
+    out = evaluate([denoiser.Fit(c, U, pop.mean)], pop, t, [0.0], [np.inf], samplers)
+    return {"kl": out["kl"][:, 0, 0, 0], "test_error": float(out["test_error"][0, 0, 0])}
