@@ -1,0 +1,182 @@
+# Fourier stage (docs/science.md §9): do diffusion models learn amplitudes before phases?
+# Image part: three Fourier clones of each dataset's test split (beside the Gaussian clones
+# of clones.smk, evaluated by the U-Net jobs of unet.smk when a run lists them), an example
+# figure, and the gaps of each set's loss to the test loss. Synthetic part: one lockstep
+# cell per N of a wide tied autoencoder on |k|^-α signals with sparse phases.
+fourier_plan = plan.fourier
+
+
+rule fourier_clone:
+    input:
+        test=f"{RESULTS}/data/{{dataset}}/test.npy",
+    output:
+        f"{RESULTS}/clones/{{dataset}}/{{fclone}}.npy",
+    log:
+        f"{RESULTS}/logs/clones/{{dataset}}/{{fclone}}.log",
+    wildcard_constraints:
+        fclone="amplitude|phase|amplitude_swap",
+    conda:
+        "../../envs/images.yaml"
+    params:
+        n=config["clones"]["n_samples"],
+        seed=config["clones"]["seed"],
+    script:
+        "../scripts/fourier_clone.py"
+
+
+rule fourier_examples:
+    input:
+        unpack(lambda wc: fourier_plan.clone_files(config, RESULTS, wc.dataset)),
+        test=f"{RESULTS}/data/{{dataset}}/test.npy",
+    output:
+        f"{RESULTS}/fourier/{{dataset}}/examples.parquet",
+    log:
+        f"{RESULTS}/logs/fourier/{{dataset}}/examples.log",
+    wildcard_constraints:
+        dataset="natural_patches|cifar10|celeba",
+    conda:
+        "../../envs/images.yaml"
+    params:
+        k=config["clones"]["examples"],
+        range=lambda wc: config["datasets"][wc.dataset]["range"],
+    script:
+        "../scripts/fourier_examples.py"
+
+
+rule figure_fourier_examples:
+    input:
+        f"{RESULTS}/fourier/{{dataset}}/examples.parquet",
+    output:
+        pdf=f"{RESULTS}/figures/fourier_examples_{{dataset}}.pdf",
+        png=report(
+            f"{RESULTS}/figures/fourier_examples_{{dataset}}.png",
+            caption="../report/fourier_examples.rst",
+            category="Fourier",
+        ),
+    log:
+        f"{RESULTS}/logs/figures/fourier_examples_{{dataset}}.log",
+    conda:
+        "../../envs/plot.yaml"
+    script:
+        "../scripts/figure_clone_examples.py"
+
+
+rule fourier_tracking:
+    input:
+        lambda wc: fourier_plan.tracking_inputs(config, RESULTS, wc.dataset),
+    output:
+        f"{RESULTS}/fourier/{{dataset}}/tracking.parquet",
+    log:
+        f"{RESULTS}/logs/fourier/{{dataset}}/tracking.log",
+    wildcard_constraints:
+        dataset="natural_patches|cifar10|celeba",
+    conda:
+        "../../envs/plot.yaml"
+    params:
+        z=config["fourier"]["tracking_z"],
+    script:
+        "../scripts/fourier_tracking.py"
+
+
+rule figure_fourier_clone_gaps:
+    input:
+        f"{RESULTS}/fourier/{{dataset}}/tracking.parquet",
+    output:
+        pdf=f"{RESULTS}/figures/fourier_clone_gaps_{{dataset}}.pdf",
+        png=report(
+            f"{RESULTS}/figures/fourier_clone_gaps_{{dataset}}.png",
+            caption="../report/fourier_clone_gaps.rst",
+            category="Fourier",
+        ),
+    log:
+        f"{RESULTS}/logs/figures/fourier_clone_gaps_{{dataset}}.log",
+    conda:
+        "../../envs/plot.yaml"
+    script:
+        "../scripts/figure_fourier_clone_gaps.py"
+
+
+rule fourier_synthetic_cell:
+    output:
+        f"{RESULTS}/fourier/synthetic/N{{N}}.parquet",
+    log:
+        f"{RESULTS}/logs/fourier/synthetic/N{{N}}.log",
+    conda:
+        "../../envs/mcm.yaml"
+    threads: 1
+    params:
+        spec=fourier_plan.synthetic_spec(config),
+        device=config["device"],
+    script:
+        "../scripts/fourier_synthetic_cell.py"
+
+
+rule fourier_synthetic_examples:
+    output:
+        f"{RESULTS}/fourier/synthetic/examples.parquet",
+    log:
+        f"{RESULTS}/logs/fourier/synthetic/examples.log",
+    conda:
+        "../../envs/mcm.yaml"
+    params:
+        spec=lambda wc: {
+            k: config["fourier"]["synthetic"][k]
+            for k in ("alpha", "density", "signs", "seeds")
+        },
+        N=lambda wc: max(config["fourier"]["synthetic"]["N"]),
+    script:
+        "../scripts/fourier_synthetic_examples.py"
+
+
+rule fourier_thresholds:
+    input:
+        lambda wc: fourier_plan.synthetic_cells(config, RESULTS),
+    output:
+        f"{RESULTS}/fourier/synthetic/thresholds.parquet",
+    log:
+        f"{RESULTS}/logs/fourier/synthetic/thresholds.log",
+    conda:
+        "../../envs/plot.yaml"
+    params:
+        margin=config["fourier"]["synthetic"]["margin"],
+    script:
+        "../scripts/fourier_thresholds.py"
+
+
+rule figure_fourier_phase_gap:
+    input:
+        cells=lambda wc: fourier_plan.synthetic_cells(config, RESULTS),
+        examples=f"{RESULTS}/fourier/synthetic/examples.parquet",
+    output:
+        pdf=f"{RESULTS}/figures/fourier_phase_gap.pdf",
+        png=report(
+            f"{RESULTS}/figures/fourier_phase_gap.png",
+            caption="../report/fourier_phase_gap.rst",
+            category="Fourier",
+        ),
+    log:
+        f"{RESULTS}/logs/figures/fourier_phase_gap.log",
+    conda:
+        "../../envs/plot.yaml"
+    params:
+        margin=config["fourier"]["synthetic"]["margin"],
+    script:
+        "../scripts/figure_fourier_phase_gap.py"
+
+
+rule figure_fourier_phase_threshold:
+    input:
+        f"{RESULTS}/fourier/synthetic/thresholds.parquet",
+    output:
+        pdf=f"{RESULTS}/figures/fourier_phase_threshold.pdf",
+        png=report(
+            f"{RESULTS}/figures/fourier_phase_threshold.png",
+            caption="../report/fourier_phase_threshold.rst",
+            category="Fourier",
+        ),
+    log:
+        f"{RESULTS}/logs/figures/fourier_phase_threshold.log",
+    conda:
+        "../../envs/plot.yaml"
+    script:
+        "../scripts/figure_fourier_phase_threshold.py"
