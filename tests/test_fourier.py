@@ -1,4 +1,4 @@
-"""Fourier stage (docs/science.md §9): Hermitian phases, the three Fourier clones of images,
+"""Fourier stage (docs/science.md §12): Hermitian phases, the three Fourier clones of images,
 the synthetic |k|^-α model, the lockstep trainer, the summaries, and the tiny workflow."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The fourier stage: amplitudes before phases (docs/science.md §9).
+"""The fourier stage: amplitudes before phases (docs/science.md §12).
 
 - ``spectra``:   amplitude and phase of real signals, Hermitian-symmetric random phases;
 - ``clones``:    the Fourier clones of an image set (amplitude, phase, amplitude_swap);

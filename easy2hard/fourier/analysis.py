@@ -1,4 +1,4 @@
-"""Summaries of the fourier stage (docs/science.md §9.4): how long a clone's loss tracks the
+"""Summaries of the fourier stage (docs/science.md §12.4): how long a clone's loss tracks the
 test loss, and the number of samples n* after which a denoiser uses phase information."""
 
 from __future__ import annotations

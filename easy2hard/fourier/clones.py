@@ -1,4 +1,4 @@
-"""Fourier clones of an image set (docs/science.md §9.2), fitted on the test split.
+"""Fourier clones of an image set (docs/science.md §12.2), fitted on the test split.
 
 With X_i = F x_i = A_i e^{iθ_i} the 2-D DFT of image i (per channel):
 

@@ -1,4 +1,4 @@
-"""Amplitudes and phases of real signals (docs/science.md §9.1).
+"""Amplitudes and phases of real signals (docs/science.md §12.1).
 
 The DFT X = F x of a real signal is Hermitian, X(−k) = conj X(k), so its amplitude is even,
 A(−k) = A(k), and its phase odd, θ(−k) = −θ(k) (mod 2π). Any even amplitude and odd phase

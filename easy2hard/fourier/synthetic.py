@@ -1,5 +1,5 @@
 """A translation-invariant 1-D data model with controlled amplitudes and phases
-(docs/science.md §9.3).
+(docs/science.md §12.3).
 
 A signal of length N is x = F⁻¹(A e^{iθ}) with a fixed even amplitude
 

@@ -1,4 +1,4 @@
-"""Lockstep online training of a denoiser on the synthetic model (docs/science.md §9.3).
+"""Lockstep online training of a denoiser on the synthetic model (docs/science.md §12.3).
 
 R runs advance as one batched computation: every parameter has a leading run dimension,
 the loss of run r depends on run r's parameters only, and the optimisers (Adam, SGD) are

@@ -1,4 +1,4 @@
-# Fourier stage (docs/science.md §9): do diffusion models learn amplitudes before phases?
+# Fourier stage (docs/science.md §12): do diffusion models learn amplitudes before phases?
 # Image part: three Fourier clones of each dataset's test split (beside the Gaussian clones
 # of clones.smk, evaluated by the U-Net jobs of unet.smk when a run lists them), an example
 # figure, and the gaps of each set's loss to the test loss. Synthetic part: one lockstep

@@ -2,7 +2,7 @@
 
 One column per t (k uniform, then each fixed k), one row per run; seed-mean paired
 difference with a band of ± z_threshold standard errors; a marker on the axis where each set
-departs from test for good (docs/science.md §9.4).
+departs from test for good (docs/science.md §12.4).
 """
 
 import matplotlib.pyplot as plt

@@ -2,7 +2,7 @@
 
 Top: two signals of the data (sparse phases) and two of the random-phase clone, same
 amplitude |k|^-α. Bottom: (L_clone − L_data) / L_clone, seed mean ± 2 s.e. over seeds,
-one curve per N; the dashed line is the margin that defines n* (docs/science.md §9.4).
+one curve per N; the dashed line is the margin that defines n* (docs/science.md §12.4).
 """
 
 import matplotlib.pyplot as plt

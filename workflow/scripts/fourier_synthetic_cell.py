@@ -1,5 +1,5 @@
 """One N of the synthetic sweep: the wide tied autoencoder of the networks stage trained on
-|k|^-α signals with sparse phases, R = α × seeds runs in lockstep (docs/science.md §9.3)."""
+|k|^-α signals with sparse phases, R = α × seeds runs in lockstep (docs/science.md §12.3)."""
 
 from types import SimpleNamespace
 

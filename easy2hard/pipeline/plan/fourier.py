@@ -1,4 +1,4 @@
-"""Plan of the fourier stage (docs/science.md §9): amplitudes before phases.
+"""Plan of the fourier stage (docs/science.md §12): amplitudes before phases.
 
 Paths, under ``results``:
   clones/{dataset}/{amplitude,phase,amplitude_swap}.npy   Fourier clones of the test split
