@@ -17,10 +17,10 @@ include: "workflow/rules/mcm.smk"
 include: "workflow/rules/networks.smk"
 include: "workflow/rules/theory.smk"
 include: "workflow/rules/figures.smk"
-# @stage:linear
-# @stage:fourier
-# @stage:multipatch
-# @stage:random_features
+include: "workflow/rules/linear.smk"
+include: "workflow/rules/fourier.smk"
+include: "workflow/rules/multipatch.smk"
+include: "workflow/rules/random_features.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -1,27 +1,38 @@
-"""Speed of the lockstep MCM engine against a naive one-run loop (one JSON line).
+"""Speed of the reduced one-neuron simulator against the full lockstep engine and a naive
+one-run loop, all measured in this process (one JSON line).
 
-Setting (issue 2): N = 128, pSGD, matched activation σ*, batch 1, Rademacher cumulant
-spike (β_v = inf), t = 0.3, z integrated out. The engine advances R runs in lockstep; the
-naive loop trains one run with one sample per step and plain torch ops per step
-(mcm.sample + one_neuron.grad_integrated + projection). Both are timed in this process.
+Setting: pSGD, matched activation σ*, batch 1, Rademacher cumulant spike (β_v = inf), t = 0.3,
+z integrated out, lr = 0.01 (N/32)^-3. Rates are samples per second (runs × steps / wall time),
+single-threaded (numba and torch), after a warm-up call (numba's compilation is cached on disk).
+The reduced engine runs at N = 128 and N = 4096 with 16 runs (a real sweep cell) and 1024
+runs; the full engine at the same points (fewer steps) but for 1024 runs at N = 4096 (out of
+memory, see below); the naive loop (mcm.sample +
+one_neuron.grad_integrated + projection per sample, one run) at N = 128.
 
-    .venv/bin/python benchmarks/mcm_engine.py [--runs 512] [--steps 2000] [--threads 1]
+    .venv/bin/python benchmarks/mcm_engine.py [--scale 1.0]
 """
 
 import argparse
 import json
 import math
+import sys
 import time
 
 import torch
 
 from easy2hard.core import mixed_cumulant as mcm
-from easy2hard.mcm import one_neuron
 from easy2hard.core import streams
-from easy2hard.mcm.engine import Cell, Run, train
+from easy2hard.mcm import engine, one_neuron, reduced
+from easy2hard.mcm.engine import Cell, Run
+
+T = 0.3
 
 
-def naive(N: int, steps: int, t: float, lr: float) -> float:
+def lr(N: int) -> float:
+    return 0.01 * (N / 32) ** -3
+
+
+def naive(N: int, steps: int) -> float:
     model = mcm.MCM(N=N, beta_u=0.0, beta_v=math.inf, latent="rademacher")
     u, v, m = mcm.spikes(N)
     gen = streams.generator(0, "naive")
@@ -30,39 +41,48 @@ def naive(N: int, steps: int, t: float, lr: float) -> float:
     start = time.perf_counter()
     for _ in range(steps):
         x = mcm.sample(model, 1, u, v, m, generator=gen)
-        g = one_neuron.grad_integrated(w, x, "sigma_star", t, math.inf)
+        g = one_neuron.grad_integrated(w, x, "sigma_star", T, math.inf, 24)
         g = g - (g @ w) * w
-        w = w - lr * g
+        w = w - lr(N) * g
         w = w / w.norm()
     return steps / (time.perf_counter() - start)
 
 
-def engine(N: int, runs: int, steps: int, t: float, lr: float) -> float:
-    cell = Cell(N=N, steps=steps, log_points=2)
-    rs = [Run(seed=s, activation="sigma_star", projection="sphere", t=t, lr=lr) for s in range(runs)]
-    train(cell, rs[:2], chunk_samples=256)  # warm-up (tables, allocator)
+def rate(train, N: int, runs: int, steps: int, **kw) -> float:
+    print(f"{train.__module__} N={N} runs={runs} steps={steps}", file=sys.stderr, flush=True)
+    rs = [Run(seed=s, activation="sigma_star", projection="sphere", t=T, lr=lr(N))
+          for s in range(runs)]
+    train(Cell(N=N, steps=4, log_points=2), rs[:2], **kw)  # warm-up: compile, tables
     start = time.perf_counter()
-    train(cell, rs)
+    train(Cell(N=N, steps=steps, log_points=2), rs, **kw)
     return runs * steps / (time.perf_counter() - start)
 
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--N", type=int, default=128)
-    p.add_argument("--runs", type=int, default=512)
-    p.add_argument("--steps", type=int, default=2048)
-    p.add_argument("--naive-steps", type=int, default=2000)
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--scale", type=float, default=1.0, help="multiplies every step count")
     a = p.parse_args()
-    torch.set_num_threads(a.threads)
-    t, lr = 0.3, 0.01 * (a.N / 32) ** -3
-    naive_sps = naive(a.N, a.naive_steps, t, lr)
-    engine_sps = engine(a.N, a.runs, a.steps, t, lr)
-    print(json.dumps({"benchmark": "mcm_engine", "N": a.N, "runs": a.runs, "steps": a.steps,
-                      "threads": a.threads, "device": "cpu",
-                      "engine_samples_per_s": round(engine_sps),
-                      "naive_samples_per_s": round(naive_sps),
-                      "speedup_vs_naive": round(engine_sps / naive_sps, 1)}))
+    torch.set_num_threads(1)
+    k = lambda n: max(4, int(n * a.scale))  # noqa: E731
+    out = {"benchmark": "mcm_engine", "threads": 1, "device": "cpu", "samples_per_s": {}}
+    sps = out["samples_per_s"]
+    for N in (128, 4096):
+        sps[f"reduced_N{N}_R16"] = rate(reduced.train, N, 16, k(1_000_000))
+        sps[f"reduced_N{N}_R1024"] = rate(reduced.train, N, 1024, k(20_000))
+        sps[f"full_N{N}_R16"] = rate(engine.train, N, 16, k(4000 if N == 128 else 500))
+        if N == 128:  # at N = 4096, 1024 full-engine runs hold 1024 views of eye(4096) (64 MB
+            # each, core.mixed_cumulant.spikes) and run out of memory on a 24 GB machine
+            sps[f"full_N{N}_R1024"] = rate(engine.train, N, 1024, k(500))
+    sps["naive_N128_R1"] = naive(128, k(2000))
+    out["samples_per_s"] = {key: round(v) for key, v in sps.items()}
+    out["ratios"] = {
+        "reduced_N4096_over_N128_R16": round(sps["reduced_N4096_R16"] / sps["reduced_N128_R16"], 3),
+        "reduced_over_full_N128_R16": round(sps["reduced_N128_R16"] / sps["full_N128_R16"], 1),
+        "reduced_over_full_N128_R1024": round(sps["reduced_N128_R1024"] / sps["full_N128_R1024"], 1),
+        "reduced_over_full_N4096_R16": round(sps["reduced_N4096_R16"] / sps["full_N4096_R16"], 1),
+        "reduced_over_naive_N128": round(sps["reduced_N128_R16"] / sps["naive_N128_R1"], 1),
+    }
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":

@@ -10,8 +10,10 @@ Used to show that a refactor leaves the results unchanged:
 Each table of OLD is matched to NEW by its relative path (after --move rules), columns are
 renamed (--rename-column old=new) and values renamed (--rename-value old=new, applied to
 string columns), then the two frames must have the same columns, the same number of rows in
-the same order, and equal values (exactly, or within --rtol for floats). Prints one line per
-table and exits 1 if any table differs or is missing.
+the same order, and equal values (exactly, or within --rtol for floats). With --sort, both
+frames are first sorted by their non-float columns (for tables whose row order follows the
+order of a config mapping, which the validated config now sorts). Prints one line per table
+and exits 1 if any table differs or is missing.
 """
 
 from __future__ import annotations
@@ -55,6 +57,13 @@ def normalise(df: pd.DataFrame, columns: dict, values: dict) -> pd.DataFrame:
     return df
 
 
+def sort_rows(df: pd.DataFrame) -> pd.DataFrame:
+    keys = [c for c in df.columns if not pd.api.types.is_float_dtype(df[c])]
+    as_text = df[keys].astype(str)
+    order = as_text.sort_values(keys, kind="stable").index if keys else df.index
+    return df.loc[order].reset_index(drop=True)
+
+
 def difference(old: pd.DataFrame, new: pd.DataFrame, rtol: float) -> str | None:
     """None if equal, else a short description of the first difference."""
     if list(old.columns) != list(new.columns):
@@ -83,6 +92,7 @@ def main(argv=None) -> int:
     ap.add_argument("--rename-column", action="append", default=[])
     ap.add_argument("--rename-value", action="append", default=[])
     ap.add_argument("--rtol", type=float, default=0.0, help="relative tolerance for floats")
+    ap.add_argument("--sort", action="store_true", help="sort rows by non-float columns first")
     args = ap.parse_args(argv)
     moves = [move_rule(m) for m in args.move]
     columns, values = pairs(args.rename_column), pairs(args.rename_value)
@@ -97,6 +107,8 @@ def main(argv=None) -> int:
             continue
         old = normalise(pd.read_parquet(path), columns, values)
         new = pd.read_parquet(other)
+        if args.sort:
+            old, new = sort_rows(old), sort_rows(new)
         diff = difference(old, new, args.rtol)
         print(f"{'DIFFERS ' if diff else 'same    '} {rel}" + (f": {diff}" if diff else ""))
         bad += diff is not None

@@ -34,6 +34,9 @@ def pil_gray(rgb_u8: np.ndarray) -> np.ndarray:
     return np.asarray(Image.fromarray(rgb_u8).convert("L"))
 
 
+REAL_URLOPEN = __import__("urllib.request").request.urlopen
+
+
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch):
     """Any attempt to open a URL fails, as on an offline machine."""
@@ -175,22 +178,106 @@ def test_cifar10_corrupt_file_fails_loudly(tmp_path):
     assert "data_batch_3" in str(info.value) and "data_batch_2" not in str(info.value)
 
 
+class _HalfResponse:
+    """A response that sends half an archive, then drops the connection."""
+
+    def __init__(self):
+        self.sent = False
+
+    def read(self, n=-1):
+        if self.sent:
+            raise ConnectionResetError("connection reset by peer")
+        self.sent = True
+        return b"\x1f\x8b half an archive"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
 def test_cifar10_partial_download_leaves_nothing_complete(tmp_path, monkeypatch):
-    import torchvision.datasets.utils as tvu
+    import urllib.request
 
-    def partial(url, filename, chunk_size=0):
-        with open(filename, "wb") as fh:
-            fh.write(b"\x1f\x8b half an archive")
-        raise ConnectionResetError("connection reset by peer")
-
-    monkeypatch.setattr(tvu, "_get_redirect_url", lambda url, max_hops=3: url)
-    monkeypatch.setattr(tvu, "_urlretrieve", partial)
+    calls = []
+    monkeypatch.setattr(urllib.request, "urlopen",
+                        lambda *a, **k: calls.append(k.get("timeout")) or _HalfResponse())
+    monkeypatch.setattr(datasets, "DOWNLOAD_BACKOFF_S", 0.0)
     with pytest.raises(DatasetError) as info:
         datasets.cifar10(tmp_path / "data")
     msg = str(info.value)
     assert "cifar-10-python.tar.gz" in msg and "by hand" in msg and str(tmp_path / "data") in msg
+    assert "connection reset" in msg
+    assert calls == [datasets.DOWNLOAD_TIMEOUT_S] * datasets.DOWNLOAD_ATTEMPTS  # bounded
     assert not (tmp_path / "data" / "cifar-10-python.tar.gz").exists()
     assert not (tmp_path / "data" / "cifar-10-batches-py").exists()
+    assert not list((tmp_path / "data").glob(".*.part"))
+
+
+@pytest.fixture
+def silent_server():
+    """A TCP server on 127.0.0.1 that accepts connections (the kernel completes the
+    handshake from the listen backlog) and never answers: a stuck proxy."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+
+
+def _within(seconds, fn):
+    """Run ``fn`` in a thread; its exception, or an AssertionError if it is still running
+    after ``seconds`` (without a socket timeout it would wait forever)."""
+    import threading
+
+    out = {}
+
+    def target():
+        try:
+            fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            out["exc"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still waiting after {seconds} s: no timeout"
+    return out.get("exc")
+
+
+def test_download_from_a_silent_server_times_out(tmp_path, monkeypatch, silent_server):
+    """Two attempts of 0.5 s each (+0.1 s between) end in well under 20 s with an error
+    naming the URL; nothing is left at the destination."""
+    import time
+    import urllib.request
+
+    monkeypatch.setattr(urllib.request, "urlopen", REAL_URLOPEN)
+    url = f"{silent_server}/cifar-10-python.tar.gz"
+    start = time.monotonic()
+    exc = _within(20, lambda: datasets.fetch(url, tmp_path / "a.tar.gz", "0" * 32,
+                                             timeout=0.5, attempts=2, backoff=0.1))
+    assert isinstance(exc, DatasetError), exc
+    assert time.monotonic() - start < 10
+    assert url in str(exc) and "failed 2 times" in str(exc) and "timed out" in str(exc)
+    assert not list(tmp_path.iterdir())
+
+
+def test_cifar10_behind_a_silent_proxy_fails_clearly(tmp_path, monkeypatch, silent_server):
+    import urllib.request
+
+    from torchvision.datasets import CIFAR10
+
+    monkeypatch.setattr(urllib.request, "urlopen", REAL_URLOPEN)
+    monkeypatch.setattr(CIFAR10, "url", f"{silent_server}/cifar-10-python.tar.gz")
+    monkeypatch.setattr(datasets, "DOWNLOAD_TIMEOUT_S", 0.5, raising=False)
+    monkeypatch.setattr(datasets, "DOWNLOAD_BACKOFF_S", 0.1, raising=False)
+    exc = _within(30, lambda: datasets.cifar10(tmp_path / "data"))
+    assert isinstance(exc, DatasetError), exc
+    msg = str(exc)
+    assert "timed out" in msg and CIFAR10.tgz_md5 in msg and "by hand" in msg
 
 
 # ----------------------------------------------------------------------------- CelebA

@@ -2,12 +2,14 @@
 weights as an uninterrupted run (bit for bit, on CPU)."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 
 import numpy as np
+import pytest
 import torch
 from easy2hard.images import training as unet_training
 from easy2hard.core.io import load_torch
@@ -16,7 +18,8 @@ from .conftest import REPO, snakemake
 from .test_unet import tiny_unet_config
 
 SPEC = {"base_channels": 4, "depth": 2, "emb_dim": 16, "T": 50, "beta_min": 1e-4, "beta_max": 0.02,
-        "steps": 40, "batch": 4, "lr": 1e-3, "train_subset": 32}
+        "steps": 40, "batch": 4, "lr": 1e-3, "train_subset": 32,
+        "bf16": False, "channels_last": False, "compile": False}
 
 
 def _assert_same_state(a, b):
@@ -100,3 +103,70 @@ def test_sigkill_mid_training_then_rerun_matches_uninterrupted(tmp_path):
     assert "resuming from" in log and f"of {steps[-1]}" in log
     for s in steps:
         _assert_same_state(ref / target / f"step{s:07d}.pt", cut / target / f"step{s:07d}.pt")
+
+    # A checkpoint replaced by other valid bytes (before: evaluated silently) stops its
+    # evaluation with a checksum error; deleting the folder, as the message says, retrains
+    # from the newest intact resume state (the file is a hard link to it) to the same bytes.
+    last = cut / target / f"step{steps[-1]:07d}.pt"
+    good = last.read_bytes()
+    last.write_bytes((cut / target / f"step{steps[0]:07d}.pt").read_bytes())
+    evaluation = f"results/unet/natural_patches/tiny/seed0/eval/step{steps[-1]}.parquet"
+    proc = snakemake(cut, cfg, evaluation, check=False)
+    assert proc.returncode != 0
+    assert f"{target}/{last.name} does not match its checksum" in proc.stdout + proc.stderr
+    shutil.rmtree(cut / target)
+    snakemake(cut, cfg, target)
+    log = (cut / "results/logs/unet/natural_patches/tiny/seed0/train.log").read_text()
+    assert "skipping unreadable resume state" in log
+    assert last.read_bytes() == good
+
+
+# ------------------------------------------------------------------ corrupt states (issue 10.5)
+def _train(images, state_dir, steps):
+    unet_training.train(images, SPEC, 3, state_dir, steps, progress=False)
+    return unet_training.state_path(state_dir, steps[-1])
+
+
+@pytest.mark.parametrize("damage", ["truncate", "swap"])
+def test_resume_skips_a_corrupt_state_with_a_warning(tmp_path, caplog, damage):
+    """A truncated state (unreadable) or one replaced by other valid bytes (fails its
+    recorded SHA-256) is skipped; training resumes from the newest intact state and ends
+    with the same bytes as an uninterrupted run."""
+    images = np.random.default_rng(0).uniform(-1, 1, (32, 1, 8, 8)).astype(np.float32)
+    steps = unet_training.checkpoint_steps(SPEC["steps"], 4)
+    reference = _train(images, tmp_path / "ref", steps).read_bytes()
+    last = _train(images, tmp_path / "cut", steps)
+    assert last.read_bytes() == reference  # byte-reproducible saves
+    earlier = unet_training.state_path(tmp_path / "cut", steps[0])
+    if damage == "truncate":
+        last.write_bytes(reference[: len(reference) // 2])
+    else:
+        last.write_bytes(earlier.read_bytes())  # loadable, but not what was saved there
+    with caplog.at_level("WARNING"):
+        _train(images, tmp_path / "cut", steps)
+    assert f"skipping unreadable resume state {last}" in caplog.text
+    assert last.read_bytes() == reference
+
+
+def test_published_checkpoints_are_verified_against_their_manifest(tmp_path):
+    images = np.zeros((8, 1, 8, 8), np.float32)
+    spec = {**SPEC, "steps": 4}
+    state_dir, folder = tmp_path / "resume", tmp_path / "ckpt"
+    unet_training.train(images, spec, 0, state_dir, [2, 4], progress=False)
+    folder.mkdir()
+    names = [unet_training.state_path(folder, s).name for s in (2, 4)]
+    for name in names:
+        os.link(state_dir / name, folder / name)
+    with pytest.raises(ValueError, match="has no SHA256SUMS"):
+        unet_training.verify_checkpoint(folder / names[0])
+    manifest = unet_training.write_manifest(folder, names, recorded_in=state_dir)
+    assert subprocess.run(["sha256sum", "-c", "--quiet", manifest.name], cwd=folder).returncode == 0
+    for name in names:
+        assert unet_training.verify_checkpoint(folder / name) == folder / name
+    unet_training.load_model(folder / names[1], spec)  # verifies, then loads
+    (folder / names[1]).write_bytes((folder / names[0]).read_bytes())
+    for read in (unet_training.verify_checkpoint, lambda p: unet_training.load_model(p, spec)):
+        with pytest.raises(ValueError) as info:
+            read(folder / names[1])
+        assert f"checkpoint {folder / names[1]} does not match its checksum" in str(info.value)
+        assert f"Delete {folder}" in str(info.value)

@@ -1,13 +1,19 @@
-"""Atomic writes for every artefact the pipeline produces (Parquet, numpy, torch).
+"""Atomic writes for every artefact the pipeline produces (Parquet, numpy, torch, text).
 
-A file is written beside its target under a temporary name and renamed into place, so a
-killed job never leaves a truncated file that looks complete.
+A file is written beside its target under a temporary name (``.<name>.<random>.part``) and
+renamed into place, so a killed job never leaves a truncated file that looks complete.
+Temporary files that a SIGKILL left behind are removed when the next writer of the same
+target starts. The finished file has the mode any other tool would give it (0666 less the
+umask, so 0644 under umask 022), not the 0600 of a temporary file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import io
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -15,21 +21,65 @@ import numpy as np
 import pandas as pd
 
 
+def umask() -> int:
+    """The process umask (read from /proc where possible, which changes nothing)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def remove_stale_parts(path: str | Path) -> list[Path]:
+    """Remove the temporary files of earlier, killed writes of ``path``; return them."""
+    path = Path(path)
+    stale = [p for p in path.parent.glob(f".{path.name}.*.part") if p.is_file()]
+    for p in stale:
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+    return stale
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path):
     """Yield a temporary path next to ``path``; rename it onto ``path`` on success."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_parts(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)
     try:
         yield Path(tmp)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def write_bytes(data: bytes, path: str | Path) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text(text: str, path: str | Path) -> None:
+    write_bytes(text.encode("utf-8"), path)
+
+
+def sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
@@ -61,11 +111,29 @@ def read_npy(path: str | Path) -> np.ndarray:
         raise ValueError(f"cannot read array file {path}: {exc}") from exc
 
 
-def save_torch(obj, path: str | Path) -> None:
+def _interned(obj):
+    """``obj`` with every string interned: pickle shares equal strings only when they are
+    one object, so a state rebuilt from a loaded one (a resume) would pickle differently."""
+    if isinstance(obj, str):
+        return sys.intern(obj)
+    if isinstance(obj, dict):
+        return {_interned(k): _interned(v) for k, v in obj.items()}
+    if type(obj) in (list, tuple):  # not named tuples
+        return type(obj)(_interned(v) for v in obj)
+    return obj
+
+
+def save_torch(obj, path: str | Path) -> str:
+    """``torch.save`` through an in-memory buffer: the archive then has no file name in it,
+    so the same content gives the same bytes (a temporary file's name would differ, and so
+    would strings that are equal but not one object). Returns the SHA-256 of the bytes."""
     import torch
 
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+    buffer = io.BytesIO()
+    torch.save(_interned(obj), buffer)
+    data = buffer.getvalue()
+    write_bytes(data, path)
+    return hashlib.sha256(data).hexdigest()
 
 
 def load_torch(path: str | Path, map_location="cpu"):

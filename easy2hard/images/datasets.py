@@ -16,6 +16,10 @@ with values in the configured range ``(lo, hi)``.
 Grayscale is PIL's ``convert("L")`` (ITU-R 601-2 luma, rounded to 8 bits), computed
 bit-exactly, so the values equal torchvision's ``Grayscale()`` followed by ``ToTensor()``.
 
+Downloads wait at most ``DOWNLOAD_TIMEOUT_S`` seconds for any answer from the server and
+try ``DOWNLOAD_ATTEMPTS`` times, so a proxy that accepts and never answers fails the job
+within minutes with a message naming the URL, the file, its md5 and where to put it.
+
 ``md5`` arguments replace torchvision's published checksums, file name by file name. They
 exist only so the tests can check loaders on tiny stand-in files written in the exact
 on-disk format; the integrity check itself still runs. The pipeline never passes them.
@@ -23,18 +27,31 @@ on-disk format; the integrity check itself still runs. The pipeline never passes
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
+import shutil
+import socket
+import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
+
+from ..core.io import atomic_path, sha256
 
 SPLITS = ("train", "val", "test")
 DATASETS = ("natural_patches", "cifar10", "celeba")
 PHOTOGRAPHS = ("camera", "astronaut", "coffee", "chelsea", "rocket", "motorcycle",
                "grass", "gravel", "brick", "coins", "moon")
 CELEBA_URL = "https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html"
+#: seconds a download waits for the server (to connect, and for each read) before giving up
+DOWNLOAD_TIMEOUT_S = 60
+#: tries per download (a timeout or a dropped connection retries)
+DOWNLOAD_ATTEMPTS = 3
+#: seconds before retry i (times i)
+DOWNLOAD_BACKOFF_S = 5.0
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +172,55 @@ def natural_patches(counts: dict, size: int = 32, scale: float = 0.5,
             for split, org in origins.items()}
 
 
+# ------------------------------------------------------------------------ downloads
+def _md5(path) -> str:
+    h = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def fetch(url: str, dest, md5: str | None, timeout: float, attempts: int,
+          backoff: float) -> Path:
+    """Download ``url`` to ``dest`` atomically and check its md5.
+
+    Each attempt waits at most ``timeout`` seconds for the connection and for each read;
+    a failed attempt (timeout, dropped connection, wrong md5) is retried after
+    ``backoff`` × attempt seconds, at most ``attempts`` times in all. Then DatasetError.
+    """
+    dest = Path(dest)
+    last = None
+    for attempt in range(1, attempts + 1):
+        try:
+            request = urllib.request.Request(url, headers={"User-Agent": "easy2hard"})
+            with urllib.request.urlopen(request, timeout=timeout) as response, \
+                    atomic_path(dest) as tmp:
+                with open(tmp, "wb") as fh:
+                    shutil.copyfileobj(response, fh, 1 << 20)
+                if md5 and _md5(tmp) != md5:
+                    raise ValueError(f"md5 {_md5(tmp)} of the download is not {md5}")
+            return dest
+        except (OSError, ValueError) as exc:  # URLError and socket timeouts are OSErrors
+            last = f"{type(exc).__name__}: {exc}"
+            log.warning("download %s, attempt %d of %d failed: %s", url, attempt, attempts, last)
+            if attempt < attempts:
+                time.sleep(backoff * attempt)
+    raise DatasetError(f"download of {url} failed {attempts} times, each waiting at most "
+                       f"{timeout:g} s for the server (last: {last})")
+
+
+@contextlib.contextmanager
+def socket_timeout(seconds: float):
+    """Sockets opened inside (without a timeout of their own) give up after ``seconds``."""
+    before = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(before)
+
+
 # ------------------------------------------------------------------------- CIFAR-10
 def _cifar_class(md5: dict | None):
     from torchvision.datasets import CIFAR10
@@ -181,17 +247,18 @@ def load_cifar10(root, download: bool = True, md5: dict | None = None) -> np.nda
     Files live in ``root/cifar-10-batches-py`` (from ``root/cifar-10-python.tar.gz``); they
     are downloaded only when they are missing or fail torchvision's md5 check.
     """
+    from torchvision.datasets.utils import check_integrity, extract_archive
+
     cls, root = _cifar_class(md5), Path(root)
     bad = _cifar_bad_files(cls, root)
     if bad and download:
         archive = root / cls.filename
         try:
-            cls(root, train=True, download=True)
+            if not check_integrity(archive, cls.tgz_md5):
+                fetch(cls.url, archive, cls.tgz_md5, DOWNLOAD_TIMEOUT_S, DOWNLOAD_ATTEMPTS,
+                      DOWNLOAD_BACKOFF_S)
+            extract_archive(str(archive), str(root))
         except Exception as exc:  # network errors, md5 mismatch, truncated archive
-            from torchvision.datasets.utils import check_integrity
-
-            if archive.exists() and not check_integrity(archive, cls.tgz_md5):
-                archive.unlink()  # a partial download must not look complete
             raise DatasetError(
                 f"CIFAR-10: download of {cls.url} into {root}/ failed ({type(exc).__name__}: "
                 f"{exc}). Rerun with network access, or place {cls.filename} (md5 "
@@ -262,7 +329,8 @@ def celeba(root, size: int = 32, crop: int = 178, value_range=(-1.0, 1.0),
     bad = _celeba_bad_files(cls, root)
     if bad and download:
         try:
-            cls(root, split="all", target_type=[], download=True)
+            with socket_timeout(DOWNLOAD_TIMEOUT_S):
+                cls(root, split="all", target_type=[], download=True)
         except Exception as exc:
             raise DatasetError(f"CelebA: download into {root / 'celeba'}/ failed "
                                f"({type(exc).__name__}: {exc}).\n{celeba_manual_help(root)}") from exc
@@ -311,14 +379,6 @@ def build(name: str, spec: dict, root) -> dict:
                       download=spec["download"], max_per_split=spec["max_per_split"],
                       seed=spec["seed"])
     raise ValueError(f"unknown dataset {name!r}; allowed: {', '.join(DATASETS)}")
-
-
-def sha256(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def manifest(dataset: str, paths: dict, value_range):

@@ -3,10 +3,14 @@
 The checkpoint steps are a pure function of the config (``checkpoint_steps``), so the
 workflow knows every checkpoint file before training starts. Each checkpoint holds the
 model and optimizer state, the step, every RNG state and a fingerprint of the training
-spec; it is written atomically. All randomness of training (batch indices, k, ε) comes
-from one CPU ``torch.Generator`` whose state is saved, so a run killed at any point and
-resumed from its newest checkpoint ends with the same weights as an uninterrupted run
-(bit for bit on CPU).
+spec; it is written atomically, followed by its SHA-256 in ``<state>.sha256``. All
+randomness of training (batch indices, k, ε) comes from one CPU ``torch.Generator``
+whose state is saved, so a run killed at any point and resumed from its newest
+checkpoint ends with the same weights as an uninterrupted run (bit for bit on CPU).
+A state that cannot be read or fails its checksum is skipped, with a warning, in favour
+of the newest intact one. The training job publishes the checkpoints with a checksum
+manifest (``SHA256SUMS``, ``sha256sum -c`` format) written last; the jobs that read a
+checkpoint verify it against the manifest first.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import numpy as np
 import torch
 
 from ..core import ddpm
-from ..core.io import load_torch, save_torch
+from ..core.io import load_torch, save_torch, sha256, write_text
 from ..core.lockstep import checkpoint_steps  # noqa: F401  (re-exported)
 from .unet import UNet, n_parameters
 
@@ -39,15 +43,15 @@ def training_subset(n_available: int, size: int, seed: int) -> np.ndarray:
 
 
 def build_model(spec: dict, in_channels: int = 1) -> UNet:
-    return UNet(in_channels, spec["base_channels"], spec["depth"], spec.get("emb_dim", 100))
+    return UNet(in_channels, spec["base_channels"], spec["depth"], spec["emb_dim"])
 
 
 def schedule(spec: dict) -> ddpm.Schedule:
-    return ddpm.Schedule(spec.get("T", 1000), spec.get("beta_min", 1e-4), spec.get("beta_max", 2e-2))
+    return ddpm.Schedule(spec["T"], spec["beta_min"], spec["beta_max"])
 
 
 def fingerprint(spec: dict, seed: int) -> dict:
-    return {"seed": int(seed), **{k: spec.get(k) for k in FINGERPRINT_KEYS}}
+    return {"seed": int(seed), **{k: spec[k] for k in FINGERPRINT_KEYS}}
 
 
 def state_path(state_dir, step: int) -> Path:
@@ -74,13 +78,78 @@ def _set_rng_states(gen: torch.Generator, rng: dict) -> None:
     np.random.set_state((name, keys.numpy().astype(np.uint32), *rest))
 
 
+#: the checksum manifest of a published checkpoint folder
+MANIFEST = "SHA256SUMS"
+
+
+def digest_path(path) -> Path:
+    """The file that records the SHA-256 of the state ``path`` when it was saved."""
+    return Path(f"{path}.sha256")
+
+
+def save_state(state: dict, path) -> str:
+    """Save a resume state atomically, then its SHA-256 beside it; return the digest.
+    (A kill between the two leaves a state without a recorded digest, checked by loading.)"""
+    digest_path(path).unlink(missing_ok=True)
+    digest = save_torch(state, path)
+    write_text(f"{digest}  {Path(path).name}\n", digest_path(path))
+    return digest
+
+
+def read_state(path) -> dict | None:
+    """The state saved at ``path``, or None (with a warning) when it fails its recorded
+    checksum or cannot be read: a killed or corrupted write must not stop a resume."""
+    recorded = digest_path(path)
+    try:
+        if recorded.is_file() and recorded.read_text().split()[0] != sha256(path):
+            raise ValueError(f"{path} does not match its checksum in {recorded}")
+        return load_torch(path)
+    except (ValueError, OSError, IndexError) as exc:
+        log.warning("skipping unreadable resume state %s: %s", path, exc)
+        return None
+
+
+def write_manifest(folder, names, recorded_in) -> Path:
+    """Write ``folder/SHA256SUMS`` for the files ``names``: the digests recorded in
+    ``recorded_in`` when the states were saved, else computed now. Written last, so its
+    presence means the folder is complete."""
+    folder = Path(folder)
+    lines = []
+    for name in sorted(names):
+        recorded = digest_path(Path(recorded_in) / name)
+        digest = recorded.read_text().split()[0] if recorded.is_file() else sha256(folder / name)
+        lines.append(f"{digest}  {name}\n")
+    write_text("".join(lines), folder / MANIFEST)
+    return folder / MANIFEST
+
+
+def verify_checkpoint(path) -> Path:
+    """``path`` after checking it against the manifest of its folder; a ValueError that
+    names the file and says how to recover otherwise."""
+    path = Path(path)
+    manifest = path.parent / MANIFEST
+    fix = (f"Delete {path.parent} and run snakemake again: training resumes from the newest "
+           f"intact resume state.")
+    if not manifest.is_file():
+        raise ValueError(f"checkpoint folder {path.parent} has no {MANIFEST}: it is incomplete. {fix}")
+    sums = dict(reversed(line.split(None, 1)) for line in manifest.read_text().splitlines() if line)
+    if path.name not in sums:
+        raise ValueError(f"checkpoint {path} is not listed in {manifest}. {fix}")
+    if not path.is_file() or sha256(path) != sums[path.name]:
+        raise ValueError(f"checkpoint {path} does not match its checksum in {manifest}: "
+                         f"the file is missing or corrupt. {fix}")
+    return path
+
+
 def newest_state(state_dir, steps: list[int], fp: dict):
-    """(step, path) of the newest saved state that matches ``fp``, or (0, None)."""
+    """(step, path) of the newest intact saved state that matches ``fp``, or (0, None)."""
     candidates = [state_path(state_dir, s) for s in steps] + [Path(state_dir) / "latest.pt"]
     best = (0, None)
     for path in candidates:
         if path.exists():
-            meta = load_torch(path)
+            meta = read_state(path)
+            if meta is None:
+                continue
             if meta.get("fingerprint") != fp:
                 log.warning("ignoring %s: saved for a different training spec", path)
             elif meta["step"] > best[0]:
@@ -92,11 +161,11 @@ def make_step(model, opt, spec: dict, alpha_bar: torch.Tensor):
     """One Adam step on the ε-prediction MSE, with the optional speed settings of ``spec``:
     ``channels_last`` memory format, ``bf16`` autocast and ``compile`` (torch.compile).
     Returns ``step(x0, k, eps) -> loss`` (the loss tensor, not synchronised)."""
-    memory_format = torch.channels_last if spec.get("channels_last") else torch.preserve_format
+    memory_format = torch.channels_last if spec["channels_last"] else torch.preserve_format
     model.to(memory_format=memory_format)
-    net = torch.compile(model) if spec.get("compile") else model
+    net = torch.compile(model) if spec["compile"] else model
     device_type = next(model.parameters()).device.type
-    bf16 = bool(spec.get("bf16"))
+    bf16 = bool(spec["bf16"])
 
     def step(x0, k, eps):
         with torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16):
@@ -147,7 +216,7 @@ def train(images: np.ndarray, spec: dict, seed: int, state_dir, ckpt_steps: list
     pending = set(ckpt_steps)
 
     def save(step: int, target: Path) -> None:
-        save_torch({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
+        save_state({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
                     "rng": _rng_states(gen), "fingerprint": fp}, target)
 
     bar = None
@@ -178,8 +247,11 @@ def train(images: np.ndarray, spec: dict, seed: int, state_dir, ckpt_steps: list
 def load_model(path, spec: dict, in_channels: int | None = None, device="cpu") -> UNet:
     """The U-Net of a checkpoint, in eval mode (BatchNorm uses its running statistics).
 
-    ``in_channels`` defaults to the image channels the checkpoint was trained on.
+    ``in_channels`` defaults to the image channels the checkpoint was trained on. A
+    checkpoint in a published folder (one with a ``SHA256SUMS``) is verified first.
     """
+    if (Path(path).parent / MANIFEST).is_file():
+        verify_checkpoint(path)
     weights = load_torch(path, map_location="cpu")["model"]
     model = build_model(spec, in_channels or weights["out.weight"].shape[0])
     model.load_state_dict(weights)

@@ -136,3 +136,69 @@ def rescale_n(n, N, exponent: float, log_factor: bool):
     """n / (N^exponent (ln N)^log_factor): curves for different N collapse if theory holds."""
     N = np.asarray(N, dtype=np.float64)
     return np.asarray(n, dtype=np.float64) / (N**exponent * (np.log(N) if log_factor else 1.0))
+
+
+def _first_passages(n: np.ndarray, curves: np.ndarray, level: float) -> np.ndarray:
+    """first_passage for every row of ``curves`` (D, T) over the common grid ``n`` (T,)."""
+    keep = n > 0
+    n, curves = np.log(n[keep].astype(float)), curves[:, keep]
+    above = curves >= level
+    i = above.argmax(1)
+    out = np.full(len(curves), math.nan)
+    rows = np.nonzero(above.any(1))[0]
+    at0 = rows[i[rows] == 0]
+    out[at0] = np.exp(n[0])
+    rows = rows[i[rows] > 0]
+    j = i[rows]
+    y0, y1 = curves[rows, j - 1], curves[rows, j]
+    out[rows] = np.exp(n[j - 1] + (level - y0) / (y1 - y0) * (n[j] - n[j - 1]))
+    return out
+
+
+def bootstrap_n_star(df: pd.DataFrame, level: float, samples: int, seed: int) -> pd.DataFrame:
+    """n* of ``samples`` bootstrap replicates per setting and N (seeds resampled with
+    replacement, independently per N: the cells' data streams are independent across N).
+    Columns: spike, SETTING, N, draw, n_star. Seeded by ``seed``."""
+    df = with_target(df)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for key, c in df.groupby(["spike", *SETTING, "N"], dropna=False, sort=True):
+        wide = c.pivot_table(index="seed", columns="n", values="overlap", aggfunc="first")
+        Y = wide.to_numpy(float)
+        idx = rng.integers(0, len(Y), size=(samples, len(Y)))
+        n_star = _first_passages(wide.columns.to_numpy(float), Y[idx].mean(1), level)
+        rows.append(pd.DataFrame({**dict(zip(["spike", *SETTING, "N"], key)),
+                                  "draw": np.arange(samples), "n_star": n_star}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def slope_intervals(thr: pd.DataFrame, boot: pd.DataFrame, ci: float, exponents) -> pd.DataFrame:
+    """Per setting: the least-squares slope of ln n* on ln N with its bootstrap percentile
+    interval at level ``ci`` (``slope``, ``slope_lo``, ``slope_hi``); the same for n* / ln N where
+    the theory has the ln N factor (``corr_*``: the theory's correction removed, so it is to be
+    compared with ``exponent`` itself); the theory's ``exponent``, ``log_factor``, the
+    ``effective`` log-log slope of N^exponent (ln N)^log over the sweep's N; and whether the
+    intervals contain the theory (``contains``: corrected slope vs exponent). A replicate with
+    n* missing at some N fits the N it has."""
+    keys = ["spike", *SETTING]
+    q = [(1 - ci) / 2, (1 + ci) / 2]
+    rows = []
+    for key, c in thr.groupby(keys, dropna=False, sort=True):
+        row = dict(zip(keys, key))
+        c = c.sort_values("N")
+        Ns = c["N"].to_numpy(float)
+        wide = boot.merge(c[keys].drop_duplicates(), on=keys).pivot_table(
+            index="draw", columns="N", values="n_star", dropna=False).reindex(columns=Ns)
+        expo, log_factor = theory_exponent(exponents, row)
+        row.update(N_min=Ns.min(), N_max=Ns.max(), exponent=expo, log_factor=log_factor,
+                   effective=(loglog_slope(Ns, Ns**expo * (np.log(Ns) if log_factor else 1))[0]
+                              if np.isfinite(expo) else math.nan))
+        for name, corr in (("slope", 1.0), ("corr", np.log(Ns) if log_factor else 1.0)):
+            row[name] = loglog_slope(Ns, c["n_star"].to_numpy(float) / corr)[0]
+            reps = np.array([loglog_slope(Ns, r / corr)[0] for r in wide.to_numpy(float)])
+            reps = reps[np.isfinite(reps)]
+            lo_hi = np.quantile(reps, q) if len(reps) else (math.nan, math.nan)
+            row[f"{name}_lo"], row[f"{name}_hi"] = float(lo_hi[0]), float(lo_hi[1])
+        row["contains"] = bool(row["corr_lo"] <= expo <= row["corr_hi"])
+        rows.append(row)
+    return pd.DataFrame(rows)

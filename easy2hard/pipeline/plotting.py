@@ -25,10 +25,15 @@ def theory_axes(df, palette: str = "tab10"):
     return ts, acts, latents, dict(zip(acts, sns.color_palette(palette, len(acts))))
 
 
+#: PDF metadata without a creation date: the same figure gives the same bytes
+PDF_METADATA = {"CreationDate": None}
+
+
 def save_figure(fig, pdf: str, png: str, dpi: int = 150) -> None:
-    """Write ``fig`` as PDF and PNG, each atomically, then close it."""
+    """Write ``fig`` as PDF and PNG, each atomically, then close it. Both are byte for byte
+    reproducible: the PDF carries no creation date, the PNG no time stamp."""
     with atomic_path(pdf) as tmp:
-        fig.savefig(tmp, format="pdf", bbox_inches="tight")
+        fig.savefig(tmp, format="pdf", bbox_inches="tight", metadata=PDF_METADATA)
     with atomic_path(png) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)

@@ -14,23 +14,37 @@ os.environ.update(
     )
 )
 
+import shutil  # noqa: E402
+
 from snakemake.common.configfile import load_configfile  # noqa: E402
+from snakemake.settings.types import DeploymentMethod  # noqa: E402
 from snakemake.utils import update_config  # noqa: E402
 
 from easy2hard.pipeline import config as e2h_config  # noqa: E402
 
+# --use-conda needs the conda command itself (Snakemake 9 checks conda >= 24.7.1, also
+# where mamba is installed) and network access to create the environments: README "Conda".
+if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
+    if shutil.which("conda") is None:
+        raise WorkflowError(
+            "--use-conda: the `conda` command is not on PATH; Snakemake needs conda >= "
+            "24.7.1 (mamba alone is not enough) and network access to create the "
+            "environments. See README section 'Conda', or run without --use-conda."
+        )
+
 # A --configfile is a complete config: it replaces config/config.yaml rather than being
 # merged into it (merging would mix the default sweeps into, say, config/paper.yaml).
-# --config KEY=VALUE still overrides single keys on top.
-if workflow.overwrite_configfiles:
-    _raw = {}
-    for _f in workflow.overwrite_configfiles:
-        update_config(_raw, load_configfile(_f))
-    update_config(_raw, workflow.config_settings.overwrite_config or {})
-else:
-    _raw = config
-
+# --config KEY=VALUE still overrides single keys on top, nested ones included: Snakemake
+# passes nested values as text, parsed here against the schema's type.
 try:
+    _overrides = e2h_config.parse_overrides(dict(workflow.config_settings.config or {}))
+    if workflow.overwrite_configfiles:
+        _raw = {}
+        for _f in workflow.overwrite_configfiles:
+            update_config(_raw, load_configfile(_f))
+    else:
+        _raw = e2h_config.canonical(config)
+    update_config(_raw, _overrides)
     _validated = e2h_config.validate(_raw)
 except e2h_config.ConfigError as err:
     raise WorkflowError(str(err)) from None

@@ -45,6 +45,7 @@ rule figure_mcm_threshold_scaling:
         "../../envs/plot.yaml"
     params:
         level=lambda wc: config["figures"]["mcm_threshold_scaling"]["level"],
+        bootstrap=lambda wc: config["figures"]["mcm_threshold_scaling"]["bootstrap"],
     script:
         "../scripts/figure_mcm_threshold_scaling.py"
 

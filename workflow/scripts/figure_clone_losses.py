@@ -1,8 +1,9 @@
 """DDPM loss against training step on train, test and the clones (paper Fig. 1a, A.3).
 
 Top row: loss (mean over seeds, band min..max over seeds, or ±2 standard errors for one
-seed); bottom row: the paired difference to the test loss of train and the mean+cov clone
-(the sets close to test; the others are far off in the top row), ±2 standard errors.
+seed); bottom row: the paired difference to the test loss of train, the mean+cov clone and the
+Fourier clones when evaluated (the sets close to test; the others are far off in the top
+row), ±2 standard errors.
 One column per t ("all" = k uniform, then each fixed k); one pair of rows per run.
 """
 
@@ -16,7 +17,9 @@ from easy2hard.pipeline.scripting import log_to
 log = log_to(snakemake)  # noqa: F821
 df = tables.read_parquets(snakemake.input)  # noqa: F821
 LABELS = {"train": "train", "test": "test", "mean": "mean clone N(μ, I)",
-          "meancov": "mean+cov clone N(μ, Σ)", "mean_iso": "mean_iso clone N(μ, σ̄² I)"}
+          "meancov": "mean+cov clone N(μ, Σ)", "mean_iso": "mean_iso clone N(μ, σ̄² I)",
+          "amplitude": "amplitude (own |X|, random phases)", "phase": "phase (own phases, mean |X|)",
+          "amplitude_swap": "amplitude_swap (other's |X|, own phases)"}
 COLORS = dict(zip(LABELS, plt.get_cmap("tab10").colors))
 ts = sorted(df["t"].unique(), key=lambda t: (t != "all", int(t) if t != "all" else 0))
 runs = sorted(df["run"].unique())
@@ -35,7 +38,7 @@ for r, run in enumerate(runs):
                 (mean - 2 * g["loss_se"].mean(), mean + 2 * g["loss_se"].mean())
             top.plot(mean.index, mean, marker=".", color=COLORS[name], label=LABELS[name])
             top.fill_between(mean.index, lo, hi, color=COLORS[name], alpha=0.25, lw=0)
-            if name in ("train", "meancov"):
+            if name in ("train", "meancov", "amplitude", "phase", "amplitude_swap"):
                 d = g["diff_to_test"].mean()
                 se = np.sqrt((g["diff_to_test_se"].apply(lambda s: (s ** 2).sum()))) / g.size()
                 bottom.plot(d.index, d, marker=".", color=COLORS[name])
@@ -47,7 +50,7 @@ for r, run in enumerate(runs):
             top.set_ylabel("DDPM loss")
             bottom.set_ylabel("loss − test loss (±2 s.e.)")
 axes[0, 0].legend(fontsize=8)
-fig.suptitle(f"{df['dataset'].iloc[0]}: loss on real data and on Gaussian clones "
+fig.suptitle(f"{df['dataset'].iloc[0]}: loss on real data and on its clones "
              f"({df['n_images'].max()} images per set, seeds {sorted(map(int, df['seed'].unique()))})", fontsize=10)
 fig.tight_layout()
 plotting.save_figure(fig, snakemake.output.pdf, snakemake.output.png)  # noqa: F821

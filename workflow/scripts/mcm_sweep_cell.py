@@ -4,7 +4,7 @@ import time
 
 import torch
 
-from easy2hard.mcm import engine
+from easy2hard.mcm import engine, reduced
 from easy2hard.mcm import sweeps
 from easy2hard.pipeline.scripting import log_to, pick_device
 from easy2hard.core.io import write_parquet
@@ -15,10 +15,15 @@ torch.set_num_threads(sm.threads)
 device = pick_device(sm.params.device)
 N = int(sm.wildcards.N)
 cell, runs = sweeps.expand(sm.params.spec, N)
-log.info("sweep %s, N=%d: %d runs in lockstep, %d steps of batch %d, device %s",
-         sm.wildcards.sweep, N, len(runs), cell.steps, cell.batch, device)
+kind = sm.params.spec["engine"]  # reduced (exact in law, docs/science.md §9) or full
+log.info("sweep %s, N=%d: %d runs, %d steps of batch %d, %s engine, device %s",
+         sm.wildcards.sweep, N, len(runs), cell.steps, cell.batch, kind,
+         "cpu" if kind == "reduced" else device)
 start = time.perf_counter()
-table = engine.train(cell, runs, device=device)
+if kind == "reduced":
+    table = reduced.train(cell, runs, threads=sm.threads)
+else:
+    table = engine.train(cell, runs, device=device)
 elapsed = time.perf_counter() - start
 log.info("done in %.1f s (%.0f samples/s aggregate)", elapsed,
          len(runs) * cell.steps * cell.batch / max(elapsed, 1e-9))

@@ -5,7 +5,8 @@ from easy2hard.images.datasets import load_split
 from easy2hard.pipeline.scripting import log_to, pick_device
 from easy2hard.core.io import write_parquet
 from easy2hard.images.evaluation import evaluate
-from easy2hard.images.training import load_model, schedule, state_path, training_subset
+from easy2hard.images.training import (load_model, schedule, state_path, training_subset,
+                                        verify_checkpoint)
 
 log = log_to(snakemake)  # noqa: F821
 torch.set_num_threads(snakemake.threads)  # noqa: F821
@@ -19,7 +20,8 @@ for name in dict.fromkeys(["test", *ev["sets"]]):  # test first: the reference
     if name == "train":  # the run's own training subset, in a fixed order
         images = images[training_subset(len(images), spec["train_subset"], seed)]
     sets[name] = images
-model = load_model(state_path(snakemake.input.ckpt, step), spec, sets["test"].shape[1], device)  # noqa: F821
+ckpt = verify_checkpoint(state_path(snakemake.input.ckpt, step))  # noqa: F821  (SHA256SUMS)
+model = load_model(ckpt, spec, sets["test"].shape[1], device)
 table = evaluate(model, sets, ev["n_images"], ev["fixed_k"], schedule(spec), ev["seed"],
                  batch=ev["batch"], device=device)
 if "test" not in ev["sets"]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 from easy2hard.images.datasets import load_split
 from easy2hard.pipeline.scripting import log_to, pick_device
-from easy2hard.images.training import state_path, train
+from easy2hard.images.training import state_path, train, write_manifest
 
 log = log_to(snakemake)  # noqa: F821
 torch.set_num_threads(snakemake.threads)  # noqa: F821
@@ -21,7 +21,8 @@ images = load_split(snakemake.input.train)  # noqa: F821
 train(images, spec, seed, state_dir, steps, device=device, resume_every=spec["resume_every"])
 
 # Publish the checkpoints as the job's output folder: hard links to the resume states
-# (a copy where links are impossible), assembled beside it and renamed into place.
+# (a copy where links are impossible) and, last, their checksum manifest SHA256SUMS,
+# assembled beside it and renamed into place. Evaluation verifies each file against it.
 out = Path(snakemake.output[0])  # noqa: F821
 tmp = out.with_name(out.name + ".part")
 shutil.rmtree(tmp, ignore_errors=True)
@@ -32,6 +33,7 @@ for step in steps:
         os.link(src, tmp / src.name)
     except OSError:
         shutil.copy2(src, tmp / src.name)
+write_manifest(tmp, [state_path(tmp, step).name for step in steps], recorded_in=state_dir)
 shutil.rmtree(out, ignore_errors=True)
 os.replace(tmp, out)
 log.info("wrote %d checkpoints to %s", len(steps), out)

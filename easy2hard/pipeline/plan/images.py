@@ -104,11 +104,52 @@ def targets(cfg: dict, results: str) -> list[str]:
 
 
 def check(cfg: dict) -> list[str]:
-    """Every dataset's value range is an interval."""
-    out = []
+    """Every dataset's value range is an interval; every U-Net run's settings fit together."""
+    out = unet_problems(cfg)
     for dataset in cfg["datasets"]["build"]:
         lo, hi = cfg["datasets"][dataset]["range"]
         if not lo < hi:
             out.append(f"config key 'datasets.{dataset}.range': [{lo}, {hi}] is empty; "
                        f"allowed: [lo, hi] with lo < hi")
     return out
+
+
+def unet_problems(cfg: dict) -> list[str]:
+    """Each U-Net run's settings fit together: checked before any training job, which at
+    paper scale is a day of GPU."""
+    out = []
+    for run, spec in cfg["unet"]["runs"].items():
+        out += unet_fixed_k(run, spec) + unet_checkpoints(run, spec)
+        out += unet_depth(run, spec, cfg["datasets"][spec["dataset"]]["size"])
+    return out
+
+
+def unet_fixed_k(run: str, spec: dict) -> list[str]:
+    T = spec["ddpm"]["T"]
+    bad = [k for k in spec["evaluation"]["fixed_k"] if k >= T]
+    return [f"config key 'unet.runs.{run}.evaluation.fixed_k': step(s) {bad} do not exist with "
+            f"ddpm.T = {T}; allowed: integers 0 <= k <= {T - 1}"] if bad else []
+
+
+def unet_checkpoints(run: str, spec: dict) -> list[str]:
+    steps, n, first = spec["training"]["steps"], spec["checkpoints"]["n"], spec["checkpoints"]["first"]
+    out = []
+    if first > steps:
+        out.append(f"config key 'unet.runs.{run}.checkpoints.first': {first} is after the last "
+                   f"training step ({steps}); allowed: 1 <= first <= training.steps = {steps}")
+    elif n > steps - first + 1:
+        out.append(f"config key 'unet.runs.{run}.checkpoints.n': {n} checkpoints do not fit in "
+                   f"steps {first}..{steps}; allowed: n <= {steps - first + 1} (training.steps "
+                   f"- checkpoints.first + 1)")
+    return out
+
+
+def unet_depth(run: str, spec: dict, size: int) -> list[str]:
+    """Each of the ``depth`` max-pools halves the image side, which must stay an integer."""
+    depth = spec["model"]["depth"]
+    if size % 2**depth == 0:
+        return []
+    fits = [d for d in range(1, 7) if size % 2**d == 0]
+    return [f"config key 'unet.runs.{run}.model.depth': {depth} poolings need an image side "
+            f"divisible by 2**{depth} = {2**depth}, but datasets.{spec['dataset']}.size is "
+            f"{size}; allowed: depth in {fits or '(none: make the size even)'}"]

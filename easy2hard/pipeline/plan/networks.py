@@ -44,4 +44,12 @@ def check(cfg: dict) -> list[str]:
             f"allowed: one of {allowed}"
             for fig, fspec in cfg["networks"]["figures"].items() for name in fspec["sweeps"]
             if name not in sweeps]
-    return out
+    return out + sweep_name_collisions(cfg)
+
+
+def sweep_name_collisions(cfg: dict) -> list[str]:
+    """An MCM sweep and a network sweep never share a name (they share logs and figures'
+    sweep lists by name, and one name should mean one experiment)."""
+    shared = sorted(set(cfg["mcm"]["sweeps"]) & set(cfg["networks"]["sweeps"]))
+    return [f"config key 'networks.sweeps.{name}': the name is also an MCM sweep "
+            f"(mcm.sweeps.{name}); allowed: a name not used under mcm.sweeps" for name in shared]

@@ -1,0 +1,162 @@
+"""Exact reduced simulator of one-neuron SGD on the MCM (docs/science.md §9).
+
+Every update keeps w in span(w, x_1..x_B[, z_1..z_B]), and outside S = span(u, v[, m]) the MCM
+bulk is N(0, I). So (w_S, ‖w_⊥‖) is a Markov chain whose step needs x_S, one normal per
+sample and one χ² per step: the cost does not depend on N. ``train`` takes the full engine's
+``Cell`` and ``Run`` and returns a table with the same columns and meaning
+(easy2hard.mcm.engine.train); the inner loop is compiled (``reduced_kernel``), all runs of a
+cell in one call. Run r draws from numpy PCG64 generators seeded by the run's own stream keys
+(seed, "mcm-data" | "mcm-noise" | "mcm-eval" | "mcm-init", N), so it does not depend on its
+cell-mates, and runs that share a seed and a model see the same samples.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+import pandas as pd
+import torch
+from numba.typed import List
+
+from ..core import lockstep
+from ..core import mixed_cumulant as mcm
+from ..core import streams
+from ..core.diffusion import delta
+from ..core.quadrature import gauss_hermite
+from . import reduced_kernel as K
+from .engine import Cell, Run
+
+TABLE_SIZE = 1 << 16
+# Test-loss columns of the output table, named as in easy2hard.mcm.engine (set -> column).
+LOSS_COLUMNS = {"mcm": "loss_mcm", "mean_iso": "loss_mean_iso_clone",
+                "meancov": "loss_meancov_clone"}
+SORT = ["seed", "activation", "projection", "latent", "correlated", "beta_u", "beta_v", "t", "step"]
+
+
+def numpy_generator(seed: int, *tags) -> np.random.Generator:
+    """A PCG64 generator seeded from the same stable hash of (seed, *tags) as core.streams."""
+    return np.random.Generator(np.random.PCG64(streams.generator(seed, *tags).initial_seed()))
+
+
+def dim_s(cell: Cell) -> int:
+    """dim S: u and v, and the mean direction m only when there is a mean shift."""
+    return 3 if cell.mean_shift else 2
+
+
+def table_range(cell: Cell, run: Run) -> float:
+    """Half-width L of the P table: |λ| <= ‖(x_S, ξ)‖ on the sphere, below L but for far tails."""
+    extent = 1 / math.sqrt(2 * cell.latent_a) if run.latent == "three_point" else 1.0
+    return 8 * math.sqrt(1 + run.beta_u) + extent + abs(cell.mean_shift) + 16
+
+
+def _run_params(cell: Cell, run: Run, table: int):
+    model = mcm.MCM(N=cell.N, beta_u=run.beta_u, beta_v=run.beta_v, latent=run.latent,
+                    correlated=run.correlated)
+    decay, dt = math.exp(-run.t), delta(run.t)
+    V = decay**2 * model.s**2 + dt
+    L = table_range(cell, run)
+    cov = math.sqrt(run.beta_u) * model.a * math.sqrt(2 / math.pi) if run.correlated else 0.0
+    f = np.zeros(12)
+    f[[K.F_LR, K.F_DECAY, K.F_SD, K.F_LIN, K.F_C, K.F_SQBU, K.F_A, K.F_S, K.F_COV, K.F_CP,
+       K.F_L, K.F_INVDX]] = [
+        run.lr, decay, math.sqrt(dt), 1 - 1 / V, model.a * decay / V, math.sqrt(run.beta_u),
+        model.a, model.s, cov, run.lr * dt * decay / cell.batch, L, (TABLE_SIZE - 1) / (2 * L)]
+    i = np.zeros(5, dtype=np.int64)
+    i[[K.I_ACT, K.I_SPHERE, K.I_LATENT, K.I_CORR, K.I_TABLE]] = [
+        K.ACTS.index(run.activation), run.projection == "sphere", K.LATENTS.index(run.latent),
+        run.correlated, table]
+    return i, f
+
+
+def _tables(cell: Cell, fpar: np.ndarray, ipar: np.ndarray, gx, gw) -> np.ndarray:
+    """One β(λ) table per distinct (activation, t, β_v, L, c_p) of the pSGD runs with z
+    integrated out; writes each run's table index into ipar."""
+    keys, rows = {}, []
+    for f, i in zip(fpar, ipar):
+        if not i[K.I_SPHERE] or cell.z == "mc":
+            continue
+        key = (i[K.I_ACT], *f[[K.F_DECAY, K.F_SD, K.F_LIN, K.F_C, K.F_CP, K.F_L]])
+        if key not in keys:
+            keys[key] = len(rows)
+            rows.append(K.p_table(int(key[0]), *key[1:], TABLE_SIZE, gx, gw))
+        i[K.I_TABLE] = keys[key]
+    return np.stack(rows) if rows else np.zeros((1, 2))
+
+
+def initial_state(cell: Cell, run: Run, init=None) -> np.ndarray:
+    """(w_S, s) of the start: a uniform direction (stream "mcm-init"), norm 1 for pSGD and
+    w_init_norm for plain SGD; or the reduced coordinates of a given w ∈ R^N (``init``)."""
+    dS = dim_s(cell)
+    if init is not None:
+        w = np.asarray(init, dtype=np.float64)
+        u, v, m = (x.double().numpy()
+                   for x in lockstep.spike_basis(cell.N, run.seed, cell.spikes, "mcm-spikes"))
+        wS = np.array([w @ u, w @ v, w @ m])[:dS]
+        out = np.append(wS, math.sqrt(max(w @ w - wS @ wS, 0.0)))
+        return out / (np.linalg.norm(out) if run.projection == "sphere" else 1.0)
+    gen = numpy_generator(run.seed, "mcm-init", cell.N)
+    wS = gen.standard_normal(dS)
+    s2 = gen.chisquare(cell.N - dS) if cell.N > dS else 0.0
+    out = np.append(wS, math.sqrt(s2))
+    return out / np.linalg.norm(out) * (1.0 if run.projection == "sphere" else cell.w_init_norm)
+
+
+def train(cell: Cell, runs: list[Run], threads: int = 1, init=None, device=None,
+          drop_xi: bool = False) -> pd.DataFrame:
+    """Train all ``runs`` of ``cell`` with the reduced dynamics; the table of engine.train.
+
+    ``threads``: numba threads over runs (results do not depend on it). ``init`` (R, N) replaces
+    the random initial weights as in engine.train. ``device`` is accepted for the engine's
+    signature and ignored (CPU only). ``drop_xi`` runs a deliberately wrong reduction (the
+    bulk of x along w_⊥ left out), only for tests that must be able to reject it.
+    """
+    if cell.z not in ("integrated", "mc"):
+        raise ValueError(f"unknown z {cell.z!r}; allowed: integrated, mc")
+    for r in runs:
+        if r.projection not in ("sphere", "none"):
+            raise ValueError(f"unknown projection {r.projection!r}; allowed: sphere, none")
+    N, dS = cell.N, dim_s(cell)
+    gx, gw = (a.numpy() for a in gauss_hermite(cell.gh_order, dtype=torch.float64))
+    params = [_run_params(cell, r, 0) for r in runs]
+    ipar = np.stack([p[0] for p in params])
+    fpar = np.stack([p[1] for p in params])
+    table = _tables(cell, fpar, ipar, gx, gw)
+    cp = np.array([cell.mean_shift, cell.latent_a, cell.student_df], dtype=np.float64)
+    ki = np.array([N, cell.steps, cell.batch, dS, cell.z == "mc", cell.eval_samples,
+                   not drop_xi], np.int64)
+    w = np.stack([initial_state(cell, r, None if init is None else init[i])
+                  for i, r in enumerate(runs)])
+    logs = np.asarray(lockstep.log_steps(cell.steps, cell.log_points), dtype=np.int64)
+    sbar = np.array([math.sqrt(1 + r.beta_u / N) for r in runs])
+    out = np.full((len(runs), len(logs), K.N_OUT), np.nan)
+    gens = [List([numpy_generator(r.seed, tag, N) for r in runs])
+            for tag in ("mcm-data", "mcm-noise", "mcm-eval")]
+    threads = max(1, min(threads, numba.config.NUMBA_NUM_THREADS, len(runs)))
+    if threads == 1:
+        K.simulate(*gens, ipar, fpar, cp, ki, w, table, gx, gw, logs, sbar, out)
+    else:
+        previous = numba.get_num_threads()
+        numba.set_num_threads(threads)
+        try:
+            K.simulate_parallel(*gens, ipar, fpar, cp, ki, w, table, gx, gw, logs, sbar, out)
+        finally:
+            numba.set_num_threads(previous)
+    return table_of(cell, runs, logs, out)
+
+
+def table_of(cell: Cell, runs: list[Run], logs: np.ndarray, out: np.ndarray) -> pd.DataFrame:
+    """One row per (run, logged step), columns and order as engine.train's table."""
+    R, T = out.shape[:2]
+    df = lockstep.labels(runs).loc[np.repeat(np.arange(R), T)]
+    df.insert(0, "N", cell.N)
+    df["batch"] = cell.batch
+    df["step"] = np.tile(logs, R)
+    df["n"] = df["step"] * cell.batch
+    cols = {"overlap_u": 0, "overlap_v": 1, "w_norm": 2}
+    if cell.eval_samples:
+        cols.update({c: 3 + K.SETS.index(s) for s, c in LOSS_COLUMNS.items()})
+    for name, j in cols.items():
+        df[name] = out[:, :, j].reshape(-1)
+    return df.sort_values(SORT, kind="stable").reset_index(drop=True)
