@@ -15,9 +15,12 @@ from easy2hard.mcm.engine import Cell, Run, sample_chunk, table_error, train
 COLS = ["overlap_u", "overlap_v", "w_norm"]
 
 
-@pytest.mark.parametrize("act", ["sigma_star", "tanh", "sigmoid", "relu2", "scaled_tanh"])
-def test_table_matches_gauss_hermite(act):
-    assert table_error(Cell(N=64, steps=1), Run(seed=0, activation=act, t=0.3, beta_u=1.0)) < 1e-4
+@pytest.mark.parametrize("act, tol", [("sigma_star", 1e-5), ("tanh", 1e-5), ("sigmoid", 1e-5),
+                                      ("relu2", 1e-5), ("scaled_tanh", 1e-4)])
+def test_table_matches_gauss_hermite(act, tol):
+    """The promise of the engine's docstring: the interpolated P(λ) is within 1e-5 (relative)
+    of Gauss-Hermite for the smooth activations at t = 0.3, 1e-4 for scaled_tanh."""
+    assert table_error(Cell(N=64, steps=1), Run(seed=0, activation=act, t=0.3, beta_u=1.0)) < tol
 
 
 @pytest.mark.parametrize("proj", ["sphere", "none"])
@@ -32,7 +35,7 @@ def test_one_step_is_the_gradient_step(proj):
     x = sample_chunk(cell, runs, 256)[:, :1]
     for i, r in enumerate(runs):
         w = w0[i].double() / (w0[i].norm() if proj == "sphere" else 1.0)
-        g = one_neuron.grad_integrated(w, x[i].double(), r.activation, t, math.inf, order=24)
+        g = one_neuron.grad_integrated(w, x[i].double(), r.activation, t, math.inf, 24)
         if proj == "sphere":
             g = g - (g @ w) * w
         w1 = w - lr * g
@@ -93,9 +96,9 @@ def test_plain_sgd_with_tanh_shrinks_w_on_cumulant_spike():
 
 
 def test_eval_losses_use_common_random_numbers():
-    """At w ⟂ (u, v, m) all three test losses see the same bulk: mean clone = MCM exactly
-    when the MCM is N(0, I) (β_u = 0, β_v = 0)."""
+    """At w ⟂ (u, v, m) all three test losses see the same bulk: the mean_iso clone = MCM
+    exactly when the MCM is N(0, I) (β_u = 0, β_v = 0)."""
     cell = Cell(N=8, steps=10, log_points=2, eval_samples=500)
     df = train(cell, [Run(seed=0, beta_u=0.0, beta_v=0.0, activation="tanh", t=0.3)])
-    assert (df["loss_mcm"] - df["loss_mean_clone"]).abs().max() < 1e-4
+    assert (df["loss_mcm"] - df["loss_mean_iso_clone"]).abs().max() < 1e-4
     assert (df["loss_mcm"] - df["loss_meancov_clone"]).abs().max() < 1e-4

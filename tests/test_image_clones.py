@@ -10,6 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import torch
+
+from easy2hard.core import clones
 from easy2hard.images import clones as image_clones
 
 H = W = 3  # D = 9 keeps the test fast while n is large
@@ -107,3 +110,17 @@ def test_examples_table_round_trips_images():
     sub = df[(df["set"] == "mean") & (df["image"] == 1)]
     img = sub.pivot(index="row", columns="col", values="value").to_numpy()
     np.testing.assert_array_equal(img, x[1, 0] + 1)
+
+
+def test_one_clone_library_for_numpy_and_torch():
+    """core/clones.py serves the images (numpy) and the MCM (torch): the two give the same
+    clone covariances, and A Aᵀ = Σ for the eigen-root of either."""
+    _, cov = toy_statistics()
+    for kind in clones.CLONES:
+        a = clones.covariance(kind, cov)
+        b = clones.covariance(kind, torch.from_numpy(cov)).numpy()
+        np.testing.assert_allclose(a, b, atol=1e-12)
+    np.testing.assert_allclose(clones.covariance("meancov", cov), cov, atol=1e-12)
+    np.testing.assert_allclose(clones.covariance("mean_iso", cov), np.trace(cov) / D * np.eye(D))
+    with pytest.raises(ValueError, match="unknown clone 'mean_clone'"):
+        clones.factor("mean_clone", cov)

@@ -93,13 +93,15 @@ def test_random_spikes_orthonormal():
     assert not torch.allclose(u.abs(), torch.eye(50)[0])
 
 
-@pytest.mark.parametrize("kind", ["mean", "meancov"])
+@pytest.mark.parametrize("kind", ["mean", "mean_iso", "meancov"])
 def test_clone_moments(kind):
+    """mean = N(μ, I), mean_iso = N(μ, σ̄² I), meancov = N(μ, Σ) (docs/science.md §3.6)."""
     model = mcm.MCM(N=6, beta_u=4.0, beta_v=math.inf, correlated=True, mean_shift=1.0)
     u, v, m = mcm.spikes(6)
     mean, cov = mcm.moments(model, u, v, m)
     x = mcm.clone_sampler(kind, mean, cov)(n, streams.generator(0, "clone"))
-    target = cov if kind == "meancov" else torch.eye(6) * torch.diagonal(cov).mean()
+    target = {"meancov": cov, "mean": torch.eye(6),
+              "mean_iso": torch.eye(6) * torch.diagonal(cov).mean()}[kind]
     xc = x - x.mean(0)
     assert torch.allclose(x.mean(0), mean, atol=_se_mean(5))
     assert torch.allclose(xc.T @ xc / n, target, atol=_se_mean(2 * 25))

@@ -1,4 +1,4 @@
-"""The mixed cumulant model (MCM) and its Gaussian clones (SCIENCE §3).
+"""The mixed cumulant model (MCM) and its Gaussian clones (docs/science.md §3).
 
 x = sqrt(β_u) λ u + S (sqrt(β_v) ν v + g),   S = I - (1 - 1/sqrt(1 + β_v)) v vᵀ,
 
@@ -14,6 +14,8 @@ import math
 from dataclasses import dataclass
 
 import torch
+
+from . import clones
 
 LATENTS = ("rademacher", "three_point", "student_t")
 
@@ -124,24 +126,13 @@ def moments(model: MCM, u, v, m):
 
 
 def clone_sampler(kind: str, mean: torch.Tensor, cov: torch.Tensor):
-    """Return ``draw(n, generator)`` for a Gaussian clone of a distribution.
+    """Return ``draw(n, generator)`` for the Gaussian clone ``kind`` of a law with moments
+    (μ, Σ): ``mean`` N(μ, I), ``mean_iso`` N(μ, σ̄² I) or ``meancov`` N(μ, Σ) (core/clones.py)."""
+    fac = clones.factor(kind, cov)
+    if isinstance(fac, torch.Tensor):
+        fac = fac.to(mean.dtype)
 
-    ``mean``: N(μ, σ̄² I) with σ̄² the average variance; ``meancov``: N(μ, Σ), sampled
-    through the eigendecomposition with negative eigenvalues clipped to 0.
-    """
-    if kind == "mean":
-        scale = torch.sqrt(torch.diagonal(cov).mean())
+    def draw(n, generator=None):
+        return clones.apply(mean, fac, torch.randn(n, mean.numel(), generator=generator))
 
-        def draw(n, generator=None):
-            return mean + scale * torch.randn(n, mean.numel(), generator=generator)
-
-    elif kind == "meancov":
-        evals, evecs = torch.linalg.eigh(cov.double())
-        root = (evecs * torch.sqrt(evals.clamp(min=0))).to(mean.dtype)
-
-        def draw(n, generator=None):
-            return mean + torch.randn(n, mean.numel(), generator=generator) @ root.T
-
-    else:
-        raise ValueError(f"unknown clone {kind!r}; allowed: mean, meancov")
     return draw

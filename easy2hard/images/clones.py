@@ -1,4 +1,5 @@
-"""Gaussian clones of an image set (SCIENCE §7): same mean (and covariance), nothing more.
+"""Gaussian clones of an image set (docs/science.md §7.2): same mean (and covariance), nothing
+more. The clone laws and their sampling factors are core/clones.py (one vocabulary with the MCM).
 
 Fitted to the test split, with D = H·W pixels:
 
@@ -18,6 +19,9 @@ import zlib
 
 import numpy as np
 
+from ..core import clones
+from ..core.clones import sqrt_factor  # noqa: F401  (re-exported)
+
 CLONES = ("mean", "meancov", "mean_iso")
 
 
@@ -33,31 +37,20 @@ def fit(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mu.reshape(x.shape[1:]), cov
 
 
-def sqrt_factor(cov: np.ndarray) -> np.ndarray:
-    """A with A Aᵀ = Σ₊ (Σ with its negative eigenvalues clipped to 0), via ``eigh``."""
-    cov = np.asarray(cov, dtype=np.float64)
-    lam, V = np.linalg.eigh((cov + cov.T) / 2)
-    return V * np.sqrt(np.clip(lam, 0.0, None))
-
-
 def sample(kind: str, mu: np.ndarray, cov: np.ndarray, n: int, seed: int,
            chunk: int = 4096) -> np.ndarray:
     """``n`` samples (n, *mu.shape) of clone ``kind`` as float32, reproducible from ``seed``."""
-    if kind not in CLONES:
-        raise ValueError(f"unknown clone {kind!r}; allowed: {', '.join(CLONES)}")
+    clones.check(kind)
     mu = np.asarray(mu, dtype=np.float64)
     D = mu.size
     if np.shape(cov) != (D, D):
         raise ValueError(f"covariance has shape {np.shape(cov)}, expected ({D}, {D}) for a mean of shape {mu.shape}")
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), zlib.crc32(kind.encode())]))
-    if kind == "meancov":
-        A = sqrt_factor(cov)
-    else:
-        scale = 1.0 if kind == "mean" else np.sqrt(np.trace(cov) / D)
+    fac = clones.factor(kind, cov)
     out = np.empty((n, D), np.float32)
     for start in range(0, n, chunk):
         z = rng.standard_normal((min(chunk, n - start), D))
-        out[start:start + len(z)] = mu.ravel() + (z @ A.T if kind == "meancov" else scale * z)
+        out[start:start + len(z)] = clones.apply(mu.ravel(), fac, z)
     return out.reshape(n, *mu.shape)
 
 

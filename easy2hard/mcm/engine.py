@@ -1,11 +1,11 @@
-"""Lockstep online SGD of the one-neuron denoiser on the MCM (SCIENCE §4-5).
+"""Lockstep online SGD of the one-neuron denoiser on the MCM (docs/science.md §4-5).
 
 All R runs of one cell share N and advance together: w is an (R, N) tensor, and each run's
 t, β_v, learning rate and projection are (R,) tensors. There is no Python loop over runs in
 the step; activations are handled a few contiguous groups at a time.
 
 Per step and run (batch B, z integrated out, λ_b = <w, x_b>), the gradient of the
-one-neuron loss is (one_neuron.grad_integrated)
+one-neuron loss is (one_neuron.grad_integrated; plain SGD: one_neuron.SteinSGD)
 
     ∇ℓ = Δ_t [ e^{-t} mean_b P(λ_b) x_b + κ w ],   κ = (sqrt(Δ_t) Q̄ + Ḡ) / r,
 
@@ -14,10 +14,14 @@ so every update is w ← α w + Σ_b β_b x_b with per-run scalars:
   β_b = -η Δ e^{-t} P_b / B, then w is renormalised. At r = 1, P is a function of λ only
   (the paper's effective nonlinearity); it is tabulated once per (activation, t, β_v) from
   the same Gauss-Hermite Stein terms and read by linear interpolation (relative error
-  below 1e-5; ``table_error`` measures it), so a step costs one dot product, a few (R,)
-  operations and one axpy.
+  below 1e-5 for the smooth activations at t = 0.3, 1e-4 for scaled_tanh or t = 0.1;
+  ``table_error`` measures it), so a step costs one dot product, a few (R,) operations and
+  one axpy.
 - plain SGD (``none``): P, Q, G by Gauss-Hermite at the current r; α = 1 - η Δ κ.
 - ``z: mc`` draws the diffusion noise z and uses one_neuron.grad_mc instead.
+
+The trainer is the class ``Lockstep``: it plans the run groups, takes steps (batch 1 and
+batch B share the update and the renormalisation) and records the log table.
 
 Data: every run owns its random streams (easy2hard.core.streams), keyed by (seed, N) only, so a
 run's trajectory does not depend on the other runs of its cell, and runs that share a seed
@@ -30,12 +34,13 @@ gives ν (Rademacher: sign ξ; three-point: ±1/sqrt(2a) when |ξ| passes the (1
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
 
+from ..core import lockstep
 from ..core import mixed_cumulant as mcm
 from ..core import streams
 from ..core.diffusion import delta
@@ -77,12 +82,6 @@ class Cell:
     eval_samples: int = 0
 
 
-def log_steps(steps: int, points: int) -> np.ndarray:
-    """Step 0 and ``points`` log-spaced steps in [1, steps] (duplicates merged)."""
-    s = np.unique(np.round(np.geomspace(1, max(steps, 1), points)).astype(np.int64))
-    return np.concatenate([[0], s[(s >= 1) & (s <= steps)]])
-
-
 def _model(cell: Cell, run: Run) -> mcm.MCM:
     return mcm.MCM(N=cell.N, beta_u=run.beta_u, beta_v=run.beta_v, latent=run.latent,
                    latent_a=cell.latent_a, student_df=cell.student_df,
@@ -90,8 +89,7 @@ def _model(cell: Cell, run: Run) -> mcm.MCM:
 
 
 def _spikes(cell: Cell, run: Run):
-    gen = streams.generator(run.seed, "mcm-spikes", cell.N)
-    return mcm.spikes(cell.N, cell.spikes, gen)
+    return lockstep.spike_basis(cell.N, run.seed, cell.spikes, "mcm-spikes")
 
 
 def table_range(cell: Cell, run: Run) -> float:
@@ -102,7 +100,7 @@ def table_range(cell: Cell, run: Run) -> float:
 def p_table(act: str, t: float, beta_v: float, L: float, order: int, size: int = TABLE_SIZE):
     """P(λ) at r = 1 on a uniform grid of ``size`` points over [-L, L] (float64)."""
     lam = torch.linspace(-L, L, size, dtype=torch.float64)
-    _, P, _, _ = one_neuron._stein_terms(act, lam, 1.0, t, beta_v, order)
+    _, P, _, _ = one_neuron.stein_terms(act, lam, 1.0, t, beta_v, order)
     return P
 
 
@@ -154,7 +152,7 @@ class _Tables:
         L = self.L.view(-1, *(1,) * (lam.dim() - 1))
         for idx in (lam.abs() > L).nonzero().tolist():
             run = self.runs[idx[0]]
-            _, P, _, _ = one_neuron._stein_terms(
+            _, P, _, _ = one_neuron.stein_terms(
                 run.activation, lam[tuple(idx)].double().view(1), 1.0, run.t, run.beta_v,
                 self.cell.gh_order)
             out[tuple(idx)] = float(-self.coef[idx[0]] * P[0])
@@ -237,212 +235,193 @@ def sample_chunk(cell: Cell, runs: list[Run], chunk: int, device="cpu") -> torch
 
 def _eval_sets(cell: Cell, runs: list[Run], device):
     """Held-out samples of each run's MCM and its two clones, with common random numbers."""
-    E = cell.eval_samples
-    sets = {"mcm": [], "mean_clone": [], "meancov_clone": []}
-    for run in runs:
-        model = _model(cell, run)
-        u, v, m = _spikes(cell, run)
-        mean, cov = mcm.moments(model, u, v, m)
-        gen = lambda: streams.generator(run.seed, "mcm-eval", cell.N)  # noqa: E731
-        sets["mcm"].append(mcm.sample(model, E, u, v, m, generator=gen()))
-        sets["mean_clone"].append(mcm.clone_sampler("mean", mean, cov)(E, gen()))
-        sets["meancov_clone"].append(mcm.clone_sampler("meancov", mean, cov)(E, gen()))
-    return {k: torch.stack(v).to(device) for k, v in sets.items()}
+    sets = [lockstep.clone_test_sets(_model(cell, run), _spikes(cell, run), cell.eval_samples,
+                                     run.seed, "mcm-eval") for run in runs]
+    return {k: torch.stack([s[k] for s in sets]).to(device) for k in sets[0]}
+
+
+class Lockstep:
+    """All runs of one cell, advancing together: w (R, N) and per-run settings as (R,) tensors.
+
+    Runs are reordered into contiguous groups (``_plan``): table-driven pSGD runs first, then
+    one group per (projection, activation). ``step`` computes λ = <w, x>, the coefficients
+    α, β of w ← α w + Σ_b β_b x_b for every group, and applies that ``update``;
+    ``renormalise`` puts pSGD runs back on the sphere; ``record`` logs one row per run.
+    """
+
+    def __init__(self, cell: Cell, runs: list[Run], device, chunk_samples: int, init):
+        if cell.z not in ("integrated", "mc"):
+            raise ValueError(f"unknown z {cell.z!r}; allowed: integrated, mc")
+        for r in runs:
+            if r.projection not in ("sphere", "none"):
+                raise ValueError(f"unknown projection {r.projection!r}; allowed: sphere, none")
+        self.cell, self.device, self.B = cell, device, cell.batch
+        order = self._plan(runs)
+        col = lambda xs: torch.tensor(xs, dtype=torch.float32, device=device)  # noqa: E731
+        self.t, self.beta_v = col([r.t for r in self.runs]), col([r.beta_v for r in self.runs])
+        self.lr = col([r.lr for r in self.runs])
+        self.dt = delta(self.t)
+        self.c_p = self.lr * self.dt * torch.exp(-self.t) / self.B  # β_b = -c_p P_b
+        self.sphere = col([r.projection == "sphere" for r in self.runs]).bool()
+        self.w = self._initial_weights(None if init is None else
+                                       torch.as_tensor(init, dtype=torch.float32)[order])
+        uvm = [_spikes(cell, r) for r in self.runs]
+        self.U, self.V = (torch.stack([s[k] for s in uvm]).to(device) for k in range(2))
+        self.r2 = (self.w * self.w).sum(1)
+        self.chunk = max(1, chunk_samples // self.B)
+        self.data = _Data(cell, self.runs, self.chunk * self.B, device, noise=cell.z == "mc")
+        nf = self.n_fast
+        coef = [r.lr * delta(r.t) * math.exp(-r.t) / self.B for r in self.runs[:nf]]
+        self.tables = _Tables(cell, self.runs[:nf], coef, device) if nf else None
+        self.evals = _eval_sets(cell, self.runs, device) if cell.eval_samples else None
+        self.eval_groups = {a: torch.tensor([i for i, r in enumerate(self.runs) if r.activation == a],
+                                            device=device)
+                            for a in dict.fromkeys(r.activation for r in self.runs)}
+        self.stein = {sl.start: one_neuron.SteinSGD(act, self.t[sl], self.beta_v[sl], cell.gh_order)
+                      for (proj, act), sl in self.groups if cell.z == "integrated"}
+        self._buffers()
+        self.records: list[dict] = []
+
+    def _plan(self, runs: list[Run]) -> list[int]:
+        """Sort the runs into groups; return the order (index into the given runs)."""
+        fast = self.cell.z == "integrated"
+        order = sorted(range(len(runs)), key=lambda i: (
+            not (fast and runs[i].projection == "sphere"), runs[i].projection, runs[i].activation))
+        self.runs = [runs[i] for i in order]
+        self.n_fast = sum(r.projection == "sphere" for r in self.runs) if fast else 0
+        self.groups = lockstep.groups([(r.projection, r.activation) for r in self.runs[self.n_fast:]],
+                                      start=self.n_fast)
+        return order
+
+    def _initial_weights(self, init) -> torch.Tensor:
+        """Uniform directions from each run's stream; norm 1 (pSGD) or ``w_init_norm``."""
+        w = torch.empty(len(self.runs), self.cell.N, device=self.device)
+        for i, r in enumerate(self.runs):
+            w0 = torch.randn(self.cell.N, generator=streams.generator(r.seed, "mcm-init", self.cell.N))
+            w[i] = (w0 / w0.norm() * (1.0 if r.projection == "sphere" else self.cell.w_init_norm)).to(self.device)
+            if init is not None:
+                w[i] = init[i] / (init[i].norm() if r.projection == "sphere" else 1.0)
+        return w
+
+    def _buffers(self) -> None:
+        R, B, nf, dev = len(self.runs), self.B, self.n_fast, self.device
+        self.alpha = torch.ones(R, device=dev)
+        self.beta = torch.zeros(R, B, device=dev)
+        self.lam = torch.empty(R, B, device=dev)
+        self.tmp = torch.empty(R, self.cell.N, device=dev)
+        self.ones = torch.ones(nf, device=dev)
+        self.rsbuf = torch.empty(nf, device=dev)
+
+    def record(self, step: int) -> None:
+        """Overlaps with u and v, ‖w‖ and (with eval_samples) the test losses of every run."""
+        w, norm = self.w, self.w.norm(dim=1)
+        rec = {"step": step, "n": step * self.B, "overlap_u": (w * self.U).sum(1).abs() / norm,
+               "overlap_v": (w * self.V).sum(1).abs() / norm, "w_norm": norm}
+        for name, X in (self.evals or {}).items():
+            loss = torch.empty(len(self.runs), device=self.device)
+            for act, ix in self.eval_groups.items():
+                loss[ix] = one_neuron.loss_integrated(
+                    w[ix], X[ix], act, self.t[ix], self.beta_v[ix], self.cell.gh_order).mean(-1)
+            rec[f"loss_{name}"] = loss
+        self.records.append({k: (np.asarray(v.cpu().numpy(), dtype=np.float64)
+                                 if torch.is_tensor(v) else v) for k, v in rec.items()})
+
+    def _fast_coefficients(self, sq, check: bool) -> None:
+        """α, β of the table-driven pSGD runs. Batch 1: the renormalisation is folded in,
+        α = 1 - βλ and ‖α w + β x‖² = 1 + β² (‖x‖² - λ²); batch B: α = 1 - Σ_b β_b λ_b."""
+        nf = self.n_fast
+        lam, beta, alpha = self.lam[:nf], self.beta[:nf], self.alpha[:nf]
+        if self.B > 1:
+            b = self.tables(lam, out=beta, check=check)
+            torch.sub(1, (b * lam).sum(1), out=alpha)
+            return
+        lam1, beta1 = lam[:, 0], beta[:, 0]
+        self.tables(lam1, out=beta1, check=check)
+        torch.addcmul(self.ones, beta1, lam1, value=-1, out=alpha)
+        rs = torch.addcmul(sq[:nf], lam1, lam1, value=-1, out=self.rsbuf)
+        rs.mul_(beta1).mul_(beta1).add_(1).rsqrt_()
+        alpha.mul_(rs)
+        beta1.mul_(rs)
+
+    def _group_coefficients(self, x, sq, s: int) -> None:
+        """α, β (and, at batch 1, r²) of the groups that do not use the table; ``z: mc``
+        groups update their rows of w directly."""
+        B = self.B
+        for (proj, act), sl in self.groups:
+            if self.cell.z == "mc":
+                _mc_step(self.w, sl, x, self.data.z[:, s * B:(s + 1) * B], act, proj,
+                         self.t, self.beta_v, self.lr)
+                continue
+            r = self.r2[sl].sqrt()
+            P, kappa = self.stein[sl.start](self.lam[sl], r)
+            torch.mul(P, self.c_p[sl, None], out=self.beta[sl]).neg_()
+            a = 1 - self.lr[sl] * self.dt[sl] * kappa
+            self.alpha[sl] = a
+            if B == 1:  # r² of α w + β x from λ and ‖x‖², no extra pass over w
+                b, l0 = self.beta[sl, 0], self.lam[sl, 0]
+                self.r2[sl] = a * a * self.r2[sl] + 2 * a * b * l0 + b * b * sq[sl]
+
+    def step(self, s: int, check: bool) -> None:
+        """One SGD step of every run on sample block ``s`` of the current chunk."""
+        B = self.B
+        if B == 1:
+            x, sq = self.data.buf[:, s, :self.cell.N], self.data.sqnorm[:, s]
+            torch.mul(self.w, x, out=self.tmp)
+            torch.sum(self.tmp, dim=1, out=self.lam[:, 0])
+        else:
+            x, sq = self.data.x(s * B, (s + 1) * B), None
+            torch.bmm(x, self.w.unsqueeze(-1), out=self.lam.unsqueeze(-1))
+        if self.n_fast:
+            self._fast_coefficients(sq, check)
+        if self.groups:
+            self._group_coefficients(x, sq, s)
+        self.update(x)
+        if B > 1:
+            self.renormalise()
+
+    def update(self, x: torch.Tensor) -> None:
+        """w ← α w + Σ_b β_b x_b for x (R, N) at batch 1 or (R, B, N)."""
+        if x.dim() == 2:
+            self.w.mul_(self.alpha.unsqueeze(1)).addcmul_(x, self.beta)
+        else:
+            self.w.mul_(self.alpha.unsqueeze(1)).add_(torch.bmm(self.beta.unsqueeze(1), x).squeeze(1))
+
+    def renormalise(self) -> None:
+        """Put pSGD runs back on the sphere (removes float drift) and refresh r² = ‖w‖²."""
+        torch.sum(self.w * self.w, dim=1, out=self.r2)
+        self.w.div_(torch.where(self.sphere, self.r2.sqrt(), 1.0).unsqueeze(1))
+        self.r2.masked_fill_(self.sphere, 1.0)
+
+    def run(self) -> pd.DataFrame:
+        """Train every run for ``cell.steps`` steps; the log table in the caller's sort order."""
+        logged = set(lockstep.log_steps(self.cell.steps, self.cell.log_points))
+        self.record(0)
+        step = 0
+        while step < self.cell.steps:
+            self.data.refill()
+            todo = min(self.chunk, self.cell.steps - step)
+            check = bool((self.data.sqnorm[:self.n_fast].amax(1) > self.tables.L**2).any()) \
+                if self.n_fast else False
+            for s in range(todo):
+                self.step(s, check)
+                step += 1
+                if step in logged:
+                    self.record(step)
+            self.renormalise()
+        return _table(self.cell, self.runs, self.records)
 
 
 def train(cell: Cell, runs: list[Run], device="cpu", chunk_samples: int = 256,
           init: torch.Tensor | None = None) -> pd.DataFrame:
     """Train all ``runs`` of ``cell`` in lockstep; one output row per run and logged step.
 
-    Columns: the cell's N and batch, the run's fields, step, n = step * batch, overlap_u,
-    overlap_v (|<w, u>| / ‖w‖, likewise v), w_norm and, with eval_samples > 0, the test
-    losses loss_mcm, loss_mean_clone, loss_meancov_clone (z integrated, w-independent part
-    included, so that the three are comparable). ``init`` (R, N) replaces the random
-    initial weights (pSGD runs are normalised), e.g. to plant w = v.
+    Columns: the cell's N, the run's fields, the cell's batch, step, n = step * batch,
+    overlap_u, overlap_v (|<w, u>| / ‖w‖, likewise v), w_norm and, with eval_samples > 0,
+    the test losses loss_mcm, loss_mean_iso_clone, loss_meancov_clone (z integrated,
+    w-independent part included, so that the three are comparable). ``init`` (R, N)
+    replaces the random initial weights (pSGD runs are normalised), e.g. to plant w = v.
     """
-    device = torch.device(device)
-    if cell.z not in ("integrated", "mc"):
-        raise ValueError(f"unknown z {cell.z!r}; allowed: integrated, mc")
-    for r in runs:
-        if r.projection not in ("sphere", "none"):
-            raise ValueError(f"unknown projection {r.projection!r}; allowed: sphere, none")
-    # Contiguous groups: table-driven pSGD runs first, then one group per (projection, act).
-    fast = cell.z == "integrated"
-    order = sorted(range(len(runs)), key=lambda i: (
-        not (fast and runs[i].projection == "sphere"), runs[i].projection, runs[i].activation))
-    runs = [runs[i] for i in order]
-    if init is not None:
-        init = torch.as_tensor(init, dtype=torch.float32)[order]
-    R, N, B = len(runs), cell.N, cell.batch
-    n_fast = sum(fast and r.projection == "sphere" for r in runs) if fast else 0
-    groups = []
-    for i in range(n_fast, R):
-        key = (runs[i].projection, runs[i].activation)
-        if groups and groups[-1][0] == key:
-            groups[-1][1].append(i)
-        else:
-            groups.append((key, [i]))
-    groups = [(key, slice(ix[0], ix[-1] + 1)) for key, ix in groups]
-
-    col = lambda xs: torch.tensor(xs, dtype=torch.float32, device=device)  # noqa: E731
-    t = col([r.t for r in runs])
-    beta_v = col([r.beta_v for r in runs])
-    lr = col([r.lr for r in runs])
-    dt = delta(t)
-    c_p = lr * dt * torch.exp(-t) / B  # β_b = -c_p P_b
-    sphere = col([r.projection == "sphere" for r in runs]).bool()
-
-    w = torch.empty(R, N, device=device)
-    for i, r in enumerate(runs):
-        w0 = torch.randn(N, generator=streams.generator(r.seed, "mcm-init", N))
-        w[i] = (w0 / w0.norm() * (1.0 if r.projection == "sphere" else cell.w_init_norm)).to(device)
-        if init is not None:
-            w[i] = init[i] / (init[i].norm() if r.projection == "sphere" else 1.0)
-    uvm = [_spikes(cell, r) for r in runs]
-    U, V = (torch.stack([s[k] for s in uvm]).to(device) for k in range(2))
-    r2 = (w * w).sum(1)
-
-    chunk = max(1, chunk_samples // B)
-    data = _Data(cell, runs, chunk * B, device, noise=cell.z == "mc")
-    coef = [r.lr * delta(r.t) * math.exp(-r.t) / B for r in runs[:n_fast]]
-    tables = _Tables(cell, runs[:n_fast], coef, device) if n_fast else None
-    evals = _eval_sets(cell, runs, device) if cell.eval_samples else None
-    eval_groups = {}
-    for i, r in enumerate(runs):
-        eval_groups.setdefault(r.activation, []).append(i)
-    eval_groups = {a: torch.tensor(ix, device=device) for a, ix in eval_groups.items()}
-
-    alpha = torch.ones(R, device=device)
-    beta = torch.zeros(R, B, device=device)
-    lam = torch.empty(R, B, device=device)
-    tmp = torch.empty(R, N, device=device)
-    ones = torch.ones(n_fast, device=device)
-    # Views used in the step (no per-step slicing of the run dimension for the fast rows).
-    lam1, f_lam, f_beta, f_alpha = lam[:, 0], lam[:n_fast], beta[:n_fast], alpha[:n_fast]
-    f_lam1, f_beta1, alpha_col = lam[:n_fast, 0], beta[:n_fast, 0], alpha.unsqueeze(1)
-    rsbuf = torch.empty(n_fast, device=device)
-    logged = set(log_steps(cell.steps, cell.log_points).tolist())
-    records = []
-
-    def record(step):
-        norm = w.norm(dim=1)
-        rec = {"step": step, "overlap_u": ((w * U).sum(1).abs() / norm),
-               "overlap_v": ((w * V).sum(1).abs() / norm), "w_norm": norm}
-        if evals is not None:
-            for name, X in evals.items():
-                loss = torch.empty(R, device=device)
-                for act, ix in eval_groups.items():
-                    loss[ix] = one_neuron.loss_integrated(
-                        w[ix], X[ix], act, t[ix], beta_v[ix], cell.gh_order).mean(-1)
-                rec[f"loss_{name}"] = loss
-        records.append({k: (v.cpu().numpy() if torch.is_tensor(v) else v) for k, v in rec.items()})
-
-    sgd_consts = {sl.start: _SteinSGD(act, t[sl], beta_v[sl], cell.gh_order)
-                  for (proj, act), sl in groups if cell.z == "integrated"}
-
-    def sgd_groups(x, sq, s):
-        """α, β (and r²) for the groups that do not use the table."""
-        for (proj, act), sl in groups:
-            if cell.z == "mc":
-                _mc_step(w, sl, x, data.z[:, s * B:(s + 1) * B], act, proj, t, beta_v, lr)
-                continue
-            r = r2[sl].sqrt()
-            P, kappa = sgd_consts[sl.start](lam[sl], r)
-            torch.mul(P, c_p[sl, None], out=beta[sl]).neg_()
-            a = 1 - lr[sl] * dt[sl] * kappa
-            alpha[sl] = a
-            if B == 1:  # r² of α w + β x from λ and ‖x‖², no extra pass over w
-                b, l0 = beta[sl, 0], lam[sl, 0]
-                r2[sl] = a * a * r2[sl] + 2 * a * b * l0 + b * b * sq[sl]
-
-    record(0)
-    step = 0
-    while step < cell.steps:
-        data.refill()
-        todo = min(chunk, cell.steps - step)
-        check = bool((data.sqnorm[:n_fast].amax(1) > tables.L**2).any()) if n_fast else False
-        if B == 1:
-            xs = data.buf[:, :todo, :N].unbind(1)
-            sqs = data.sqnorm[:, :todo].unbind(1)
-            fsqs = data.sqnorm[:n_fast, :todo].unbind(1)
-        for s in range(todo):
-            if B == 1:
-                x = xs[s]
-                torch.mul(w, x, out=tmp)
-                torch.sum(tmp, dim=1, out=lam1)
-                if n_fast:
-                    # pSGD: α = 1 - βλ, ‖α w + β x‖² = 1 + β² (‖x‖² - λ²).
-                    tables(f_lam1, out=f_beta1, check=check)
-                    torch.addcmul(ones, f_beta1, f_lam1, value=-1, out=f_alpha)
-                    rs = torch.addcmul(fsqs[s], f_lam1, f_lam1, value=-1, out=rsbuf)
-                    rs.mul_(f_beta1).mul_(f_beta1).add_(1).rsqrt_()
-                    f_alpha.mul_(rs)
-                    f_beta1.mul_(rs)
-                if groups:
-                    sgd_groups(x, sqs[s], s)
-                w.mul_(alpha_col).addcmul_(x, beta)
-            else:
-                x = data.x(s * B, (s + 1) * B)
-                torch.bmm(x, w.unsqueeze(-1), out=lam.unsqueeze(-1))
-                if n_fast:
-                    b = tables(f_lam, out=f_beta, check=check)
-                    torch.sub(1, (b * f_lam).sum(1), out=f_alpha)
-                if groups:
-                    sgd_groups(x, None, s)
-                w.mul_(alpha.unsqueeze(1)).add_(torch.bmm(beta.unsqueeze(1), x).squeeze(1))
-                r2 = (w * w).sum(1)
-                w.div_(torch.where(sphere, r2.sqrt(), 1.0).unsqueeze(1))
-                r2 = torch.where(sphere, 1.0, r2)
-            step += 1
-            if step in logged:
-                record(step)
-        # Remove the float drift of the analytic norms once per chunk.
-        torch.sum(w * w, dim=1, out=r2)
-        w.div_(torch.where(sphere, r2.sqrt(), 1.0).unsqueeze(1))
-        r2.masked_fill_(sphere, 1.0)
-
-    return _table(cell, runs, records)
-
-
-class _SteinSGD:
-    """P and κ = (sqrt(Δ) Q̄ + Ḡ) / r of one_neuron._stein_terms for plain SGD at any r,
-    with the per-group constants computed once (fewer torch ops per step)."""
-
-    def __init__(self, act: str, t: torch.Tensor, beta_v: torch.Tensor, order: int):
-        from ..core import activations
-        from ..core.quadrature import gauss_hermite
-
-        self.act, self.evaluate = act, activations.evaluate
-        xi, om = gauss_hermite(order, t.dtype, t.device)
-        self.xi, self.xi2m1, self.om = xi, xi * xi - 1, om
-        self.t, self.beta_v = t.view(-1, 1, 1), beta_v.view(-1, 1, 1)
-        self.decay = torch.exp(-self.t)
-        self.sd = torch.sqrt(delta(self.t))
-        if act == "sigma_star":
-            ae, v = activations.spike_mixture(self.t, self.beta_v)
-            self.lin, self.c, self.ae_v = 1 - 1 / v, ae / v, ae / v
-
-    def _sigma(self, h):
-        if self.act == "sigma_star":
-            th = torch.tanh(self.ae_v * h)
-            return torch.addcmul(self.c * th, h, self.lin), self.lin + self.c * self.c * (1 - th * th)
-        return self.evaluate(self.act, h)
-
-    def __call__(self, lam: torch.Tensor, r: torch.Tensor):
-        """lam (Rg, B), r (Rg,) -> P (Rg, B) and κ (Rg,)."""
-        r3 = r.view(-1, 1, 1)
-        sdr = self.sd * r3
-        h = torch.addcmul(self.decay * lam.unsqueeze(-1), sdr, self.xi)
-        sig, dsig = self._sigma(h)
-        r2 = r3 * r3
-        base = 2 * (r2 * sig * dsig - sig - h * dsig)
-        k = 2 * r3 / self.sd
-        # Row-wise reductions (not matmul), so a run's rounding does not depend on R.
-        P = ((base + k * self.xi * dsig) * self.om).sum(-1)
-        Q = ((self.xi * base + k * self.xi2m1 * dsig) * self.om).sum(-1)
-        G = (2 * r3 * (sig * sig + 2 * dsig) * self.om).sum(-1)
-        kappa = (self.sd.view(-1) * Q.mean(1) + G.mean(1)) / r
-        return P, kappa
+    return Lockstep(cell, runs, torch.device(device), chunk_samples, init).run()
 
 
 def _mc_step(w, sl, x, z, act, proj, t, beta_v, lr):
@@ -459,20 +438,10 @@ def _mc_step(w, sl, x, z, act, proj, t, beta_v, lr):
 
 
 def _table(cell: Cell, runs: list[Run], records: list[dict]) -> pd.DataFrame:
-    R = len(runs)
-    labels = pd.DataFrame([asdict(r) for r in runs])
-    frames = []
-    for rec in records:
-        df = labels.copy()
-        df.insert(0, "N", cell.N)
-        df["batch"] = cell.batch
-        df["step"] = rec["step"]
-        df["n"] = rec["step"] * cell.batch
-        for k, v in rec.items():
-            if k != "step":
-                df[k] = np.asarray(v, dtype=np.float64).reshape(R)
-        frames.append(df)
-    out = pd.concat(frames, ignore_index=True)
+    labels = lockstep.labels(runs)
+    labels.insert(0, "N", cell.N)
+    labels["batch"] = cell.batch
+    out = lockstep.assemble(labels, records)
     return out.sort_values(["seed", "activation", "projection", "latent", "correlated", "beta_u",
                             "beta_v", "t", "step"], kind="stable").reset_index(drop=True)
 
@@ -482,6 +451,6 @@ def table_error(cell: Cell, run: Run, points: int = 2001) -> float:
     tables = _Tables(cell, [run], [-1.0], torch.device("cpu"))
     L = table_range(cell, run)
     lam = torch.linspace(-L, L, points, dtype=torch.float64) * 0.999
-    _, exact, _, _ = one_neuron._stein_terms(run.activation, lam, 1.0, run.t, run.beta_v, cell.gh_order)
+    _, exact, _, _ = one_neuron.stein_terms(run.activation, lam, 1.0, run.t, run.beta_v, cell.gh_order)
     approx = tables(lam.float().view(1, -1)).double().view(-1)
     return float(((approx - exact).abs() / (1 + exact.abs())).max())

@@ -1,4 +1,4 @@
-"""Expand a sweep spec from the config into the runs of one cell (one N).
+"""Expand a sweep spec from the config into the runs of one cell (one N) (docs/science.md §5.8).
 
 A sweep is a grid over activation x projection x latent x correlated x beta_u x beta_v x t
 x seeds; every run of a cell shares N, the sample budget, the learning rate, the batch size
@@ -21,7 +21,7 @@ CELL_KEYS = ("batch", "spikes", "mean_shift", "latent_a", "student_df", "z", "gh
 def n_max(spec: dict, N: int) -> int:
     """Sample budget n_max = coef * N**power * (ln N if log), rounded to an integer."""
     b = spec["n_max"]
-    n = b["coef"] * N ** b["power"] * (math.log(N) if b.get("log", False) else 1.0)
+    n = b["coef"] * N ** b["power"] * (math.log(N) if b["log"] else 1.0)
     return max(1, int(round(n)))
 
 

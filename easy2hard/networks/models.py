@@ -1,11 +1,12 @@
-"""Wide and deep noise predictors on the MCM, batched over R runs (SCIENCE §4).
+"""Wide and deep noise predictors on the MCM, batched over R runs (docs/science.md §4.4-4.6).
 
 Every parameter is a tensor with a leading run dimension R and the forward pass uses
 torch.bmm, so R runs (seeds, activations, t) that share shapes advance as one computation.
 Inputs are x (R, B, N); outputs are the predicted noise ε(x) (R, B, N).
 
 - **Wide two-layer tied autoencoder** (paper Fig. 3a):
-  ε(x) = a·x + Wᵀ σ(c W x) + b,  W (R, m, N),  c = e^{-t}/sqrt(Δ_t),  a a scalar per run.
+  ε(x) = a·x + Wᵀ σ(c W x) + b,  W (R, m, N),  c = e^{-τ}/sqrt(Δ_τ),  a a scalar per run;
+  τ is the run's t unless the caller passes c (the authors' code computes c at τ = 0.3).
 - **L-layer residual network** (paper Figs. 1c, 3b-c):
   h_1 = σ(W_1 x),  h_{l+1} = κ h_l + σ(W_{l+1} h_l),  ε(x) = W_out h_L + a·x  [+ A x + b],
   κ = 1, no biases; the trainable linear map A x + b is the Fig. 1c variant.
@@ -19,23 +20,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
-from ..core import activations
+from ..core import activations, lockstep
 from ..core.diffusion import delta
 
 MODELS = ("autoencoder", "resnet")
-
-# Forward-only activations (σ without σ'); anything else goes through activations.evaluate.
-_FAST = {
-    "relu": torch.relu,
-    "relu2": lambda h: torch.relu(h).square(),
-    "tanh": torch.tanh,
-    "sigmoid": torch.sigmoid,
-    "square": torch.square,
-    "linear": lambda h: h,
-}
-
 
 @dataclass(frozen=True)
 class Arch:
@@ -57,21 +48,14 @@ class Arch:
 
 def activation_groups(names):
     """Contiguous runs that share an activation: [(name, slice), ...] in run order."""
-    groups, start = [], 0
-    for i in range(1, len(names) + 1):
-        if i == len(names) or names[i] != names[start]:
-            groups.append((names[start], slice(start, i)))
-            start = i
-    return groups
+    return lockstep.groups(list(names))
 
 
-def act(groups, h, t=None):
-    """σ applied per run group to h (R, ...); t (R,) is needed only by sigma_star."""
+def act(groups, h, t):
+    """σ applied per run group to h (R, ...); t (R,) is read only by sigma_star (β_v = inf)."""
     def one(name, x, sl):
-        if name in _FAST:
-            return _FAST[name](x)
-        tt = 0.1 if t is None else t[sl].reshape((-1,) + (1,) * (x.dim() - 1))
-        return activations.evaluate(name, x, tt)[0]
+        tt = t[sl].reshape((-1,) + (1,) * (x.dim() - 1))
+        return activations.value(name, x, tt, math.inf)
 
     if len(groups) == 1:
         return one(groups[0][0], h, groups[0][1])
@@ -112,12 +96,14 @@ def c_of_t(t):
     return torch.exp(-t) / torch.sqrt(delta(t))
 
 
-def forward(arch: Arch, params: dict, x: torch.Tensor, groups, t: torch.Tensor) -> torch.Tensor:
-    """Predicted noise ε(x) for x (R, B, N); t (R,) the diffusion time of each run."""
+def forward(arch: Arch, params: dict, x: torch.Tensor, groups, t: torch.Tensor,
+            c: torch.Tensor | None = None) -> torch.Tensor:
+    """Predicted noise ε(x) for x (R, B, N); t (R,) the diffusion time of each run; c (R,)
+    the autoencoder's input scale (None: c_of_t(t))."""
     W = params["W"]
     skip = params["a"][:, None, None] * x
     if arch.model == "autoencoder":
-        c = c_of_t(t).to(x)[:, None, None]
+        c = (c_of_t(t) if c is None else c).to(x)[:, None, None]
         s = act(groups, c * torch.bmm(x, W.transpose(1, 2)), t)
         return torch.baddbmm(skip + params["b"][:, None, :], s, W)
     h = act(groups, torch.bmm(x, W.transpose(1, 2)), t)
@@ -139,26 +125,42 @@ def overlap(W: torch.Tensor, direction: torch.Tensor) -> torch.Tensor:
     return (proj / W.norm(dim=-1).clamp_min(torch.finfo(W.dtype).tiny)).amax(-1)
 
 
+def chance_overlap(N: int, m: int, points: int = 20001) -> float:
+    """E max_i |<w_i, d>| / ‖w_i‖ over m independent isotropic rows w_i (the overlap of a
+    random initialisation, docs/science.md §4.6), by quadrature.
+
+    The cosine c of one row has density ∝ (1 - c²)^{(N-3)/2} on [-1, 1]; with F the law of |c|,
+    E max = ∫_0^1 (1 - F(x)^m) dx.
+    """
+    x = np.linspace(0.0, 1.0, points)
+    with np.errstate(divide="ignore"):
+        f = np.exp(0.5 * (N - 3) * np.log1p(-x * x)) if N > 3 else np.ones_like(x)
+    F = np.concatenate([[0.0], np.cumsum((f[1:] + f[:-1]) / 2 * np.diff(x))])
+    F /= F[-1]
+    return float(np.trapezoid(1 - F**m, x))
+
+
 def autoencoder_grads(params: dict, xt: torch.Tensor, z: torch.Tensor, groups, t: torch.Tensor,
-                      with_loss: bool = False):
+                      with_loss: bool = False, c: torch.Tensor | None = None):
     """Per-run loss mean_{B,N} (ε(x_t) - z)² of the tied autoencoder and its gradients.
 
     Hand-written backward pass (equal to autograd's, see tests) that fuses the work: the
     input scale c is folded into W, the residual a x_t + b - z feeds one baddbmm, and the
     two uses of the tied W meet in one accumulated bmm:
     ∇_W = (2/BN) [σ(H)ᵀ E + c (E Wᵀ ⊙ σ'(H))ᵀ x_t],  H = c x_t Wᵀ,  E = ε(x_t) - z.
-    Returns ({"W", "a", "b"} gradients, and the loss (R,) if ``with_loss``).
+    Returns ({"W", "a", "b"} gradients, and the loss (R,) if ``with_loss``); c as in forward.
     """
     W, a, b = params["W"], params["a"], params["b"]
     R, B, N = xt.shape
-    c = c_of_t(t).to(W)[:, None, None]
+    c = (c_of_t(t) if c is None else c).to(W)[:, None, None]
     cW = c * W
     H = torch.bmm(xt, cW.transpose(1, 2))
     if len(groups) == 1 and groups[0][0] == "relu":
         S = torch.relu(H)
         dS = H > 0
     else:
-        parts = [activations.evaluate(name, H[sl], t[sl].reshape(-1, 1, 1)) for name, sl in groups]
+        parts = [activations.evaluate(name, H[sl], t[sl].reshape(-1, 1, 1), math.inf)
+                 for name, sl in groups]
         S = torch.cat([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
         dS = torch.cat([p[1] for p in parts]) if len(parts) > 1 else parts[0][1]
     E = torch.addcmul(b[:, None, :] - z, a[:, None, None], xt)

@@ -1,6 +1,6 @@
 """Drawing helpers for the MCM network figures (paper Figs. 1c, 3, A.4).
 
-Each takes a tidy table from network_training.train (one row per run and logged step) and
+Each takes a tidy table from networks.training.train (one row per run and logged step) and
 draws the mean over seeds with a band from the smallest to the largest seed.
 """
 
@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-ACTIVATION_LABELS = {"relu": "ReLU", "relu2": "ReLU²", "tanh": "tanh", "sigmoid": "sigmoid",
-                     "square": "x²", "tanh2": "tanh²", "scaled_tanh": "0.1 tanh(10x)",
-                     "linear": "linear", "sigma_star": "σ*"}
+from ..core import activation_names
+
+ACTIVATION_LABELS = activation_names.LABELS
 
 
 def band(ax, df: pd.DataFrame, y: str, label: str, color, x: str = "step"):
@@ -25,10 +25,11 @@ def band(ax, df: pd.DataFrame, y: str, label: str, color, x: str = "step"):
 
 
 def overlap_grid(df: pd.DataFrame, hue: str, hue_label: str, title: str, y="overlap_v",
-                 rows: int = 1):
+                 rows: int = 1, chance: dict | None = None):
     """One panel per activation, one curve per value of ``hue``: overlap against step.
 
     With ``rows`` > 1 the figure has spare rows below (axes[1:]) for other panels.
+    ``chance`` {hue value: level} adds a dotted line per value in the curve's colour.
     """
     acts = list(dict.fromkeys(df["activation"]))
     values = sorted(df[hue].unique())
@@ -40,10 +41,14 @@ def overlap_grid(df: pd.DataFrame, hue: str, hue_label: str, title: str, y="over
     for ax, a in zip(axes[0], acts):
         for value, color in zip(values, colors):
             band(ax, df[(df.activation == a) & (df[hue] == value)], y, f"{hue_label}={value}", color)
+            if chance is not None:
+                ax.axhline(chance[value], color=color, ls=":", lw=1.2)
         ax.set_title(ACTIVATION_LABELS.get(a, a))
         ax.set_xlabel("step")
         ax.set_ylim(0, 1.02)
     axes[0][0].set_ylabel(f"overlap with {y[-1]}")
+    if chance is not None:
+        axes[0][-1].plot([], [], "k:", lw=1.2, label="chance (random init)")
     axes[0][-1].legend(fontsize=8, loc="upper left")
     fig.suptitle(title, y=1.02)
     return fig, axes
@@ -53,8 +58,13 @@ def describe(df: pd.DataFrame) -> str:
     """One line naming the shared settings of a table, for figure titles."""
     first = df.iloc[0]
     seeds = df["seed"].nunique()
-    return (f"N={first.N}, batch {first.batch}, {first.optimizer} lr={','.join(map(str, sorted(df.lr.unique())))}, "
-            f"t={','.join(map(str, sorted(df.t.unique())))}, {seeds} seeds")
+    lrs, ts = (",".join(map(str, sorted(df[k].unique()))) for k in ("lr", "t"))
+    data = f"β_u={first.beta_u:g}, mean {first.mean_shift:g}" if "mean_shift" in df else ""
+    net = f"b {','.join(sorted(df.output_bias.unique()))}" if "output_bias" in df else ""
+    if "c_time" in df and (df.model == "autoencoder").all():
+        net += f", c at τ={','.join(map(str, sorted(df.c_time.unique())))}"
+    return ", ".join(p for p in (f"N={first.N}, batch {first.batch}, {first.optimizer} lr={lrs}",
+                                 f"t={ts}", data, net, f"{seeds} seeds") if p)
 
 
 def final_rows(df: pd.DataFrame) -> pd.DataFrame:

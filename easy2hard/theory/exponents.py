@@ -307,11 +307,10 @@ def landscape_table(acts, ts, spikes: dict, m, kmax: int = 8, order: int = DEFAU
 
 
 def spike_from_config(spec: dict) -> Spike:
-    """A Spike from one entry of config theory.latents (keys as in the schema)."""
-    return Spike(spike=spec["spike"], law=spec.get("law", "rademacher"),
-                 beta_u=float(spec.get("beta_u", 0.0)), beta_v=float(spec.get("beta_v", math.inf)),
-                 a=float(spec.get("a", 0.1)), df=float(spec.get("df", 5.0)),
-                 correlated=bool(spec.get("correlated", False)))
+    """A Spike from one entry of config theory.latents (validated: the schema fills defaults)."""
+    return Spike(spike=spec["spike"], law=spec["law"], beta_u=float(spec["beta_u"]),
+                 beta_v=float(spec["beta_v"]), a=float(spec["a"]), df=float(spec["df"]),
+                 correlated=bool(spec["correlated"]))
 
 
 def sweep_settings(name: str, spec: dict):
@@ -321,15 +320,15 @@ def sweep_settings(name: str, spec: dict):
     (both rows are given when both are present; the figure picks the overlap it draws).
     """
     out = []
-    for act in spec.get("activation", ["sigma_star"]):
-        for t in spec.get("t", [0.1]):
-            for law in spec.get("latent", ["rademacher"]):
-                for corr in spec.get("correlated", [False]):
-                    for bu in spec.get("beta_u", [0.0]):
-                        for bv in spec.get("beta_v", [math.inf]):
+    for act in spec["activation"]:
+        for t in spec["t"]:
+            for law in spec["latent"]:
+                for corr in spec["correlated"]:
+                    for bu in spec["beta_u"]:
+                        for bv in spec["beta_v"]:
                             common = dict(law=law, beta_u=float(bu), beta_v=float(bv),
-                                          a=float(spec.get("latent_a", 0.1)),
-                                          df=float(spec.get("student_df", 5.0)),
+                                          a=float(spec["latent_a"]),
+                                          df=float(spec["student_df"]),
                                           correlated=bool(corr))
                             if bu > 0:
                                 out.append((act, float(t), Spike(spike="covariance", **common)))

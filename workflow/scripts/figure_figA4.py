@@ -1,5 +1,6 @@
 """Paper Fig. A.4: one row per sweep (the narrow autoencoder with Adam; the wide one with
-plain SGD at a larger learning rate), overlap with v against step per activation."""
+plain SGD at a larger learning rate), overlap with v against step per activation. Any
+sweeps may be compared this way (config/authors.yaml: the authors' setting and the project's)."""
 
 import matplotlib.pyplot as plt
 import seaborn as sns
@@ -29,7 +30,7 @@ for row, sweep in zip(axes, sweeps):
         ax.set_xlabel("step")
     row[0].set_ylabel(f"overlap with v\n({sub.optimizer.iloc[0]})")
     row[-1].legend(fontsize=8, loc="upper left")
-fig.suptitle(f"Fig. A.4 — {network_plots.describe(df)}", y=1.01)
+fig.suptitle(f"Fig. A.4 ({' / '.join(sweeps)}) — {network_plots.describe(df)}", y=1.01)
 fig.tight_layout()
 fin = network_plots.final_rows(df)
 log.info("final overlap_v (mean over seeds):\n%s",
