@@ -30,12 +30,19 @@ from easy2hard.networks import training as network_training
 from easy2hard.networks import models as networks
 from easy2hard.core import streams
 from easy2hard.core.diffusion import delta
+from easy2hard.core.lockstep import Run
+from easy2hard.pipeline import config
 
 
 def lockstep(arch, runs, data, steps, target="sampled"):
+    # The schema's defaults for a sweep, with this benchmark's steps and no test sets.
+    spec = config.validate({"networks": {"sweeps": {"bench": {"N": [arch.N], "seeds": [0]}}}})
+    settings = network_training.Settings.from_spec(
+        {**spec["networks"]["sweeps"]["bench"], "steps": steps, "batch": 100,
+         "optimizer": "adam", "log_points": 2, "eval_samples": 0})
     t0 = time.perf_counter()
-    network_training.train(arch, runs, data, steps=steps, batch=100, optimizer="adam",
-                           log_points=2, eval_samples=0, target=target)
+    source = network_training.MCMSource(data, [r.seed for r in runs], "axes", target)
+    network_training.train(arch, runs, source, settings)
     return len(runs) * steps / (time.perf_counter() - t0)
 
 
@@ -70,7 +77,7 @@ def main():
     N, m, R, steps = args.N, args.m, args.runs, args.steps
     arch = networks.Arch("autoencoder", N, m)
     data = mcm.MCM(N=N, beta_u=9.0, mean_shift=1.0)
-    runs = [dict(seed=s, activation="relu", t=0.1, lr=1e-3) for s in range(R)]
+    runs = [Run(seed=s, activation="relu", t=0.1, lr=1e-3) for s in range(R)]
     lockstep(arch, runs[:2], data, 20)  # warm-up
     plain_run(N, m, 0, data, 20)
 

@@ -60,7 +60,8 @@ def main():
     device = pick_device(args.device)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
-    base = {"base_channels": args.base, "depth": args.depth, "emb_dim": 100}
+    base = {"base_channels": args.base, "depth": args.depth, "emb_dim": 100,
+            "channels_last": False, "bf16": False, "compile": False}
     variants = {"fp32": {}, "channels_last": {"channels_last": True}, "bf16": {"bf16": True},
                 "bf16_channels_last": {"bf16": True, "channels_last": True}}
     if args.compile:

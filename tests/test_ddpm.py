@@ -1,4 +1,4 @@
-"""DDPM (SCIENCE §2, discrete): schedule, forward process, loss and ancestral sampling.
+"""DDPM (docs/science.md §2, discrete): schedule, forward process, loss and ancestral sampling.
 
 Statistical checks use tolerances of 5 standard errors of the sample at hand.
 """

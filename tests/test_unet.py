@@ -1,4 +1,4 @@
-"""The U-Net (SCIENCE §7), the checkpoint plan, the clone-loss evaluation and the pipeline."""
+"""The U-Net (docs/science.md §7), the checkpoint plan, the clone-loss evaluation and the pipeline."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""Discrete DDPM (Ho et al. 2020; SCIENCE §2): T steps, linear β, ε-prediction, ancestral sampling.
+"""Discrete DDPM (Ho et al. 2020; docs/science.md §2): T steps, linear β, ε-prediction, ancestral sampling.
 
 x_k = sqrt(ᾱ_k) x_0 + sqrt(1 - ᾱ_k) ε,  ᾱ_k = Π_{j<=k} (1 - β_j),  k in {0, …, T-1},
 loss = mean over pixels of (ε_θ(x_k, k) - ε)², with k uniform for training.

@@ -1,4 +1,4 @@
-"""Probabilists' Hermite polynomials and Gaussian expectations by quadrature (SCIENCE §6).
+"""Probabilists' Hermite polynomials and Gaussian expectations by quadrature (docs/science.md §6).
 
 He_0 = 1, He_1 = x, He_{k+1} = x He_k - k He_{k-1}; orthogonal under N(0, 1) with
 E[He_j He_k] = k! δ_jk.

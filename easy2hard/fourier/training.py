@@ -27,7 +27,7 @@ import pandas as pd
 import torch
 
 from ..core.diffusion import delta
-from ..core.lockstep import checkpoint_steps
+from ..core.lockstep import checkpoint_steps, make_optimizer
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +74,7 @@ def train(denoiser, params: dict, sources, noises, tests: dict, *, t: float, ste
     W = params["W"]
     R, N = W.shape[0], W.shape[-1]
     trainable = [p.requires_grad_(True) for p in params.values()]
-    kinds = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
-    if optimizer not in kinds:
-        raise ValueError(f"unknown optimizer {optimizer!r}; allowed: {', '.join(kinds)}")
-    opt = kinds[optimizer](trainable, lr=lr)
+    opt = make_optimizer(trainable, torch.full((R,), float(lr)), optimizer)
     decay, sd = math.exp(-t), math.sqrt(float(delta(torch.tensor(t))))
     marks = log_steps(steps, log_points)
 

@@ -1,4 +1,4 @@
-"""Grayscale image datasets for the DDPM experiments (SCIENCE §7), as float32 arrays.
+"""Grayscale image datasets for the DDPM experiments (docs/science.md §7), as float32 arrays.
 
 Every builder returns ``{"train", "val", "test"}`` → float32 arrays of shape (n, 1, H, W)
 with values in the configured range ``(lo, hi)``.

@@ -1,4 +1,4 @@
-"""Clone-loss evaluation of a U-Net checkpoint (SCIENCE §7).
+"""Clone-loss evaluation of a U-Net checkpoint (docs/science.md §7).
 
 For each evaluation set (train subset, test split, Gaussian clones) the DDPM loss is the
 mean over images of the per-image MSE of the noise prediction, reported with its standard

@@ -1,4 +1,4 @@
-"""Train the U-Net DDPM with Adam, saving log-spaced, resumable checkpoints (SCIENCE §7).
+"""Train the U-Net DDPM with Adam, saving log-spaced, resumable checkpoints (docs/science.md §7).
 
 The checkpoint steps are a pure function of the config (``checkpoint_steps``), so the
 workflow knows every checkpoint file before training starts. Each checkpoint holds the

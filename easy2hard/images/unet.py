@@ -1,4 +1,4 @@
-"""The paper's U-Net denoiser (SCIENCE §7; Ronneberger et al. 2015 with a time embedding).
+"""The paper's U-Net denoiser (docs/science.md §7; Ronneberger et al. 2015 with a time embedding).
 
 Channels double per level: base, 2·base, …, 2**depth·base (64-128-256-512-1024 at the
 paper size, base = 64 and depth = 4). Each level is a double 3x3 conv + BatchNorm + ReLU

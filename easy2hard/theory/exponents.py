@@ -1,9 +1,9 @@
-"""Theory of the one-neuron denoiser: the diffusion information exponent k* (SCIENCE §5-6).
+"""Theory of the one-neuron denoiser: the diffusion information exponent k* (docs/science.md §5-6).
 
-Notation as in SCIENCE.md. With f_t(h) = σ(h)² - 2 h σ(h) + 2 σ'(h) (σ = σ_t for the
+Notation as in docs/science.md. With f_t(h) = σ(h)² - 2 h σ(h) + 2 σ'(h) (σ = σ_t for the
 matched activation), the z-integrated loss on the sphere (r = 1) is Δ_t Ψ_t(λ) with
 
-    Ψ_t(λ) = E_ξ f_t(e^{-t} λ + sqrt(Δ_t) ξ)                      (Stein, SCIENCE §5)
+    Ψ_t(λ) = E_ξ f_t(e^{-t} λ + sqrt(Δ_t) ξ)                      (Stein, docs/science.md §5)
 
 - c_k = E_g[Ψ_t(g) He_k(g)] = e^{-k t} E_h[f_t(h) He_k(h)], because Ψ_t is f_t moved by
   the Ornstein-Uhlenbeck semigroup over time t, whose eigenfunctions are He_k (eigenvalue

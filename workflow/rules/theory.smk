@@ -1,4 +1,4 @@
-# Stage 6: theory (SCIENCE §5-6). Hermite coefficients c_k and ℓ_k, the diffusion
+# Stage 6: theory (docs/science.md §5-6). Hermite coefficients c_k and ℓ_k, the diffusion
 # information exponent k* (also for every MCM sweep setting, so the MCM figures read their
 # theory slopes from exponents.parquet), the population loss L(m) on the sphere and the
 # radial term L_0(r). All are 1-D Gaussian integrals: seconds on a CPU.

@@ -9,7 +9,7 @@ from easy2hard.pipeline.scripting import log_to
 log = log_to(snakemake)  # noqa: F821
 df = tables.read_parquet(snakemake.input[0])  # noqa: F821
 ROWS = {"test": "test images", "mean": "mean clone\nN(μ, I)",
-        "meancov": "mean+cov clone\nN(μ, Σ)", "mean_iso": "mean_iso clone\nN(μ, σ̄² I)",
+        "meancov": "meancov clone\nN(μ, Σ)", "mean_iso": "mean_iso clone\nN(μ, σ̄² I)",
         # Fourier clones (docs/science.md §12.2): column i is made from test image i.
         "amplitude": "amplitude\n(own |X|,\nrandom phases)", "phase": "phase\n(own phases,\nmean |X|)",
         "amplitude_swap": "amplitude_swap\n(other's |X|,\nown phases)"}

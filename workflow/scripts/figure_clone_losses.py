@@ -1,7 +1,7 @@
 """DDPM loss against training step on train, test and the clones (paper Fig. 1a, A.3).
 
 Top row: loss (mean over seeds, band min..max over seeds, or ±2 standard errors for one
-seed); bottom row: the paired difference to the test loss of train, the mean+cov clone and the
+seed); bottom row: the paired difference to the test loss of train, the meancov clone and the
 Fourier clones when evaluated (the sets close to test; the others are far off in the top
 row), ±2 standard errors.
 One column per t ("all" = k uniform, then each fixed k); one pair of rows per run.
@@ -17,7 +17,7 @@ from easy2hard.pipeline.scripting import log_to
 log = log_to(snakemake)  # noqa: F821
 df = tables.read_parquets(snakemake.input)  # noqa: F821
 LABELS = {"train": "train", "test": "test", "mean": "mean clone N(μ, I)",
-          "meancov": "mean+cov clone N(μ, Σ)", "mean_iso": "mean_iso clone N(μ, σ̄² I)",
+          "meancov": "meancov clone N(μ, Σ)", "mean_iso": "mean_iso clone N(μ, σ̄² I)",
           "amplitude": "amplitude (own |X|, random phases)", "phase": "phase (own phases, mean |X|)",
           "amplitude_swap": "amplitude_swap (other's |X|, own phases)"}
 COLORS = dict(zip(LABELS, plt.get_cmap("tab10").colors))

@@ -1,4 +1,4 @@
-"""U-Net loss minus test loss against training step for the mean+cov and Fourier clones.
+"""U-Net loss minus test loss against training step for the meancov and Fourier clones.
 
 One column per t (k uniform, then each fixed k), one row per run; seed-mean paired
 difference with a band of ± z_threshold standard errors; a marker on the axis where each set
@@ -13,7 +13,7 @@ from easy2hard.pipeline.scripting import log_to
 
 log = log_to(snakemake)  # noqa: F821
 df = tables.read_parquet(snakemake.input[0])  # noqa: F821
-LABELS = {"meancov": "mean+cov clone N(μ, Σ)", "amplitude": "amplitude (random phases)",
+LABELS = {"meancov": "meancov clone N(μ, Σ)", "amplitude": "amplitude (random phases)",
           "phase": "phase (mean |X|)", "amplitude_swap": "amplitude_swap"}
 COLORS = dict(zip(LABELS, ["tab:red", "tab:blue", "tab:orange", "tab:green"]))
 z = df["z_threshold"].iloc[0]
