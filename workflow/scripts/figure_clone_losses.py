@@ -49,9 +49,10 @@ for r, run in enumerate(runs):
         if c == 0:
             top.set_ylabel("DDPM loss")
             bottom.set_ylabel("loss − test loss (±2 s.e.)")
-axes[0, 0].legend(fontsize=8)
+handles, labels = axes[0, 0].get_legend_handles_labels()
 fig.suptitle(f"{df['dataset'].iloc[0]}: loss on real data and on its clones "
              f"({df['n_images'].max()} images per set, seeds {sorted(map(int, df['seed'].unique()))})", fontsize=10)
-fig.tight_layout()
+fig.tight_layout(rect=(0, 0.09, 1, 1))  # room below for the legend, which covers no curve
+fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8, frameon=False)
 plotting.save_figure(fig, snakemake.output.pdf, snakemake.output.png)  # noqa: F821
 log.info("drew %d runs x %d t", len(runs), len(ts))
