@@ -5,7 +5,8 @@ Used to show that a refactor leaves the results unchanged:
 
     python scripts/compare_tables.py OLD/results NEW/results \
         --move mcm/{sweep}/N{N}_m{m}_L{L}=networks/{sweep}/N{N}_m{m}_L{L} \
-        --rename-column loss_mean_clone=loss_mean_iso_clone
+        --rename-column loss_mean_clone=loss_mean_iso_clone --sort \
+        --new-column chance_overlap
 
 Each table of OLD is matched to NEW by its relative path (after --move rules), columns are
 renamed (--rename-column old=new) and values renamed (--rename-value old=new, applied to
@@ -93,6 +94,8 @@ def main(argv=None) -> int:
     ap.add_argument("--rename-value", action="append", default=[])
     ap.add_argument("--rtol", type=float, default=0.0, help="relative tolerance for floats")
     ap.add_argument("--sort", action="store_true", help="sort rows by non-float columns first")
+    ap.add_argument("--new-column", action="append", default=[],
+                    help="a column NEW adds by design: dropped from NEW before comparing")
     args = ap.parse_args(argv)
     moves = [move_rule(m) for m in args.move]
     columns, values = pairs(args.rename_column), pairs(args.rename_value)
@@ -107,6 +110,7 @@ def main(argv=None) -> int:
             continue
         old = normalise(pd.read_parquet(path), columns, values)
         new = pd.read_parquet(other)
+        new = new.drop(columns=[c for c in args.new_column if c in new.columns])
         if args.sort:
             old, new = sort_rows(old), sort_rows(new)
         diff = difference(old, new, args.rtol)
