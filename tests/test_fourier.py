@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from easy2hard.core import streams
+from easy2hard.core.lockstep import checkpoint_steps
 from easy2hard.fourier import analysis, synthetic, training
 from easy2hard.fourier import clones as fourier_clones
 from easy2hard.fourier.spectra import hermitian_phases, synthesize
@@ -202,7 +203,7 @@ def test_lockstep_runs_match_runs_trained_alone():
     alone = train_runs([1]).drop(columns="run")
     mine = both[both["run"] == 1].drop(columns="run").reset_index(drop=True)
     pd.testing.assert_frame_equal(mine, alone, rtol=1e-5, atol=1e-6)
-    assert sorted(both["step"].unique()) == [0, *training.checkpoint_steps(20, 5)]
+    assert sorted(both["step"].unique()) == [0, *checkpoint_steps(20, 5)]
     assert (both.loc[both["step"] == 20, "loss_data"] < both.loc[both["step"] == 0, "loss_data"].values).all()
 
 

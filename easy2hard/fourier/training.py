@@ -27,14 +27,10 @@ import pandas as pd
 import torch
 
 from ..core.diffusion import delta
-from ..core.lockstep import checkpoint_steps, make_optimizer
+from ..core.lockstep import exact_log_steps as log_steps
+from ..core.lockstep import make_optimizer
 
 log = logging.getLogger(__name__)
-
-
-def log_steps(steps: int, points: int) -> list[int]:
-    """Step 0 and ``points`` (at most ``steps``) log-spaced steps up to ``steps``."""
-    return [0, *checkpoint_steps(steps, min(points, steps))]
 
 
 @torch.no_grad()

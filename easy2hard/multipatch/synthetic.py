@@ -12,6 +12,7 @@ import math
 import pandas as pd
 import torch
 
+from ..core.lockstep import exact_log_steps
 from . import data, measures, model, training
 from .init import initial_weights
 
@@ -44,7 +45,7 @@ def train(spec: dict, objective: str, batch: dict, name: str = "") -> dict:
     """{step: (W, per-run training loss)} at the log-spaced steps, in ``spec['precision']``."""
     settings = spec[objective]
     dtype = DTYPES[spec["precision"]]
-    snaps = training.log_steps(settings["steps"], spec["log_points"])
+    snaps = exact_log_steps(settings["steps"], spec["log_points"])
     return training.fit(objective, batch["x"].to(dtype), batch["y"].to(dtype), batch["W0"].to(dtype),
                         settings, snaps, name)
 

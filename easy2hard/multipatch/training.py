@@ -15,15 +15,9 @@ from typing import Callable
 
 import torch
 
-from ..core.lockstep import checkpoint_steps
 from . import model
 
 log = logging.getLogger(__name__)
-
-
-def log_steps(steps: int, points: int) -> list[int]:
-    """Step 0 and ``points`` (at most ``steps``) log-spaced steps up to ``steps``."""
-    return [0, *checkpoint_steps(steps, min(points, steps))]
 
 
 def gradient_descent(W0: torch.Tensor, loss: Callable[[torch.Tensor], torch.Tensor], lr: float,
