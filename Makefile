@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV   := .venv
 STAMP  := $(VENV)/.installed
 CORES  ?= all
+# CONFIG=path.yaml: run that complete config instead of config/config.yaml, checked first
+# (a missing file or a YAML error is one line naming the file, line and column).
+CONFIG ?=
 SMK    := $(VENV)/bin/snakemake
 
 .PHONY: run test venv lint format report clean
@@ -17,7 +20,12 @@ $(STAMP): requirements.txt pyproject.toml
 venv: $(STAMP)
 
 run: $(STAMP)
+ifneq ($(CONFIG),)
+	$(VENV)/bin/python -m easy2hard.pipeline.config $(CONFIG)
+	$(SMK) --cores $(CORES) --configfile $(CONFIG)
+else
 	$(SMK) --cores $(CORES)
+endif
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest

@@ -166,3 +166,14 @@ def test_figures_are_byte_reproducible(tmp_path, monkeypatch):
         out.append(((tmp_path / f"{i}.pdf").read_bytes(), (tmp_path / f"{i}.png").read_bytes()))
     assert out[0] == out[1]
     assert b"CreationDate" not in out[0][0]
+
+
+def test_make_run_with_a_missing_config_is_one_clear_line(tmp_path):
+    """`make run CONFIG=...` checks the file before Snakemake parses it: one line that names
+    the file, and no traceback."""
+    proc = subprocess.run(["make", "-s", "run", f"CONFIG={tmp_path / 'nope.yaml'}"], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    lines = [ln for ln in proc.stdout.splitlines() + proc.stderr.splitlines()
+             if ln.strip() and not ln.startswith("make")]
+    assert lines == [f"{tmp_path / 'nope.yaml'}: config file {tmp_path / 'nope.yaml'} does not exist"]
