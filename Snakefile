@@ -16,11 +16,11 @@ include: "workflow/rules/unet.smk"
 include: "workflow/rules/mcm.smk"
 include: "workflow/rules/networks.smk"
 include: "workflow/rules/theory.smk"
-include: "workflow/rules/figures.smk"
 include: "workflow/rules/linear.smk"
 include: "workflow/rules/fourier.smk"
 include: "workflow/rules/multipatch.smk"
 include: "workflow/rules/random_features.smk"
+include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -37,3 +37,9 @@ def save_figure(fig, pdf: str, png: str, dpi: int = 150) -> None:
     with atomic_path(png) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
+
+
+def log_drawn(log, drawn: dict) -> None:
+    """Log each table a drawing function returned: its size and its first rows."""
+    for key, table in drawn.items():
+        log.info("drew %s: %d rows\n%s", key, len(table), table.head(20).to_string())

@@ -1,70 +1,32 @@
-# Stage 7: figures. Each reads only the Parquet tables it draws.
+# Every figure rule, generated from the stages' figure registries (easy2hard.pipeline.plan,
+# each stage's STAGE.figures): one rule per registered Figure, running the generic
+# workflow/scripts/figure.py on its drawing function. No figure rule is written by hand.
+import functools
 
 
-rule figure_mcm_overlap_vs_n:
-    input:
-        tables=lambda wc: plan.mcm.tables(
-            config, plan.mcm.figure_sweeps(config, "mcm_overlap_vs_n"), RESULTS
-        ),
-        exponents=lambda wc: plan.mcm.exponents(
-            plan.mcm.figure_sweeps(config, "mcm_overlap_vs_n"), RESULTS
-        ),
-    output:
-        pdf=f"{RESULTS}/figures/mcm_overlap_vs_n.pdf",
-        png=report(
-            f"{RESULTS}/figures/mcm_overlap_vs_n.png",
-            caption="../report/mcm_overlap_vs_n.rst",
-            category="MCM",
-        ),
-    log:
-        f"{RESULTS}/logs/figures/mcm_overlap_vs_n.log",
-    conda:
-        "../../envs/plot.yaml"
-    script:
-        "../scripts/figure_mcm_overlap_vs_n.py"
+for _stage in plan.STAGES:
+    for _fig in _stage.figures:
 
-
-rule figure_mcm_threshold_scaling:
-    input:
-        tables=lambda wc: plan.mcm.tables(
-            config, plan.mcm.figure_sweeps(config, "mcm_threshold_scaling"), RESULTS
-        ),
-        exponents=lambda wc: plan.mcm.exponents(
-            plan.mcm.figure_sweeps(config, "mcm_threshold_scaling"), RESULTS
-        ),
-    output:
-        pdf=f"{RESULTS}/figures/mcm_threshold_scaling.pdf",
-        png=report(
-            f"{RESULTS}/figures/mcm_threshold_scaling.png",
-            caption="../report/mcm_threshold_scaling.rst",
-            category="MCM",
-        ),
-    log:
-        f"{RESULTS}/logs/figures/mcm_threshold_scaling.log",
-    conda:
-        "../../envs/plot.yaml"
-    params:
-        level=lambda wc: config["figures"]["mcm_threshold_scaling"]["level"],
-        bootstrap=lambda wc: config["figures"]["mcm_threshold_scaling"]["bootstrap"],
-    script:
-        "../scripts/figure_mcm_threshold_scaling.py"
-
-
-rule figure_mcm_projection:
-    input:
-        lambda wc: plan.mcm.tables(
-            config, plan.mcm.figure_sweeps(config, "mcm_projection"), RESULTS
-        ),
-    output:
-        pdf=f"{RESULTS}/figures/mcm_projection.pdf",
-        png=report(
-            f"{RESULTS}/figures/mcm_projection.png",
-            caption="../report/mcm_projection.rst",
-            category="MCM",
-        ),
-    log:
-        f"{RESULTS}/logs/figures/mcm_projection.log",
-    conda:
-        "../../envs/plot.yaml"
-    script:
-        "../scripts/figure_mcm_projection.py"
+        rule:
+            name:
+                _fig.rule
+            input:
+                unpack(functools.partial(plan.figure_inputs, _fig, config, RESULTS)),
+            output:
+                pdf=f"{RESULTS}/figures/{_fig.name}.pdf",
+                png=report(
+                    f"{RESULTS}/figures/{_fig.name}.png",
+                    caption=f"../report/{_fig.caption_file}.rst",
+                    category=_fig.category,
+                ),
+            log:
+                f"{RESULTS}/logs/figures/{_fig.name}.log",
+            wildcard_constraints:
+                **_fig.wildcards,
+            conda:
+                "../../envs/plot.yaml"
+            params:
+                draw=_fig.draw,
+                options=functools.partial(plan.figure_params, _fig, config),
+            script:
+                "../scripts/figure.py"

@@ -49,24 +49,6 @@ rule theory_radial:
         "../scripts/theory_radial.py"
 
 
-rule figure_radial_term:
-    input:
-        f"{THEORY}/radial.parquet",
-    output:
-        pdf=f"{RESULTS}/figures/radial_term.pdf",
-        png=report(
-            f"{RESULTS}/figures/radial_term.png",
-            caption="../report/radial_term.rst",
-            category="Theory",
-        ),
-    log:
-        f"{RESULTS}/logs/figures/radial_term.log",
-    conda:
-        "../../envs/plot.yaml"
-    script:
-        "../scripts/figure_radial_term.py"
-
-
 rule figure_hermite_coefficients:
     input:
         hermite=f"{THEORY}/hermite.parquet",

@@ -1,38 +1,49 @@
 """The plan: every file the config asks for, in one place (``final_output``), and every
-cross-key check of the config (``problems``), gathered from one module per stage.
+cross-key check of the config (``problems``), gathered from the stages.
 
-Each stage module under this package exposes
-  ``targets(cfg, results) -> list[str]``   the files ``rule all`` asks for, and
-  ``check(cfg) -> list[str]``              cross-key problems, each naming its key and
-                                           what is allowed (optional),
-plus the input functions its rules use. Adding a stage = one module + one line below.
+Each stage is one plan module under this package ending in ``STAGE = Stage(...)`` (the
+contract is in ``stage.py``): its config block and ``enabled`` key, its targets, its checks,
+its figure registry, and the input and params functions of its rules. Adding a stage = one
+module + one entry in ``STAGES`` below.
 """
 
 from __future__ import annotations
 
-from . import images, mcm, networks, report, theory  # noqa: E402
+from . import fourier, images, linear, mcm, multipatch, networks, random_features, report, theory
+from .stage import Figure, Stage
 
-STAGES: list = [images, mcm, theory, networks]
-from . import linear  # noqa: E402
-STAGES.append(linear)
-from . import fourier  # noqa: E402
-STAGES.append(fourier)
-from . import multipatch  # noqa: E402
-STAGES.append(multipatch)
-from . import random_features  # noqa: E402
-STAGES.append(random_features)
-STAGES.append(report)  # last: it renders tables the stages above make
+#: every stage, in the order of ``rule all``; the report last: it renders the others' tables
+STAGES: tuple[Stage, ...] = (
+    images.STAGE, mcm.STAGE, theory.STAGE, networks.STAGE, linear.STAGE, fourier.STAGE,
+    multipatch.STAGE, random_features.STAGE, report.STAGE,
+)
+
+
+def enabled_stages(cfg: dict) -> list[Stage]:
+    return [stage for stage in STAGES if stage.enabled(cfg)]
 
 
 def final_output(cfg: dict, results: str = "results") -> list[str]:
-    """Every target of the workflow, in stage order, without duplicates."""
-    out = [p for stage in STAGES for p in stage.targets(cfg, results)]
+    """Every target of the enabled stages, in stage order, without duplicates."""
+    out = [p for stage in enabled_stages(cfg) for p in stage.targets(cfg, results)]
     return list(dict.fromkeys(out))
 
 
 def problems(cfg: dict) -> list[str]:
-    """Every cross-key problem of a schema-valid config, from every stage's ``check``. The
-    report's check plans every target, so it runs only once the stages are sound."""
-    out = [msg for stage in STAGES if stage is not report and hasattr(stage, "check")
+    """Every cross-key problem of a schema-valid config, from the ``check`` of each enabled
+    stage. The report's check plans every target, so it runs only once the others are sound."""
+    out = [msg for stage in enabled_stages(cfg) if stage is not report.STAGE
            for msg in stage.check(cfg)]
-    return out or report.check(cfg)
+    if out or not report.STAGE.enabled(cfg):
+        return out
+    return report.STAGE.check(cfg)
+
+
+def figure_inputs(fig: Figure, cfg: dict, results: str, wildcards) -> dict:
+    """The input files of a generated figure rule, by group."""
+    return fig.inputs(cfg, results, **dict(wildcards.items()))
+
+
+def figure_params(fig: Figure, cfg: dict, wildcards) -> dict:
+    """The settings a generated figure rule draws with."""
+    return fig.params(cfg, **dict(wildcards.items()))

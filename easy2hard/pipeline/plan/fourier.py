@@ -13,6 +13,8 @@ Paths, under ``results``:
 
 from __future__ import annotations
 
+from .stage import Stage
+
 from . import images
 from .common import figure_files, without
 
@@ -67,3 +69,5 @@ def targets(cfg: dict, results: str) -> list[str]:
         out += figure_files(results, "fourier_phase_threshold")
     return out
 
+
+STAGE = Stage(name="fourier", targets=targets)

@@ -12,6 +12,8 @@ Paths, under ``results``:
 
 from __future__ import annotations
 
+from .stage import Stage
+
 from ...core.lockstep import checkpoint_steps
 from .common import figure_files
 
@@ -153,3 +155,6 @@ def unet_depth(run: str, spec: dict, size: int) -> list[str]:
     return [f"config key 'unet.runs.{run}.model.depth': {depth} poolings need an image side "
             f"divisible by 2**{depth} = {2**depth}, but datasets.{spec['dataset']}.size is "
             f"{size}; allowed: depth in {fits or '(none: make the size even)'}"]
+
+
+STAGE = Stage(name="images", targets=targets, check=check)

@@ -10,6 +10,8 @@ Paths, under ``results``:
 
 from __future__ import annotations
 
+from .stage import Stage
+
 import math
 
 from .common import figure_files, pick
@@ -121,3 +123,6 @@ def samples_spec(cfg: dict) -> dict:
     """What the samples table depends on: its N list, n, ridge, seed and the schedule."""
     lin = cfg["linear"]
     return {**pick(lin["samples"], "N_over_d", "n", "ridge", "seed"), "ddpm": lin["ddpm"]}
+
+
+STAGE = Stage(name="linear", targets=targets, check=check)

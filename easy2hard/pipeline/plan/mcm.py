@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from .stage import Stage
+
 from .common import figure_files, without
 
 FIGURES = ("mcm_overlap_vs_n", "mcm_threshold_scaling", "mcm_projection")
@@ -48,3 +50,6 @@ def check(cfg: dict) -> list[str]:
     return [f"config key 'figures.{fig}.sweeps': unknown sweep {name!r}; allowed: one of {allowed}"
             for fig, spec in cfg["figures"].items() for name in (spec or {}).get("sweeps", [])
             if name not in sweeps]
+
+
+STAGE = Stage(name="mcm", targets=targets, check=check)

@@ -9,6 +9,8 @@ Paths, under ``results``:
 
 from __future__ import annotations
 
+from .stage import Stage
+
 from .common import figure_files, without
 
 FIGURES = ("multipatch_alignment", "multipatch_balance", "multipatch_clones", "multipatch_digits")
@@ -66,3 +68,6 @@ def check(cfg: dict) -> list[str]:
         out.append(f"config key 'multipatch.digits.n_show': {dig['n_show']} images shown but "
                    f"{2 * dig['n_test']} test images; allowed: n_show <= 2 * n_test")
     return out
+
+
+STAGE = Stage(name="multipatch", targets=targets, check=check)

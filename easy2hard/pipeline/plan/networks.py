@@ -3,6 +3,8 @@ results/networks/{sweep}/N{N}_m{m}_L{L}.parquet, and the figures named in networ
 
 from __future__ import annotations
 
+from .stage import Stage
+
 from .common import figure_files, without
 
 FIGURES = ("fig3a_width", "fig3bc_depth", "figA4", "fig1c_mcm_clones")
@@ -53,3 +55,6 @@ def sweep_name_collisions(cfg: dict) -> list[str]:
     shared = sorted(set(cfg["mcm"]["sweeps"]) & set(cfg["networks"]["sweeps"]))
     return [f"config key 'networks.sweeps.{name}': the name is also an MCM sweep "
             f"(mcm.sweeps.{name}); allowed: a name not used under mcm.sweeps" for name in shared]
+
+
+STAGE = Stage(name="networks", targets=targets, check=check)

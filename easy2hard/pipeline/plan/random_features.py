@@ -4,6 +4,8 @@ the samples, and four figures. Nothing is planned unless random_features.enabled
 
 from __future__ import annotations
 
+from .stage import Stage
+
 import math
 
 from .common import figure_files, pick
@@ -68,3 +70,6 @@ def check(cfg: dict) -> list[str]:
         out.append(f"config key 'random_features.samples.t_min': need t_min < t_max, got "
                    f"{s['t_min']} >= {s['t_max']}; allowed: t_min < t_max")
     return out
+
+
+STAGE = Stage(name="random_features", targets=targets, check=check)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .stage import Stage
+
 
 def targets(cfg: dict, results: str) -> list[str]:
     return [f"{results}/report/tables/{table}.html" for table in cfg["report"]["tables"]]
@@ -35,3 +37,6 @@ def check(cfg: dict) -> list[str]:
             out.append(f"config key 'report.tables': no rule makes table {table!r} with this "
                        f"config; allowed: tables under results/ without .parquet, e.g. {hint}")
     return out
+
+
+STAGE = Stage(name="report", targets=targets, check=check)

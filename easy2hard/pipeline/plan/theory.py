@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from .stage import Figure, Stage
+
 from .common import figure_files, pick
 
 TABLES = ("hermite", "exponents", "landscape", "radial")
 FIGURES = ("radial_term", "hermite_coefficients", "loss_landscape")
+
 
 
 def hermite_params(cfg: dict) -> dict:
@@ -34,3 +37,17 @@ def check(cfg: dict) -> list[str]:
         out.append(f"config key 'theory.r': need 0 < min < max, got min={r['min']}, "
                    f"max={r['max']}; allowed: 0 < min < max")
     return out
+
+
+def table_inputs(*names: str):
+    """The inputs function of a figure that reads these theory tables, one group each."""
+    return lambda cfg, results: {name: [f"{results}/theory/{name}.parquet"] for name in names}
+
+
+STAGE = Stage(
+    name="theory", targets=targets, check=check,
+    figures=(
+        Figure("radial_term", "easy2hard.theory.plots:radial_term", table_inputs("radial"),
+               category="Theory"),
+    ),
+)

@@ -1,0 +1,80 @@
+"""The stage contract: what every stage of the pipeline declares, in one shape.
+
+A stage is one domain package (the science), one plan module under this package (what to
+make, from which settings), one rule file (``workflow/rules/<stage>.smk``: its jobs) and thin
+scripts. The plan module ends with one ``STAGE = Stage(...)``, registered in
+``plan.__init__.STAGES``:
+
+- ``name``: the stage's config block; the stage runs iff ``cfg[name]["enabled"]``;
+- ``targets(cfg, results)``: the files ``rule all`` asks for (only called when enabled);
+- ``check(cfg)``: cross-key problems, each naming its key and what is allowed (only run
+  when enabled);
+- ``figures``: the figure registry, one ``Figure`` each. The workflow generates every
+  figure rule from it (``workflow/rules/figures.smk``): no figure rule is written by hand.
+
+A figure's drawing function lives in its domain package and has one signature::
+
+    draw(inputs: dict[str, list[str]], params: dict) -> tuple[Figure, dict[str, DataFrame]]
+
+It reads its input files, draws, and returns the matplotlib figure together with the data
+it drew (one table per group of series), so that tests can assert on what was drawn. The
+generic script ``workflow/scripts/figure.py`` styles, calls it, saves PDF and PNG atomically,
+and logs the drawn data.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+def _no_params(cfg: dict, **wildcards) -> dict:
+    return {}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure: ``figures/<name>.{pdf,png}``; ``name`` may hold ``{wildcards}``.
+
+    inputs(cfg, results, **wildcards) -> {group: [paths]}: the tables it reads;
+    params(cfg, **wildcards) -> dict: the settings it draws with (JSON-able);
+    draw: ``"package.module:function"`` (signature in the module docstring);
+    caption: the report caption ``workflow/report/<caption>.rst`` (default: the name up to
+    its first wildcard); wildcards: a regular expression per wildcard.
+    """
+
+    name: str
+    draw: str
+    inputs: Callable[..., dict]
+    category: str
+    params: Callable[..., dict] = _no_params
+    caption: str = ""
+    wildcards: dict = field(default_factory=dict)
+
+    @property
+    def rule(self) -> str:
+        """The generated rule's name: ``figure_`` + the name without its wildcards."""
+        return "figure_" + re.split(r"_?\{", self.name)[0]
+
+    @property
+    def caption_file(self) -> str:
+        return self.caption or re.split(r"_?\{", self.name)[0]
+
+    def function(self) -> Callable:
+        module, _, attr = self.draw.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of the pipeline (see the module docstring)."""
+
+    name: str
+    targets: Callable[[dict, str], list]
+    check: Callable[[dict], list] = lambda cfg: []
+    figures: tuple = ()
+
+    def enabled(self, cfg: dict) -> bool:
+        return bool(cfg[self.name]["enabled"])
