@@ -37,8 +37,13 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(VENV)/bin/snakefmt Snakefile workflow/rules
 
+# The report of CONFIG (default config/config.yaml) lands in that config's results_dir.
+REPORT_CONFIG = $(or $(CONFIG),config/config.yaml)
 report: $(STAMP)
-	$(SMK) --cores $(CORES) --report results/report.html
+	$(SMK) --cores $(CORES) --configfile $(REPORT_CONFIG) --report "$$($(VENV)/bin/python -c \
+	  'import sys, yaml; from easy2hard.pipeline.config import validate; \
+	  print(validate(yaml.safe_load(open(sys.argv[1])) or {})["results_dir"])' \
+	  $(REPORT_CONFIG))/report.html"
 
 clean:
-	rm -rf results .snakemake
+	rm -rf results results-paper results-authors .snakemake

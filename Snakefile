@@ -24,6 +24,9 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
 
 
+provenance.attach_code_hashes(workflow)
+
+
 rule all:
     default_target: True
     input:

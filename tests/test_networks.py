@@ -10,6 +10,8 @@ import pytest
 import torch
 import yaml
 
+from easy2hard.pipeline import plan
+
 from easy2hard.core import lockstep
 from easy2hard.core import mixed_cumulant as mcm
 from easy2hard.core import streams
@@ -354,11 +356,34 @@ def test_pipeline_writes_tables_and_figures(run_workflow):
     assert df.chance_overlap.iloc[0] == pytest.approx(networks.chance_overlap(8, 4))
     d = pd.read_parquet(wd / "results/networks/d/N8_m5_L2.parquet")
     assert (d.a == 1.0).all()  # fixed skip in the resnet
+    _check_drawn_data(wd, cfg)
+
+
+def _check_drawn_data(wd, cfg):
+    """Each network figure drew, per curve, the seed mean of the table it read."""
+    from easy2hard.networks import plots
+
+    def tables(fig):
+        return {"tables": [str(wd / p) for p in
+                           plan.networks.figure_tables(cfg, fig, "results")]}
+
+    for fig, hue in (("fig3a_width", "m"), ("fig3bc_depth", "L")):
+        if fig not in cfg["networks"]["figures"]:
+            continue
+        df = pd.concat(pd.read_parquet(p) for p in tables(fig)["tables"])
+        _, drawn = plots.__dict__[fig](tables(fig), {})
+        curves = drawn["curves"]
+        assert set(map(tuple, curves[["activation", hue]].drop_duplicates().values)) == set(
+            map(tuple, df[["activation", hue]].drop_duplicates().values))
+        assert len(curves) == len(df[df.step > 0].groupby(["activation", hue, "step"]))
+        row = curves.iloc[-1]
+        sel = df[(df.activation == row.activation) & (df[hue] == row[hue]) & (df.step == row.step)]
+        assert row.overlap_v == pytest.approx(sel.overlap_v.mean(), rel=1e-12)
 
 
 def test_bad_networks_config_names_the_key(run_workflow):
     cfg = {"device": "cpu", "networks": {
-        "sweeps": {"w": dict(N=[8], seeds=[0], depth=[2])},
+        "enabled": True, "sweeps": {"w": dict(N=[8], seeds=[0], depth=[2])},
         "figures": {"fig3a_width": {"sweeps": ["nope"]}}}}
     proc = run_workflow(cfg, "-n", check=False)
     assert proc.returncode != 0

@@ -1,9 +1,17 @@
-"""Editing one sweep reruns only that sweep's cells and the figures that read them."""
+"""Editing one sweep reruns only that sweep's cells and the figures that read them; editing
+the library reruns only the jobs that import the edited module."""
 
 import copy
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
-from .conftest import load_test_config, tiny_config
+import pytest
+import yaml
+
+from .conftest import REPO, load_test_config, tiny_config
 
 
 def planned_outputs(proc) -> set[str]:
@@ -89,3 +97,73 @@ def test_theory_stage_reruns_only_what_changed(run_workflow):
     assert planned_outputs(run_workflow(edited, "-n", *figs)) == {
         f"results/theory/{t}.parquet" for t in ("hermite", "exponents", "landscape")} | set(
         _figures("hermite_coefficients", "loss_landscape"))
+
+
+# ---- results that know their code: a library edit reruns exactly the jobs importing it
+
+def _tiny_linear_and_theory() -> dict:
+    """config/test/linear.yaml cut to its closed forms on one Gaussian target, with the
+    tiny theory stage beside it: two stages, so that "only the linear jobs" means something."""
+    cfg = load_test_config("linear")
+    lin = cfg["linear"]
+    lin.update(targets=["isotropic"], samplers=["ddpm"])
+    lin["trained"]["targets"], lin["samples"]["N_over_d"] = [], []
+    lin["figures"]["regularisation"] = {"target": "isotropic", "d": lin["d"][0]}
+    cfg["theory"] = load_test_config("theory")["theory"]
+    return cfg
+
+
+@pytest.fixture
+def repo_copy(tmp_path):
+    """A copy of the workflow and library, to edit without touching the repository."""
+    dest = tmp_path / "repo"
+    dest.mkdir()
+    for part in ("Snakefile", "workflow", "easy2hard", "config", "envs", "profiles"):
+        src = REPO / part
+        if src.is_dir():
+            shutil.copytree(src, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dest / part)
+    return dest
+
+
+def _run_copy(repo: Path, cfg: dict, *args: str):
+    cfg_path = repo / "test-config.yaml"
+    cfg_path.write_text(yaml.safe_dump(cfg))
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(repo / "Snakefile"), "--directory",
+           str(repo), "--configfile", str(cfg_path), "--cores", "2", *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+def _append(path: Path, text: str) -> str:
+    old = path.read_text()
+    path.write_text(old + text)
+    return old
+
+
+def test_library_edits_rerun_exactly_the_jobs_that_import_them(repo_copy):
+    """An edit in easy2hard/linear reruns only the linear jobs and their figures; reverting it
+    is a change too; an edit in core reruns every job; a comment-, blank-line- or
+    docstring-only edit reruns nothing (the hash is of the syntax tree without docstrings)."""
+    cfg = _tiny_linear_and_theory()
+    _run_copy(repo_copy, cfg)
+    everything = planned_outputs(_run_copy(repo_copy, cfg, "-n", "--forceall"))
+    linear = {p for p in everything if p.startswith(("results/linear/", "results/figures/linear_"))}
+    assert linear and everything - linear, "the config must plan linear and other jobs"
+    assert planned_outputs(_run_copy(repo_copy, cfg, "-n")) == set()
+
+    init = repo_copy / "easy2hard" / "linear" / "__init__.py"
+    old = _append(init, "\n# a comment\n\n\ndef _probe():\n    \"\"\"A docstring.\"\"\"\n    return 1\n")
+    assert planned_outputs(_run_copy(repo_copy, cfg, "-n")) == linear
+    _run_copy(repo_copy, cfg)
+    _append(init, "# another comment\n")
+    init.write_text(init.read_text().replace("A docstring.", "Another docstring."))
+    assert planned_outputs(_run_copy(repo_copy, cfg, "-n")) == set()
+    init.write_text(old)  # reverting the edit is a change too
+    assert planned_outputs(_run_copy(repo_copy, cfg, "-n")) == linear
+    _run_copy(repo_copy, cfg)
+
+    _append(repo_copy / "easy2hard" / "core" / "__init__.py", "\n_PROBE = 1\n")
+    assert planned_outputs(_run_copy(repo_copy, cfg, "-n")) == everything

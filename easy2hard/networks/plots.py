@@ -12,6 +12,7 @@ import pandas as pd
 import seaborn as sns
 
 from ..core import activation_names
+from ..core.io import read_parquets
 
 ACTIVATION_LABELS = activation_names.LABELS
 
@@ -88,3 +89,98 @@ def final_vs(ax, df: pd.DataFrame, x: str, y: str = "overlap_v"):
     ax.set_ylabel(f"final overlap with {y[-1]}")
     ax.set_ylim(0, 1.02)
     ax.legend(fontsize=8)
+
+
+# ---- the stage's figures: draw(inputs, params) -> (figure, data drawn)
+
+def _seed_means(df: pd.DataFrame, keys: list[str], y: str = "overlap_v") -> pd.DataFrame:
+    """The curves a band draws: mean of ``y`` over seeds per ``keys`` and step (step > 0)."""
+    return (df[df.step > 0].groupby(keys + ["step"])[y].mean().reset_index())
+
+
+def _tables(inputs: dict) -> pd.DataFrame:
+    return read_parquets(inputs["tables"])
+
+
+def fig3a_width(inputs: dict, params: dict):
+    """Paper Fig. 3a: wide tied autoencoder with Adam, overlap with v against step per
+    width m, with the chance level of each width (dotted: E max_i |cos(w_i, v)| over m
+    random neurons, the overlap of a random initialisation)."""
+    df = _tables(inputs)
+    chance = df.groupby("m")["chance_overlap"].first().to_dict()
+    fig, _ = overlap_grid(df, "m", "m", f"Fig. 3a: wide tied autoencoder — {describe(df)}",
+                          chance=chance)
+    levels = pd.DataFrame({"m": list(chance), "chance_overlap": list(chance.values())})
+    return fig, {"curves": _seed_means(df, ["activation", "m"]), "chance": levels,
+                 "final": final_rows(df).groupby(["activation", "m"])["overlap_v"].mean()
+                 .reset_index()}
+
+
+def fig3bc_depth(inputs: dict, params: dict):
+    """Paper Figs. 3b-c: residual network, overlap with v against step per depth L (top row,
+    one panel per activation) and the final overlap against L (bottom left)."""
+    df = _tables(inputs)
+    fig, axes = overlap_grid(
+        df, "L", "L", f"Figs. 3b-c: residual network, m={df.m.iloc[0]} — {describe(df)}", rows=2)
+    final_vs(axes[1][0], df, "L")
+    axes[1][0].set_title("final overlap against depth L")
+    for ax in axes[1][1:]:
+        ax.axis("off")
+    fig.tight_layout()
+    final = final_rows(df).groupby(["activation", "L"])["overlap_v"].mean().reset_index()
+    return fig, {"curves": _seed_means(df, ["activation", "L"]), "final": final}
+
+
+def figA4(inputs: dict, params: dict):
+    """Paper Fig. A.4: one row per sweep (params["sweeps"]), overlap with v against step per
+    activation, one curve per (width, learning rate)."""
+    df, sweeps = _tables(inputs), list(params["sweeps"])
+    acts = list(dict.fromkeys(df["activation"]))
+    fig, axes = plt.subplots(len(sweeps), len(acts), figsize=(3.2 * len(acts), 3.0 * len(sweeps)),
+                             sharey=True, squeeze=False)
+    for row, sweep in zip(axes, sweeps):
+        sub = df[df.sweep == sweep]
+        for ax, a in zip(row, acts):
+            cells = sub[sub.activation == a]
+            for (m, lr), color in zip(cells.groupby(["m", "lr"]).groups, sns.color_palette("tab10")):
+                band(ax, cells[(cells.m == m) & (cells.lr == lr)], "overlap_v", f"m={m}, lr={lr}",
+                     color)
+            ax.set_title(f"{sweep}: {ACTIVATION_LABELS.get(a, a)}", fontsize=9)
+            ax.set_ylim(0, 1.02)
+            ax.set_xlabel("step")
+        row[0].set_ylabel(f"overlap with v\n({sub.optimizer.iloc[0]})")
+        row[-1].legend(fontsize=8, loc="upper left")
+    fig.suptitle(f"Fig. A.4 ({' / '.join(sweeps)}) — {describe(df)}", y=1.01)
+    fig.tight_layout()
+    return fig, {"curves": _seed_means(df[df.sweep.isin(sweeps)], ["sweep", "activation", "m", "lr"])}
+
+
+CLONE_SETS = {"loss_mcm": ("MCM", "k"),
+              "loss_mean_iso_clone": ("mean_iso clone N(μ, σ̄²I)", "tab:orange"),
+              "loss_meancov_clone": ("meancov clone N(μ, Σ)", "tab:blue")}
+
+
+def fig1c_mcm_clones(inputs: dict, params: dict):
+    """Paper Fig. 1c: the ReLU residual network with a linear map; test loss against step on
+    the MCM, its mean_iso clone N(μ, σ̄²I) and its meancov clone N(μ, Σ) (common random
+    numbers), and the gap of each clone's loss to the MCM loss."""
+    df = _tables(inputs)
+    df = df.assign(gap_mean_iso=df.loss_mean_iso_clone - df.loss_mcm,
+                   gap_meancov=df.loss_meancov_clone - df.loss_mcm)
+    fig, (ax, gap) = plt.subplots(1, 2, figsize=(9.5, 3.4))
+    for col, (label, color) in CLONE_SETS.items():
+        band(ax, df, col, label, color)
+    ax.set(xlabel="step", ylabel="test loss  mean (ε(x_t) − z)²")
+    ax.legend()
+    for col, clone in (("gap_mean_iso", "loss_mean_iso_clone"), ("gap_meancov", "loss_meancov_clone")):
+        label, color = CLONE_SETS[clone]
+        band(gap, df, col, f"{label} − MCM", color)
+    gap.axhline(0, color="k", lw=0.8)
+    gap.set(xlabel="step", ylabel="clone loss − MCM loss")
+    gap.legend()
+    first = df.iloc[0]
+    fig.suptitle(f"Fig. 1c: residual network L={first.L}, m={first.m}, linear map — "
+                 f"{describe(df)}", y=1.02)
+    fig.tight_layout()
+    cols = [*CLONE_SETS, "gap_mean_iso", "gap_meancov"]
+    return fig, {"losses": df[df.step > 0].groupby("step")[cols].mean().reset_index()}

@@ -51,9 +51,11 @@ except e2h_config.ConfigError as err:
 config.clear()
 config.update(_validated)
 
-from easy2hard.pipeline import plan  # noqa: E402
+from easy2hard.pipeline import plan, provenance  # noqa: E402
 
-RESULTS = "results"
+# Every output lives under one root per config (config key results_dir, default results), so
+# runs of several configs (config/paper.yaml, config/authors.yaml) coexist.
+RESULTS = config["results_dir"]
 
 
 wildcard_constraints:

@@ -3,7 +3,6 @@
 # workflow/scripts/figure.py on its drawing function. No figure rule is written by hand.
 import functools
 
-
 for _stage in plan.STAGES:
     for _fig in _stage.figures:
 
@@ -28,5 +27,14 @@ for _stage in plan.STAGES:
             params:
                 draw=_fig.draw,
                 options=functools.partial(plan.figure_params, _fig, config),
+                code=provenance.code_hash(
+                    workflow.basedir,
+                    f"{workflow.basedir}/workflow/scripts/figure.py",
+                    (_fig.module,),
+                ),
             script:
                 "../scripts/figure.py"
+
+        workflow.get_rule(_fig.rule).docstring = provenance.function_docstring(
+            workflow.basedir, _fig.draw
+        )

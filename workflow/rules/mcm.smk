@@ -18,6 +18,7 @@ rule mcm_sweep_cell:
     script:
         "../scripts/mcm_sweep_cell.py"
 
+
 rule figure_mcm_overlap_vs_n:
     input:
         tables=lambda wc: plan.mcm.tables(

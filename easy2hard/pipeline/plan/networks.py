@@ -3,9 +3,8 @@ results/networks/{sweep}/N{N}_m{m}_L{L}.parquet, and the figures named in networ
 
 from __future__ import annotations
 
-from .stage import Stage
-
 from .common import figure_files, without
+from .stage import Figure, Stage
 
 FIGURES = ("fig3a_width", "fig3bc_depth", "figA4", "fig1c_mcm_clones")
 
@@ -57,4 +56,20 @@ def sweep_name_collisions(cfg: dict) -> list[str]:
             f"(mcm.sweeps.{name}); allowed: a name not used under mcm.sweeps" for name in shared]
 
 
-STAGE = Stage(name="networks", targets=targets, check=check)
+def _figure(name: str, params=None) -> Figure:
+    """A network figure: it reads the cells of the sweeps networks.figures.<name> lists."""
+    extra = {"params": params} if params else {}
+    return Figure(name, f"easy2hard.networks.plots:{name}",
+                  lambda cfg, results: {"tables": figure_tables(cfg, name, results)},
+                  category="MCM networks", **extra)
+
+
+STAGE = Stage(
+    name="networks", targets=targets, check=check,
+    figures=(
+        _figure("fig3a_width"),
+        _figure("fig3bc_depth"),
+        _figure("figA4", lambda cfg: {"sweeps": cfg["networks"]["figures"]["figA4"]["sweeps"]}),
+        _figure("fig1c_mcm_clones"),
+    ),
+)

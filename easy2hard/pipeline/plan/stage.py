@@ -62,9 +62,13 @@ class Figure:
     def caption_file(self) -> str:
         return self.caption or re.split(r"_?\{", self.name)[0]
 
+    @property
+    def module(self) -> str:
+        """The module of the drawing function."""
+        return self.draw.partition(":")[0]
+
     def function(self) -> Callable:
-        module, _, attr = self.draw.partition(":")
-        return getattr(importlib.import_module(module), attr)
+        return getattr(importlib.import_module(self.module), self.draw.partition(":")[2])
 
 
 @dataclass(frozen=True)
