@@ -15,8 +15,9 @@ def report(tmp_path_factory):
     from .conftest import snakemake
 
     work = tmp_path_factory.mktemp("report")
-    cfg = tiny_config(datasets={"build": []},
-                      report={"tables": ["theory/exponents", "mcm/cum/N8"], "max_rows": 50})
+    cfg = tiny_config(datasets={"build": []}, theory={"enabled": True},
+                      report={"enabled": True, "tables": ["theory/exponents", "mcm/cum/N8"],
+                              "max_rows": 50})
     cfg["mcm"]["sweeps"] = {"cum": tiny_mcm_sweep(N=[8])}
     cfg["figures"] = {"mcm_projection": {"sweeps": ["cum"]}}
     snakemake(work, cfg)

@@ -5,6 +5,7 @@
 
 
 rule networks_cell:
+    """One cell of a network sweep: every run with this (N, width m, depth L), trained in lockstep; its table."""
     output:
         f"{RESULTS}/networks/{{sweep}}/N{{N}}_m{{m}}_L{{L}}.parquet",
     log:

@@ -1,4 +1,4 @@
-# Stage 8: the self-contained HTML report, built after the workflow with
+# The self-contained HTML report, built after the workflow with
 #   snakemake --report results/report.html
 # It holds every figure whose rule wraps its PNG in report(...) with a caption
 # (workflow/report/<name>.rst), the workflow description below, and the main tables:
@@ -9,6 +9,7 @@ report: "../report/workflow.rst"
 
 
 rule report_table:
+    """One table of config report.tables rendered as an HTML page of the report."""
     input:
         f"{RESULTS}/{{table}}.parquet",
     output:
