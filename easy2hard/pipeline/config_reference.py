@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from .config import load_schema
+from .config import _resolve, load_schema
 
 HEADER = """# Configuration reference
 
@@ -24,15 +24,6 @@ setting), `config/test/*.yaml` (the tiny configs of the tests). A stage runs iff
 | key | type | default | allowed | description |
 |---|---|---|---|---|
 """
-
-
-def _resolve(sub: dict, root: dict) -> dict:
-    while isinstance(sub, dict) and "$ref" in sub:
-        ref = root
-        for part in sub["$ref"].lstrip("#/").split("/"):
-            ref = ref[part]
-        sub = {**ref, **{k: v for k, v in sub.items() if k != "$ref"}}
-    return sub
 
 
 def _type(sub: dict, root: dict) -> str:
