@@ -137,7 +137,8 @@ def test_stale_part_files_are_removed_by_the_next_write(tmp_path):
         p.write_bytes(b"half a table")
     io.write_parquet(pd.DataFrame({"a": [1]}), target)
     assert not any(p.exists() for p in stale) and other.exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == [other.name, "t.parquet"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [other.name, "t.parquet",
+                                                          "t.parquet.sha256"]
 
 
 def test_torch_files_are_byte_reproducible(tmp_path):

@@ -20,18 +20,21 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from easy2hard.core import io
+SIDECAR = ".sha256"  # as easy2hard.core.io.SIDECAR (imported lazily: the writability check
+#                      runs with the standard library alone, e.g. as another user)
 
 
 def corrupt_tables(root: str | Path) -> list[tuple[Path, str]]:
     """(table, rule that made it) for every table under ``root`` whose sidecar checksum does
     not match its bytes (tables without a sidecar are not judged)."""
+    from easy2hard.core import io
+
     out = []
     root = Path(root)
     if not root.is_dir():
         return out
-    for sidecar in sorted(root.rglob(f"*.parquet{io.SIDECAR}")):
-        table = sidecar.with_name(sidecar.name[: -len(io.SIDECAR)])
+    for sidecar in sorted(root.rglob(f"*.parquet{SIDECAR}")):
+        table = sidecar.with_name(sidecar.name[: -len(SIDECAR)])
         if table.is_file() and not io.matches_sidecar(table):
             out.append((table, io.sidecar_rule(table) or "the rule that makes it"))
     return out
@@ -41,10 +44,10 @@ def remove_corrupt_tables(root: str | Path) -> list[str]:
     """Remove every corrupt table under ``root`` (and its sidecar); one line per table."""
     lines = []
     for table, rule in corrupt_tables(root):
-        for path in (table, io.sidecar_path(table)):
+        for path in (table, table.with_name(table.name + SIDECAR)):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
-        lines.append(f"{table}: its bytes do not match its checksum {table.name}{io.SIDECAR} "
+        lines.append(f"{table}: its bytes do not match its checksum {table.name}{SIDECAR} "
                      f"(made by rule {rule}): removed, so this run makes it again")
     return lines
 
@@ -72,8 +75,9 @@ def unwritable(roots) -> list[str]:
     out = []
     for root in dict.fromkeys(Path(r) for r in roots):
         base = _nearest_existing(root)
-        folders = [base] + (sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
-                            if base == root.absolute() else [])
+        below = base == root.absolute() and base.is_dir()
+        folders = [base] + (sorted(p for p in base.iterdir()
+                                   if p.is_dir() and not p.name.startswith(".")) if below else [])
         for folder in folders:
             reason = _writable(folder) if folder.is_dir() else "not a folder"
             if reason:
