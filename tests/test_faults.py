@@ -342,3 +342,15 @@ def test_dotted_config_key_is_supported_by_the_checker(tmp_path, capsys):
     assert "for snakemake write --config 'theory={kmax: 6}'" in out
     assert config.load(path, config.nested({"theory.kmax": "6"}))["theory"]["kmax"] == 6
     assert config.main([str(path), "--config", "theory.kmax=1"]) == 1  # kmax >= 2
+
+
+# ------------------------------------------------------------------ the guarantees' list
+def test_reliability_doc_names_real_tests():
+    """docs/reliability.md names, for every guarantee, tests that exist."""
+    import re
+
+    doc = (REPO / "docs" / "reliability.md").read_text()
+    named = set(re.findall(r"`(test_[a-z0-9_]+)`", doc))
+    defined = {m for path in (REPO / "tests").glob("test_*.py")
+               for m in re.findall(r"^def (test_[a-z0-9_]+)", path.read_text(), re.M)}
+    assert len(named) >= 30 and not named - defined, sorted(named - defined)
