@@ -200,6 +200,14 @@ def test_kept_figures_are_put_back_after_a_failure(tmp_path):
     assert not keep.exists()
 
 
+@pytest.mark.parametrize("argv, dry", [(["snakemake", "-n"], True), (["snakemake", "-np"], True),
+                                       (["snakemake", "--dry-run"], True),
+                                       (["snakemake", "--cores", "1"], False),
+                                       (["snakemake", "--config", "n=1"], False)])
+def test_dry_runs_are_told_apart(argv, dry):
+    assert integrity.dry_run(argv) is dry
+
+
 def _projection_config() -> dict:
     cfg = tiny_config(datasets={"build": []})
     cfg["mcm"]["sweeps"] = {"cum": tiny_mcm_sweep()}

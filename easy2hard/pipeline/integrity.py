@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -86,6 +87,13 @@ def unwritable(roots) -> list[str]:
                            f"owner, or run in another directory)")
                 break
     return out
+
+
+def dry_run(argv: list[str]) -> bool:
+    """Whether a snakemake command line asks for a dry run (``-n``, ``-np``, ``--dry-run``);
+    Snakemake itself decides only after reading the workflow."""
+    return any(a in ("--dry-run", "--dryrun", "--just-print")
+               or (re.fullmatch(r"-[A-Za-z]+", a) is not None and "n" in a) for a in argv[1:])
 
 
 def keep_figures(figures: str | Path, keep: str | Path) -> int:

@@ -40,10 +40,12 @@ try:
     if workflow.overwrite_configfiles:
         _raw = {}
         for _f in workflow.overwrite_configfiles:
-            update_config(_raw, e2h_config.read_yaml(_f))  # also: duplicate keys, empty file
+            # read_yaml also rejects duplicate keys and an empty file
+            update_config(_raw, e2h_config.read_yaml(_f))
     else:
         for _f in workflow.configfiles:
-            e2h_config.read_yaml(_f)  # duplicate keys (Snakemake keeps the last silently)
+            # duplicate keys (Snakemake keeps the last one silently)
+            e2h_config.read_yaml(_f)
         _raw = e2h_config.canonical(config)
     update_config(_raw, _overrides)
     _validated = e2h_config.validate(_raw)
@@ -62,7 +64,8 @@ RESULTS = "results"
 # were refused by the validation above), tables that fail their sidecar checksum (removed, so
 # this run rebuilds them), and the figures kept so that a failed figure job cannot delete a
 # good one. docs/reliability.md lists each guarantee and its test.
-from easy2hard.pipeline import cost as e2h_cost, integrity as e2h_integrity  # noqa: E402
+from easy2hard.pipeline import cost as e2h_cost  # noqa: E402
+from easy2hard.pipeline import integrity as e2h_integrity  # noqa: E402
 
 _E2H_KEPT_FIGURES = os.path.join(".snakemake", "easy2hard", "kept_figures")
 if workflow.is_main_process:
@@ -74,18 +77,22 @@ if workflow.is_main_process:
     print(e2h_cost.table(e2h_cost.estimate(config)), file=sys.stderr)
     for _line in e2h_integrity.remove_corrupt_tables(RESULTS):
         print(_line, file=sys.stderr)
-    e2h_integrity.keep_figures(os.path.join(RESULTS, "figures"), _E2H_KEPT_FIGURES)
+    # not in a dry run: one beside a real run would replace the real run's kept figures
+    if not e2h_integrity.dry_run(sys.argv):
+        e2h_integrity.keep_figures(os.path.join(RESULTS, "figures"), _E2H_KEPT_FIGURES)
 
 
 onerror:
     for _fig in e2h_integrity.restore_figures(
         os.path.join(RESULTS, "figures"), _E2H_KEPT_FIGURES
     ):
-        print(f"{_fig}: put back the figure a failed job had removed", file=sys.stderr)
+        print(f"{_fig}: put back the figure a failed job removed", file=sys.stderr)
 
 
 onsuccess:
     shutil.rmtree(_E2H_KEPT_FIGURES, ignore_errors=True)
+
+
 # ---------------------------------------------------------------- reliability checks: end
 
 
