@@ -83,7 +83,9 @@ def test_every_unit_cost_names_its_measurement():
 def test_cost_table_has_one_line_per_enabled_stage():
     cfg = config.load(REPO / "config" / "config.yaml")
     estimates = cost.estimate(cfg)
-    enabled = [s for s in cost.ESTIMATORS if cfg[s]["enabled"]]
+    from easy2hard.pipeline import plan
+
+    enabled = [s.name for s in plan.enabled_stages(cfg)]
     assert list(estimates) == enabled and all(estimates[s] for s in enabled)
     lines = cost.table(estimates).splitlines()
     assert len(lines) == 1 + len(enabled)

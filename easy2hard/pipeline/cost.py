@@ -210,11 +210,16 @@ ESTIMATORS = {
 
 
 def estimate(cfg: dict) -> dict[str, list[Job] | None]:
-    """Every enabled stage's jobs with their estimated CPU seconds (None: no estimate; an
-    estimator that fails on a stage's config leaves that stage unestimated, not the run)."""
+    """Every enabled stage's jobs (in the plan's stage order) with their estimated CPU
+    seconds; None for a stage without an estimator, or whose estimator fails on its config
+    (that stage is left unestimated, not the run stopped)."""
+    from . import plan
+
     out: dict[str, list[Job] | None] = {}
-    for stage, estimator in ESTIMATORS.items():
-        if not cfg.get(stage, {}).get("enabled", False):
+    for stage in (s.name for s in plan.enabled_stages(cfg)):
+        estimator = ESTIMATORS.get(stage)
+        if estimator is None:
+            out[stage] = None
             continue
         try:
             start = _unit("job_start")
@@ -234,7 +239,9 @@ def human(seconds: float) -> str:
 
 def table(estimates: dict[str, list[Job] | None]) -> str:
     """One line per stage: jobs, estimated CPU time in all and the longest job."""
-    lines = ["estimated CPU time per stage (easy2hard.pipeline.cost; one core):"]
+    everything = sum(j.seconds for jobs in estimates.values() for j in jobs or [])
+    lines = [f"estimated CPU time per stage (easy2hard.pipeline.cost; one core; "
+             f"{human(everything)} in all):"]
     for stage, jobs in estimates.items():
         if jobs is None:
             lines.append(f"  {stage:<16} no estimate")
