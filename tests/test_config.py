@@ -177,7 +177,8 @@ def test_unet_cross_key_checks(changes, key, allowed):
 
 def test_report_table_must_be_made_by_a_rule():
     cfg = load_test_config("images")
-    cfg["report"] = {"tables": ["theory/hermite", "unet/natural_patches/tiny/losses",
+    cfg["theory"] = {"enabled": True}
+    cfg["report"] = {"enabled": True, "tables": ["theory/hermite", "unet/natural_patches/tiny/losses",
                                 "unet/natural_patches/tiny/seed1/eval/step30"]}
     cfgmod.validate(cfg)
     cfg["report"]["tables"].append("theory/hermit")

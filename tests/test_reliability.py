@@ -110,8 +110,9 @@ def test_readme_states_snakemakes_minimum_conda_version():
     conda = readme.split("\n## Conda\n", 1)[1].split("\n## ", 1)[0]
     assert f"version **{MIN_CONDA_VER} or later**" in conda and "network access" in conda
     assert MIN_CONDA_VER in (REPO / "workflow/rules/common.smk").read_text()
-    reliability = readme.split("\n## Reliability\n", 1)[1].split("\n## ", 1)[0]
-    for topic in ("kill -9", "Corrupt files", "Bad config", "No network", "Key order"):
+    reliability = (REPO / "docs" / "reliability.md").read_text()  # moved from the README
+    for topic in ("kill -9", "corrupt table", "Bad config", "No network", "Key order",
+                  "Cost estimate", "Duplicate keys", "Writable output folders", "Progress"):
         assert topic in reliability
 
 
@@ -137,7 +138,8 @@ def test_stale_part_files_are_removed_by_the_next_write(tmp_path):
         p.write_bytes(b"half a table")
     io.write_parquet(pd.DataFrame({"a": [1]}), target)
     assert not any(p.exists() for p in stale) and other.exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == [other.name, "t.parquet"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [other.name, "t.parquet",
+                                                          "t.parquet.sha256"]
 
 
 def test_torch_files_are_byte_reproducible(tmp_path):

@@ -5,6 +5,12 @@ renamed into place, so a killed job never leaves a truncated file that looks com
 Temporary files that a SIGKILL left behind are removed when the next writer of the same
 target starts. The finished file has the mode any other tool would give it (0666 less the
 umask, so 0644 under umask 022), not the 0600 of a temporary file.
+
+Every Parquet table gets a sidecar ``<table>.sha256`` in ``sha256sum`` format (``sha256sum -c``
+checks it by hand), written after the table, with a comment line naming the Snakemake rule
+that wrote it when a workflow job did. The workflow checks the sidecars before any job starts
+and rebuilds a table that fails its own (``easy2hard.pipeline.integrity``); a reader that
+cannot parse a table names that rule and the command that rebuilds it.
 """
 
 from __future__ import annotations
@@ -82,16 +88,75 @@ def sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
+SIDECAR = ".sha256"
+
+
+def sidecar_path(path: str | Path) -> Path:
+    path = Path(path)
+    return path.with_name(path.name + SIDECAR)
+
+
+def _running_rule() -> str | None:
+    """The rule of the Snakemake job this process runs (its ``script:`` defines ``snakemake``
+    in ``__main__``), else None."""
+    job = getattr(sys.modules.get("__main__"), "snakemake", None)
+    rule = getattr(job, "rule", None)
+    return rule if isinstance(rule, str) else None
+
+
+def write_sidecar(path: str | Path, digest: str | None = None) -> None:
+    """Write ``<path>.sha256``: the file's SHA-256 and name, then ``# rule: <rule>``."""
+    path = Path(path)
+    digest = digest or sha256(path)
+    rule = _running_rule()
+    write_text(f"{digest}  {path.name}\n" + (f"# rule: {rule}\n" if rule else ""),
+               sidecar_path(path))
+
+
+def _sidecar_lines(path: str | Path) -> list[str]:
+    try:
+        return sidecar_path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+
+
+def sidecar_rule(path: str | Path) -> str | None:
+    """The rule named in ``path``'s sidecar, if any."""
+    for line in _sidecar_lines(path):
+        if line.startswith("# rule: "):
+            return line[len("# rule: "):].strip() or None
+    return None
+
+
+def matches_sidecar(path: str | Path) -> bool | None:
+    """True if ``path``'s bytes match its sidecar, False if not, None without a sidecar."""
+    lines = [ln for ln in _sidecar_lines(path) if ln and not ln.startswith("#")]
+    if not lines:
+        return None if not sidecar_path(path).exists() else False
+    return lines[0].split()[0] == sha256(path)
+
+
 def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
+    """Write ``df`` atomically, then its sidecar checksum."""
     with atomic_path(path) as tmp:
         df.to_parquet(tmp, index=False)
+        digest = sha256(tmp)
+    write_sidecar(path, digest)
+
+
+def rebuild_hint(path: str | Path) -> str:
+    """Which rule made ``path`` and the one command that makes it again."""
+    rule = sidecar_rule(path)
+    made = f"it was made by rule {rule}" if rule else "it is an output of the workflow"
+    return (f"{made}; rebuild it with: snakemake --cores 1 --forcerun {path} "
+            f"(add the --configfile of your run, if any)")
 
 
 def read_parquet(path: str | Path) -> pd.DataFrame:
     try:
         return pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several types for corrupt files
-        raise ValueError(f"cannot read Parquet table {path}: {exc}") from exc
+        raise ValueError(f"cannot read Parquet table {path}: {exc}; {rebuild_hint(path)}") from exc
 
 
 def read_parquets(paths) -> pd.DataFrame:

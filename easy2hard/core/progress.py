@@ -33,14 +33,20 @@ class Progress:
         return (f"progress {self.done}/{self.total} {self.what} ({pct:.1f} %), "
                 f"{rate:.4g} {self.what}/s, elapsed {elapsed:.0f} s, ETA {eta}")
 
-    def update(self, done: int) -> None:
+    def update(self, done: int, note=None) -> None:
+        """Set the work done; write a line if ``every`` seconds have passed since the last.
+        ``note`` (a string, or a callable returning one, called only when a line is written)
+        is appended to the line, e.g. the current loss."""
         self.done = int(done)
         now = self.clock()
         if now - self.last >= self.every:
             self.last = now
-            self.lines += 1
-            self.log.info(self.line())
+            self._write(note)
 
-    def finish(self) -> None:
+    def finish(self, note=None) -> None:
+        self._write(note)
+
+    def _write(self, note) -> None:
         self.lines += 1
-        self.log.info(self.line())
+        note = note() if callable(note) else note
+        self.log.info(self.line() + (f", {note}" if note else ""))

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import random
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +25,7 @@ import torch
 from ..core import ddpm
 from ..core.io import load_torch, save_torch, sha256, write_text
 from ..core.lockstep import checkpoint_steps  # noqa: F401  (re-exported)
+from ..core.progress import Progress
 from .unet import UNet, n_parameters
 
 log = logging.getLogger(__name__)
@@ -219,11 +219,7 @@ def train(images: np.ndarray, spec: dict, seed: int, state_dir, ckpt_steps: list
         save_state({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
                     "rng": _rng_states(gen), "fingerprint": fp}, target)
 
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=steps, initial=start, file=sys.stderr, mininterval=5, desc=f"seed {seed}")
+    bar = Progress(steps, log, what="steps", start=start) if progress else None
     model.train()
     for step in range(start + 1, steps + 1):
         idx = torch.randint(0, len(data), (batch,), generator=gen)
@@ -231,16 +227,14 @@ def train(images: np.ndarray, spec: dict, seed: int, state_dir, ckpt_steps: list
         k = torch.randint(0, sched.T, (batch,), generator=gen)
         eps = torch.randn(x0.shape, generator=gen).to(device)
         loss = step_fn(x0, k.to(device), eps)
-        if bar is not None:
-            bar.update(1)
-            if step % 100 == 0 or step == steps:  # .item() syncs the GPU: not every step
-                bar.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
+        if bar is not None:  # the loss (.item() syncs the GPU) only when a line is written
+            bar.update(step, note=lambda: f"loss {loss.item():.4f}")
         if step in pending:
             save(step, state_path(state_dir, step))
         elif resume_every and step % resume_every == 0:
             save(step, Path(state_dir) / "latest.pt")
     if bar is not None:
-        bar.close()
+        bar.finish(note=f"loss {loss.item():.4f}")
     return state_path(state_dir, steps)
 
 

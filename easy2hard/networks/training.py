@@ -38,6 +38,7 @@ from ..core import mixed_cumulant as mcm_lib
 from ..core import streams
 from ..core.diffusion import delta
 from ..core.lockstep import Run  # noqa: F401  (the run type of this trainer)
+from ..core.progress import Progress
 from . import models as networks
 
 OUTPUT_BIAS = ("trainable", "none")
@@ -226,6 +227,7 @@ class Trainer:
         s, R, N = self.s, len(self.runs), self.arch.N
         marks = set(lockstep.log_steps(s.steps, s.log_points))
         rows, step, t0 = [self.record(0)], 0, time.perf_counter()
+        progress = Progress(s.steps, log, what="steps")
         buf = torch.empty(R, 2, s.chunk, s.batch, N)  # run r's x_t and z: contiguous per run
         while step < s.steps:
             c = min(s.chunk, s.steps - step)
@@ -241,6 +243,8 @@ class Trainer:
                     log.info("step %d/%d (%.1f steps/s): %s", step, s.steps,
                              step / (time.perf_counter() - t0),
                              np.array2string(rows[-1].get("overlap_v", rows[-1]["a"]), precision=2))
+                progress.update(step)
+        progress.finish()
         return lockstep.assemble(lockstep.labels(self.runs), rows)
 
 

@@ -231,11 +231,13 @@ def validate(config: dict, schema: dict | None = None, *, cross_key: bool = True
 
 
 def cross_key_problems(cfg: dict) -> list[str]:
-    """Every cross-key problem of a schema-valid config: repeated seeds anywhere, and each
-    stage's ``check`` in the plan."""
-    from . import plan  # the plan imports the domain packages: only when validating
+    """Every cross-key problem of a schema-valid config: repeated seeds anywhere, each
+    stage's ``check`` in the plan, then (on an otherwise sound config) every job estimated
+    above ``cost.max_job_hours``."""
+    from . import cost, plan  # the plan imports the domain packages: only when validating
 
-    return duplicate_seeds(cfg) + plan.problems(cfg)
+    out = duplicate_seeds(cfg) + plan.problems(cfg)
+    return out or cost.problems(cfg)
 
 
 def duplicate_seeds(cfg, path: str = "") -> list[str]:
@@ -255,9 +257,41 @@ def duplicate_seeds(cfg, path: str = "") -> list[str]:
 
 
 # ------------------------------------------------------------------ files
+class DuplicateKeyError(yaml.constructor.ConstructorError):
+    """A mapping of a YAML document gives one key twice."""
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader that rejects a key given twice in one mapping (plain YAML keeps
+    the last one silently). Merged keys (``<<: *anchor``) may still be overridden."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                if not isinstance(key, (str, int, float, bool)):
+                    continue  # unhashable keys: YAML's own constructor reports them
+                line = key_node.start_mark.line + 1
+                if key in seen:
+                    raise DuplicateKeyError(
+                        None, None, f"key {key!r} given twice (lines {seen[key]} and {line}); "
+                        f"allowed: each key once per mapping", key_node.start_mark)
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml_text(text: str):
+    """YAML text as Python objects; a key given twice in a mapping raises DuplicateKeyError."""
+    return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
+
+
 def read_yaml(path: str | Path) -> dict:
-    """A config file as a dict; a missing file, a YAML syntax error (with its line and
-    column) or a non-mapping top level is one ConfigError line."""
+    """A config file as a dict; a missing or empty file, a YAML syntax error (with its line
+    and column), a key given twice (with both lines) or a non-mapping top level is one
+    ConfigError line naming the file."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -266,39 +300,159 @@ def read_yaml(path: str | Path) -> dict:
     except OSError as exc:
         raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml_text(text)
+    except DuplicateKeyError as exc:
+        raise ConfigError(f"config file {path}: {exc.problem}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"config file {path}{where}: YAML syntax error: {problem}") from None
     if data is None:
-        return {}
+        raise ConfigError(f"config file {path} is empty; allowed: a mapping of config keys "
+                          f"(see config/config.yaml)")
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path}: the top level must be a mapping of keys, "
                           f"not a {type(data).__name__}")
     return data
 
 
-def load(path: str | Path) -> dict:
-    return validate(read_yaml(path))
+def load(path: str | Path, overrides: dict | None = None) -> dict:
+    """A config file, with ``overrides`` (``--config`` items) merged on top, validated."""
+    data = read_yaml(path)
+    if overrides:
+        _merge(data, parse_overrides(overrides))
+    return validate(data)
+
+
+def _merge(base: dict, extra: Mapping) -> None:
+    """``extra`` merged into ``base`` in place, nested mappings key by key (as Snakemake's
+    ``update_config``)."""
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+
+
+# ------------------------------------------------------------------ --config items
+def nested(dotted: dict) -> dict:
+    """``{"theory.kmax": 6}`` as ``{"theory": {"kmax": 6}}`` (other keys unchanged)."""
+    out: dict = {}
+    for key, value in dotted.items():
+        parts = str(key).split(".")
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        if isinstance(node.get(parts[-1]), dict) and isinstance(value, Mapping):
+            _merge(node[parts[-1]], value)
+        else:
+            node[parts[-1]] = value
+    return out
+
+
+def snakemake_form(dotted_key: str, value: str) -> str:
+    """The ``--config`` item Snakemake accepts for a dotted key: ``theory.kmax=6`` as
+    ``theory={kmax: 6}`` (Snakemake's own parser allows only identifiers before '=')."""
+    head, *rest = dotted_key.split(".")
+    inner = value
+    for part in reversed(rest):
+        inner = f"{{{part}: {inner}}}"
+    return f"{head}={inner}"
+
+
+def override_items(argv: list[str]) -> list[tuple[int, str, str]]:
+    """The ``--config KEY=VALUE`` items of a command line, as (argument number, key, value)."""
+    out, collecting = [], False
+    for i, arg in enumerate(argv):
+        if arg in ("--config", "-C"):
+            collecting = True
+            continue
+        if arg.startswith("--config="):
+            arg, collecting = arg.split("=", 1)[1], True
+        elif arg.startswith("-"):
+            collecting = False
+            continue
+        if collecting and "=" in arg:
+            key, value = arg.split("=", 1)
+            out.append((i, key, value))
+    return out
+
+
+def override_problems(argv: list[str]) -> list[str]:
+    """Every key given twice among the ``--config`` items of ``argv`` (naming the key and both
+    argument numbers) or twice inside one item's YAML value (naming the key and both lines)."""
+    out, seen = [], {}
+    for i, key, value in override_items(argv):
+        if key in seen:
+            out.append(f"--config: key {key!r} given twice (arguments {seen[key]} and {i}); "
+                       f"allowed: each key once")
+        seen.setdefault(key, i)
+        try:
+            load_yaml_text(value)
+        except DuplicateKeyError as exc:
+            out.append(f"--config {key}=...: {exc.problem}")
+        except yaml.YAMLError:
+            pass  # Snakemake reads such a value as a string; the schema judges it
+    return out
+
+
+USAGE = """\
+usage: python -m easy2hard.pipeline.config CONFIG.yaml [CONFIG.yaml ...] [--config KEY=VALUE ...]
+
+Check easy2hard config files against config/schema.yaml and every cross-key check of the
+stages, as the workflow does before any job starts: one line per file, "valid" or each
+problem naming its key and what is allowed. Exit status 0 when every file is valid, 1 if
+any is not, 2 on a usage error.
+
+  CONFIG.yaml          a complete config (as snakemake --configfile CONFIG.yaml)
+  --config KEY=VALUE   override keys on top of each file, as snakemake --config; nested keys
+                       as KEY={sub: value} or in dotted form (theory.kmax=6), which this
+                       checker accepts and translates to the form Snakemake accepts
+  -h, --help           show this text
+
+Also printed: the estimated CPU time of each stage and the longest job
+(easy2hard.pipeline.cost); a job above cost.max_job_hours is an error.
+"""
 
 
 def main(argv: list[str] | None = None) -> int:
     """Check config files: one line per problem, exit status 1 if any."""
     argv = sys.argv[1:] if argv is None else argv
-    if not argv:
-        print("usage: python -m easy2hard.pipeline.config CONFIG.yaml ...", file=sys.stderr)
+    if any(a in ("-h", "--help") for a in argv):
+        print(USAGE, end="")
+        return 0
+    items = override_items(argv)
+    used = {i for i, _, _ in items} | {i for i, a in enumerate(argv) if a in ("--config", "-C")}
+    files = [a for i, a in enumerate(argv) if i not in used and not a.startswith("--config=")]
+    unknown = [a for a in files if a.startswith("-")]
+    if not files or unknown:
+        print(f"unknown option {unknown[0]}\n" if unknown else "", file=sys.stderr, end="")
+        print(USAGE, file=sys.stderr, end="")
         return 2
+    problems = override_problems(argv)
+    overrides = nested({key: value for _, key, value in items})
+    for _, key, value in items:
+        if "." in key:
+            print(f"--config {key}={value}: for snakemake write --config "
+                  f"'{snakemake_form(key, value)}'")
     bad = 0
-    for path in argv:
+    for path in files:
         try:
-            load(path)
+            _raise(problems)
+            cfg = load(path, overrides)
             print(f"{path}: valid")
+            print(_cost_table(cfg))
         except ConfigError as err:
             bad += 1
             print(f"{path}: {err}", file=sys.stderr)
     return 1 if bad else 0
+
+
+def _cost_table(cfg: dict) -> str:
+    from . import cost
+
+    return cost.table(cost.estimate(cfg))
 
 
 if __name__ == "__main__":

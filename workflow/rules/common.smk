@@ -16,7 +16,6 @@ os.environ.update(
 
 import shutil  # noqa: E402
 
-from snakemake.common.configfile import load_configfile  # noqa: E402
 from snakemake.settings.types import DeploymentMethod  # noqa: E402
 from snakemake.utils import update_config  # noqa: E402
 
@@ -41,8 +40,12 @@ try:
     if workflow.overwrite_configfiles:
         _raw = {}
         for _f in workflow.overwrite_configfiles:
-            update_config(_raw, load_configfile(_f))
+            # read_yaml also rejects duplicate keys and an empty file
+            update_config(_raw, e2h_config.read_yaml(_f))
     else:
+        for _f in workflow.configfiles:
+            # duplicate keys (Snakemake keeps the last one silently)
+            e2h_config.read_yaml(_f)
         _raw = e2h_config.canonical(config)
     update_config(_raw, _overrides)
     _validated = e2h_config.validate(_raw)
@@ -56,6 +59,43 @@ from easy2hard.pipeline import plan, provenance  # noqa: E402
 # Every output lives under one root per config (config key results_dir, default results), so
 # runs of several configs (config/paper.yaml, config/authors.yaml) coexist.
 RESULTS = config["results_dir"]
+
+# ---------------------------------------------------------------- reliability checks: begin
+# Before any job, in the main process only (jobs re-read this file): --config keys given
+# twice, unwritable output folders, the cost estimate (printed; jobs over cost.max_job_hours
+# were refused by the validation above), tables that fail their sidecar checksum (removed, so
+# this run rebuilds them), and the figures kept so that a failed figure job cannot delete a
+# good one. docs/reliability.md lists each guarantee and its test.
+from easy2hard.pipeline import cost as e2h_cost  # noqa: E402
+from easy2hard.pipeline import integrity as e2h_integrity  # noqa: E402
+
+_E2H_KEPT_FIGURES = os.path.join(".snakemake", "easy2hard", "kept_figures")
+if workflow.is_main_process:
+    _problems = e2h_config.override_problems(sys.argv) + e2h_integrity.unwritable(
+        [RESULTS, config["datasets"]["root"]]
+    )
+    if _problems:
+        raise WorkflowError("\n".join(_problems))
+    print(e2h_cost.table(e2h_cost.estimate(config)), file=sys.stderr)
+    for _line in e2h_integrity.remove_corrupt_tables(RESULTS):
+        print(_line, file=sys.stderr)
+    # not in a dry run: one beside a real run would replace the real run's kept figures
+    if not e2h_integrity.dry_run(sys.argv):
+        e2h_integrity.keep_figures(os.path.join(RESULTS, "figures"), _E2H_KEPT_FIGURES)
+
+
+onerror:
+    for _fig in e2h_integrity.restore_figures(
+        os.path.join(RESULTS, "figures"), _E2H_KEPT_FIGURES
+    ):
+        print(f"{_fig}: put back the figure a failed job removed", file=sys.stderr)
+
+
+onsuccess:
+    shutil.rmtree(_E2H_KEPT_FIGURES, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- reliability checks: end
 
 
 wildcard_constraints:
