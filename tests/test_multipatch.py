@@ -329,15 +329,24 @@ def test_phase_labels_follow_the_loss_drop():
     drop = 1 / (1 + (300 / run.step.clip(lower=1e-9)) ** 6)
     frac = (drop - drop.iloc[0]) / (drop.iloc[-1] - drop.iloc[0])
     assert (run.phase == np.where(frac < 0.01, "growth", np.where(frac >= 0.99, "stationary", "transition"))).all()
-    summary = phases.run_summary(table)
+    summary = phases.run_summary(table, 0.01)
     assert len(summary) == 15
     first_out = run[run.phase != "growth"].flow_time.min()
     assert summary[(summary.seed == 0) & (summary.n_snr2 == 1.0)].leaves_growth.iloc[0] == first_out
+    assert summary.converged.all()
+    # cut before the drop ends: the runs have not converged, and have no final values
+    early = phases.run_summary(phases.label(_trajectory_table()[lambda t: t.step <= 300], 0.01), 0.01)
+    assert not early.converged.any() and early.ratio_final.isna().all() and early.left_growth.all()
+    # a run whose loss barely moves (1e-4 of the others' drop) has not left growth
+    slow = _trajectory_table()
+    slow.loc[slow.seed == 4, "loss"] = 1 - 1e-4 * (1 - slow.loc[slow.seed == 4, "loss"])
+    s4 = phases.run_summary(phases.label(slow, 0.01), 0.01).query("seed == 4")
+    assert not s4.left_growth.any() and s4.leaves_growth.isna().all() and not s4.converged.any()
 
 
 @pytest.mark.parametrize("slope", [1.0, 0.2])
 def test_loglog_fit_recovers_a_known_slope_with_a_covering_interval(slope):
-    summary = phases.run_summary(phases.label(_trajectory_table(slope), 0.01))
+    summary = phases.run_summary(phases.label(_trajectory_table(slope), 0.01), 0.01)
     fit = phases.loglog_fit(summary, "n_snr2", "ratio_growth", 500, 0)
     # seed noise 0.05 in log over 2 decades: slope s.e. ≈ 0.05 / (log(100) √(5/1.5)) ≈ 0.006
     assert fit["ci_low"] <= slope <= fit["ci_high"]

@@ -4,7 +4,9 @@ Phases, per run, from its training loss L(k) (gradient descent decreases it mono
 the fraction of the run's total drop reached, D(k) = (L(0) − L(k)) / (L(0) − L(last)), labels
 a logged step ``growth`` while D < f (the loss has not materially changed: the paper's first
 stage of linear growth), ``stationary`` once D ≥ 1 − f (the end state), ``transition`` between.
-The run leaves growth at the first logged step with D ≥ f.
+The run leaves growth at the first logged step with D ≥ f; it has converged if D ≥ 1 − f at
+its second-to-last logged step already; a run whose total drop is below f times the largest
+of its objective has not left growth.
 
 Fits: log y = s log x + b by least squares over runs; the confidence interval is the 2.5-97.5 %
 range of s over bootstrap resamples of the seeds (all runs of a drawn seed together: runs of
@@ -22,11 +24,15 @@ CLASSIFIED_LOSS = 0.1  # the training loss of Theorem 3.2's statement
 
 
 def label(table: pd.DataFrame, fraction: float) -> pd.DataFrame:
-    """The table with ``loss_drop`` (D above) and ``phase`` per row."""
+    """The table with ``loss_drop`` (D above) and ``phase`` per row. A run whose total drop is
+    below f times the largest total drop of its objective has not started learning: it stays
+    in growth (D = 0), so a run too slow for its steps is not read as converged."""
     table = table.sort_values(RUN_KEYS + ["step"]).reset_index(drop=True)
     loss = table.groupby(RUN_KEYS).loss
     first, last = loss.transform("first"), loss.transform("last")
-    drop = ((first - table.loss) / (first - last)).where(first > last, 0.0)
+    total = first - last
+    learnt = total >= fraction * total.groupby(table.objective).transform("max")
+    drop = ((first - table.loss) / total).where(learnt & (total > 0), 0.0)
     phase = np.where(drop < fraction, "growth", np.where(drop >= 1 - fraction, "stationary", "transition"))
     return table.assign(loss_drop=drop, phase=phase)
 
@@ -36,12 +42,19 @@ def _first_flow(g: pd.DataFrame, mask) -> float:
     return float(hit.flow_time.iloc[0]) if len(hit) else float("nan")
 
 
-def _one_run(g: pd.DataFrame) -> dict:
+def _one_run(g: pd.DataFrame, fraction: float) -> dict:
+    """A run that never leaves growth has no growth-end values; one whose loss still moved by
+    more than f of its drop over its last logged interval has not converged: no final values."""
     growth, last = g[g.phase == "growth"].iloc[-1], g.iloc[-1]
-    out = {"growth_end_step": int(growth.step), "leaves_growth": _first_flow(g, g.phase != "growth"),
-           "reaches_stationary": _first_flow(g, g.phase == "stationary")}
+    left = bool((g.phase != "growth").any())
+    converged = left and len(g) > 1 and bool(g.loss_drop.iloc[-2] >= 1 - fraction)
+    out = {"growth_end_step": int(growth.step), "left_growth": left, "converged": converged,
+           "leaves_growth": _first_flow(g, g.phase != "growth"),
+           "reaches_stationary": _first_flow(g, g.phase == "stationary") if converged else float("nan")}
+    nan = float("nan")
     for col in ("align_mu1", "align_xi", "ratio", "loss"):
-        out[f"{col}_growth"], out[f"{col}_final"] = float(growth[col]), float(last[col])
+        out[f"{col}_growth"] = float(growth[col]) if left else nan
+        out[f"{col}_final"] = float(last[col]) if converged else nan
     if "test_loss" in g:
         best = g.test_loss.idxmin()
         out["test_loss_final"] = float(last.test_loss)
@@ -51,12 +64,13 @@ def _one_run(g: pd.DataFrame) -> dict:
     return out
 
 
-def run_summary(table: pd.DataFrame) -> pd.DataFrame:
+def run_summary(table: pd.DataFrame, fraction: float) -> pd.DataFrame:
     """One row per run: the growth end (step and values there), the flow times at which it
-    leaves growth and reaches the stationary phase, the final values; diffusion: the flow time
+    leaves growth and reaches the stationary phase, the final values (``_one_run``: NaN where
+    the run did not get there within its steps); diffusion: the flow time
     at which the test loss, past its minimum, exceeds the zero predictor's (memorises);
     classification: the flow time at which the training loss reaches 0.1."""
-    rows = [{**dict(zip(RUN_KEYS, key)), **_one_run(g)}
+    rows = [{**dict(zip(RUN_KEYS, key)), **_one_run(g, fraction)}
             for key, g in table.sort_values("step").groupby(RUN_KEYS, sort=True)]
     return pd.DataFrame(rows)
 
@@ -151,7 +165,8 @@ def summarise(alignment: pd.DataFrame, losses: pd.DataFrame, analysis: dict, gri
     test = losses[losses.set == "test"].assign(objective="diffusion")
     test = test[RUN_KEYS + ["step", "loss"]].rename(columns={"loss": "test_loss"})
     steps = label(alignment.merge(test, on=RUN_KEYS + ["step"], how="left"), analysis["loss_fraction"])
-    summary = pd.concat([run_summary(g.dropna(axis=1, how="all")) for _, g in steps.groupby("objective")],
+    summary = pd.concat([run_summary(g.dropna(axis=1, how="all"), analysis["loss_fraction"])
+                         for _, g in steps.groupby("objective")],
                         ignore_index=True)
     return {"steps": steps, "runs": summary,
             "fits": fits(summary, grid, analysis["bootstrap"], analysis["seed"])}
