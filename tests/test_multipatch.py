@@ -267,7 +267,8 @@ def test_projected_evaluation_sets_give_the_full_space_loss():
     spec = {**_tiny_spec(), "d": 60}
     group = _group(spec, "diffusion")
     batch = synthetic.build(spec, group)
-    W = synthetic.train(spec, "diffusion", batch, group)[max(synthetic.train(spec, "diffusion", batch, group))][0]
+    snaps = synthetic.train(spec, "diffusion", batch, group)
+    W = snaps[max(snaps)][0]
     sets = synthetic.evaluation_sets(spec, group, batch)
     test = torch.stack([synthetic._draw(spec, r, "test", spec["diffusion"]["n_eval"])[0]["x"] for r in group])
     Wfull = torch.einsum("rmk,rdk->rmd", W, batch["basis"])
