@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import torch
 
-from easy2hard.multipatch import data, digits, measures, model, noisy_digits, synthetic, training
+from easy2hard.multipatch import data, digits, measures, model, noisy_digits, phases, synthetic, training
 
 from .conftest import load_test_config
 
@@ -144,57 +144,222 @@ def test_alignment_measures_against_a_loop():
 
 # ------------------------------------------------------------------ lockstep (§11.4)
 def _tiny_spec():
-    spec = load_test_config("multipatch")["multipatch"]["synthetic"]
-    return {**spec, "sigma_xi": 1.0, "signal_scales": [1.0, 0.5], "noise_patches": 1,
-            "project_noise": False, "precision": "float64",
-            "diffusion": {**spec["diffusion"], "t": 0.2}}
+    from easy2hard.pipeline import config as e2h_config
+
+    spec = e2h_config.validate(load_test_config("multipatch"))["multipatch"]["synthetic"]
+    return {**spec, "signal_scales": [1.0, 0.5], "precision": "float64"}
+
+
+def _group(spec, objective, m=None):
+    """The runs of one lockstep batch (the first, or the one of width m)."""
+    run_list = synthetic.runs(spec, objective)
+    groups = synthetic.width_groups(run_list, spec["m"])
+    idx = groups[0] if m is None else next(g for g in groups if run_list[g[0]]["m"] == m)
+    return [run_list[i] for i in idx]
 
 
 @pytest.mark.parametrize("objective", ["diffusion", "classification"])
 def test_lockstep_equals_one_run_at_a_time(objective):
-    """Every run of a lockstep batch follows the trajectory it follows alone (float64)."""
+    """Every run of a lockstep batch (narrower ones padded with zero filters) follows the
+    trajectory it follows alone (float64); the padded filters stay exactly zero."""
     spec = _tiny_spec()
-    run_list = synthetic.runs(spec)
-    batch = synthetic.build(spec, run_list)
-    together = synthetic.train(spec, objective, batch)
-    for r, run in enumerate(run_list):
-        alone = synthetic.train(spec, objective, synthetic.build(spec, [run]))
+    group = _group(spec, objective)
+    assert len({r["m"] for r in group}) > 1  # the batch mixes widths
+    batch = synthetic.build(spec, group)
+    together = synthetic.train(spec, objective, batch, group)
+    for r, run in enumerate(group):
+        alone = synthetic.train(spec, objective, synthetic.build(spec, [run]), [run])
+        basis = synthetic.build(spec, [run])["basis"][0]
         for step in together:
-            torch.testing.assert_close(together[step][0][r], alone[step][0][0], rtol=1e-10, atol=1e-13)
-    assert float((together[max(together)][0] - batch["W0"][:, 0 if objective == "diffusion" else slice(None)]
-                  ).abs().max()) > 0  # it trained
+            W = together[step][0][r]
+            m = run["m"]
+            mine, pad = (W[:m], W[m:]) if objective == "diffusion" else (W[:, :m], W[:, m:])
+            assert torch.all(pad == 0)
+            full = mine @ batch["basis"][r].T
+            torch.testing.assert_close(full, alone[step][0][0] @ basis.T, rtol=1e-10, atol=1e-13)
+    assert float((together[max(together)][0] - together[0][0]).abs().max()) > 0  # it trained
+
+
+@pytest.mark.parametrize("objective", ["diffusion", "classification"])
+def test_training_in_the_span_equals_training_in_full_space(objective):
+    """Gradient descent in the coordinates of the basis (k dimensions) is gradient descent in
+    R^d: the same weights at every logged step as training on the drawn data directly."""
+    spec = {**_tiny_spec(), "d": 80}
+    group = _group(spec, objective)
+    batch = synthetic.build(spec, group)
+    assert batch["x"].shape[-1] < spec["d"]
+    reduced = synthetic.train(spec, objective, batch, group)
+    x = torch.stack([synthetic._draw(spec, r, "train", spec["n"])[0]["x"] for r in group])
+    W0 = torch.stack([synthetic.padded_weights(spec, r, max(q["m"] for q in group)) for r in group])
+    full = training.fit(objective, x, batch["y"], W0, spec[objective], list(reduced),
+                        scale=synthetic.scales(group))
+    back = "rmk,rdk->rmd" if objective == "diffusion" else "rgmk,rdk->rgmd"
+    for step in reduced:
+        torch.testing.assert_close(torch.einsum(back, reduced[step][0], batch["basis"]), full[step][0],
+                                   rtol=1e-9, atol=1e-12)
+        torch.testing.assert_close(reduced[step][1], full[step][1], rtol=1e-12, atol=1e-12)
+
+
+def test_width_prefactor_m_inverse_is_the_sqrt_network_rescaled():
+    """f with prefactor m^{-1} at W equals f with m^{-1/2} at λW, λ = m^{-1/6} (f is cubic in
+    W): the identity behind the transported exponents of Theorem D.1 (§11.7)."""
+    torch.manual_seed(4)
+    m, W, X = 7, torch.randn(2, 7, 5, dtype=torch.float64), torch.randn(2, 3, 2, 5, dtype=torch.float64)
+    lam = m ** (-1 / 6)
+    torch.testing.assert_close(model.ddpm_loss(W, X, 0.2, scale=1 / m),
+                               model.ddpm_loss(lam * W, X, 0.2, scale=m**-0.5))
+    assert phases.width_theory("diffusion", 0.5) == pytest.approx(
+        {"align_mu1": -1 / 6, "align_xi": -1 / 6, "time": 1 / 3})
+    assert phases.width_theory("diffusion", 1.0) == pytest.approx({"align_mu1": 0, "align_xi": 0, "time": 1})
 
 
 def test_both_objectives_start_from_the_same_filters_and_data():
     spec = _tiny_spec()
-    batch = synthetic.build(spec, synthetic.runs(spec))
-    snaps = {o: synthetic.train(spec, o, batch) for o in ("diffusion", "classification")}
+    group = _group(spec, "diffusion")
+    batch = synthetic.build(spec, group)
+    snaps = {o: synthetic.train(spec, o, batch, group) for o in ("diffusion", "classification")}
     torch.testing.assert_close(snaps["diffusion"][0][0], snaps["classification"][0][0][:, 0])
     # runs differing only in SNR share labels and noise (common random numbers)
-    assert torch.equal(batch["y"][0], batch["y"][1]) and torch.equal(batch["xi"][0], batch["xi"][1])
+    same = [i for i, r in enumerate(group) if r["m"] == spec["m"] and r["sparsity"] == 1 and r["seed"] == 0]
+    assert len({group[i]["n_snr2"] for i in same}) > 1
+    assert torch.equal(batch["y"][same[0]], batch["y"][same[1]])
 
 
 def test_gradient_descent_decreases_both_losses():
     spec = _tiny_spec()
-    batch = synthetic.build(spec, synthetic.runs(spec))
+    group = _group(spec, "diffusion")
+    batch = synthetic.build(spec, group)
     for objective in ("diffusion", "classification"):
-        snaps = synthetic.train(spec, objective, batch)
+        snaps = synthetic.train(spec, objective, batch, group)
         first, last = snaps[0][1], snaps[max(snaps)][1]
         assert torch.all(last < first), objective
 
 
+def test_runs_cover_the_three_grids_once():
+    spec = _tiny_spec()
+    run_list = synthetic.runs(spec, "diffusion")
+    keys = [tuple(r[k] for k in synthetic.RUN_KEYS) for r in run_list]
+    assert len(keys) == len(set(keys))
+    S, Q, M, A = len(spec["seeds"]), spec["n_snr2"], spec["width"]["m"], spec["diffusion"]["width_exponents"]
+    width = {(r["m"], r["width_exponent"]) for r in run_list if r["n_snr2"] == spec["width"]["n_snr2"]
+             and r["sparsity"] == 1}
+    assert width == {(m, a) for m in M for a in A}
+    assert sum(r["sparsity"] < 1 for r in run_list) == S * len(spec["sparse"]["n_snr2"])
+    assert {r["n_snr2"] for r in run_list if r["m"] == spec["m"] and r["sparsity"] == 1} == set(Q)
+
+
 def test_tables_have_one_row_per_run_and_step():
     spec = _tiny_spec()
-    run_list = synthetic.runs(spec)
-    batch = synthetic.build(spec, run_list)
-    snaps = synthetic.train(spec, "diffusion", batch)
-    table = synthetic.alignment_table(spec, "diffusion", run_list, batch, snaps)
-    assert len(table) == len(run_list) * len(snaps)
-    assert {"align_mu1", "align_mu2", "align_xi", "ratio", "balance"} <= set(table.columns)
+    table, losses = synthetic.run_all(spec, "diffusion")
+    n_runs, n_steps = len(synthetic.runs(spec, "diffusion")), spec["log_points"] + 1
+    assert len(table) == n_runs * table.step.nunique() and table.step.nunique() <= n_steps
+    assert {"align_mu1", "align_mu2", "align_xi", "ratio", "balance", "flow_time"} <= set(table.columns)
     assert table.balance.between(0, 1).all()
-    losses = synthetic.clone_loss_table(spec, run_list, synthetic.evaluation_sets(spec, run_list, batch), snaps)
     assert set(losses.set) == {"train", "test", "mean", "meancov"}
     assert (losses[losses.set == "test"].diff_to_test == 0).all()
+    torch.testing.assert_close(torch.tensor(table.flow_time.to_numpy()),
+                               torch.tensor(table.step.to_numpy() * spec["diffusion"]["lr"], dtype=torch.float64))
+
+
+def test_projected_evaluation_sets_give_the_full_space_loss():
+    """The DDPM loss sees x only through ⟨w_r, x⟩: the loss of held-out data projected on the
+    basis equals the loss on the data itself once W lies in the span."""
+    spec = {**_tiny_spec(), "d": 60}
+    group = _group(spec, "diffusion")
+    batch = synthetic.build(spec, group)
+    snaps = synthetic.train(spec, "diffusion", batch, group)
+    W = snaps[max(snaps)][0]
+    sets = synthetic.evaluation_sets(spec, group, batch)
+    test = torch.stack([synthetic._draw(spec, r, "test", spec["diffusion"]["n_eval"])[0]["x"] for r in group])
+    Wfull = torch.einsum("rmk,rdk->rmd", W, batch["basis"])
+    sc = synthetic.scales(group)
+    torch.testing.assert_close(model.ddpm_loss_per_sample(W, sets["test"], 0.2, sc, spec["d"]),
+                               model.ddpm_loss_per_sample(Wfull, test, 0.2, sc))
+
+
+# ------------------------------------------------------------------ sparse signal (§11.5)
+def test_sparse_amplitudes_and_clone_moments():
+    """a ∈ {0, p^{-1/2}} with P(a ≠ 0) = p, so E a² = 1 and E a⁴ = 1/p; both clones keep the
+    data's mean and meancov its covariance (5 s.e. at n samples)."""
+    n, d, p = 40000, 6, 0.2
+    a = data.amplitudes(0, "test", n, p)
+    assert float((a != 0).double().mean()) == pytest.approx(p, abs=5 * math.sqrt(p * (1 - p) / n))
+    assert float(a.square().mean()) == pytest.approx(1.0, abs=5 * math.sqrt((1 / p - 1) / n))
+    mus = _mus(d, 2.0, (1.0,))
+    test = data.draw(0, "test", n, d, mus, 1, 1.0, False, p)
+    cl = data.clones(test, mus, 1.0, False, 0)
+    X = test["x"].reshape(n, -1)
+    C = cl["meancov"].reshape(n, -1)
+    scale = float(torch.diagonal(torch.cov(X.T)).max())
+    assert float((C.mean(0) - X.mean(0)).abs().max()) < 5 * math.sqrt(scale / n)
+    assert float((torch.cov(C.T) - torch.cov(X.T)).abs().max()) < 5 * scale * math.sqrt(2 / n) * 3
+    # the fourth moment along μ_{+1} differs: E a⁴ ‖μ‖⁴ / 2 for the data, less for the clone
+    u = mus[0, 0] / mus[0, 0].norm()
+    m4 = lambda x: float((x[:, 0] @ u).pow(4).mean())  # noqa: E731
+    assert m4(test["x"]) == pytest.approx(2.0**4 / p / 2, rel=0.1)
+    assert m4(cl["meancov"]) < 0.8 * m4(test["x"])
+
+
+def test_dense_data_unchanged_by_the_sparsity_option():
+    mus = _mus(10, 2.0, (1.0,))
+    a, b = data.draw(1, "train", 50, 10, mus, 1, 1.0, False), data.draw(1, "train", 50, 10, mus, 1, 1.0, False, 1.0)
+    assert torch.equal(a["x"], b["x"])
+
+
+# ------------------------------------------------------------------ phases and fits (§11.7)
+def _trajectory_table(slope=1.0, seeds=(0, 1, 2, 3, 4), qs=(0.1, 1.0, 10.0)):
+    """Runs whose loss falls from 1 to 0.9 along a logistic in log step, ratio = 0.3 q^slope
+    times seed noise at the growth end."""
+    rng = np.random.default_rng(0)
+    rows = []
+    steps = np.unique(np.geomspace(1, 1000, 30).astype(int))
+    for s in seeds:
+        for q in qs:
+            noise = math.exp(0.05 * rng.standard_normal())
+            for k in [0, *steps]:
+                drop = 1 / (1 + (300 / max(k, 1e-9)) ** 6)
+                rows.append({"objective": "diffusion", "seed": s, "n_snr2": q, "m": 20, "width_exponent": 0.5,
+                             "sparsity": 1.0, "step": k, "flow_time": 5.0 * k, "loss": 1 - 0.1 * drop,
+                             "align_mu1": 0.3 * q**slope * noise, "align_xi": 1.0, "ratio": 0.3 * q**slope * noise})
+    return pd.DataFrame(rows)
+
+
+def test_phase_labels_follow_the_loss_drop():
+    table = phases.label(_trajectory_table(), 0.01)
+    run = table[(table.seed == 0) & (table.n_snr2 == 1.0)]
+    drop = 1 / (1 + (300 / run.step.clip(lower=1e-9)) ** 6)
+    frac = (drop - drop.iloc[0]) / (drop.iloc[-1] - drop.iloc[0])
+    assert (run.phase == np.where(frac < 0.01, "growth", np.where(frac >= 0.99, "stationary", "transition"))).all()
+    summary = phases.run_summary(table, 0.01)
+    assert len(summary) == 15
+    first_out = run[run.phase != "growth"].flow_time.min()
+    assert summary[(summary.seed == 0) & (summary.n_snr2 == 1.0)].leaves_growth.iloc[0] == first_out
+    assert summary.converged.all()
+    # cut before the drop ends: the runs have not converged, and have no final values
+    early = phases.run_summary(phases.label(_trajectory_table()[lambda t: t.step <= 300], 0.01), 0.01)
+    assert not early.converged.any() and early.ratio_final.isna().all() and early.left_growth.all()
+    # a run whose loss barely moves (1e-4 of the others' drop) has not left growth
+    slow = _trajectory_table()
+    slow.loc[slow.seed == 4, "loss"] = 1 - 1e-4 * (1 - slow.loc[slow.seed == 4, "loss"])
+    s4 = phases.run_summary(phases.label(slow, 0.01), 0.01).query("seed == 4")
+    assert not s4.left_growth.any() and s4.leaves_growth.isna().all() and not s4.converged.any()
+
+
+@pytest.mark.parametrize("slope", [1.0, 0.2])
+def test_loglog_fit_recovers_a_known_slope_with_a_covering_interval(slope):
+    summary = phases.run_summary(phases.label(_trajectory_table(slope), 0.01), 0.01)
+    fit = phases.loglog_fit(summary, "n_snr2", "ratio_growth", 500, 0)
+    # seed noise 0.05 in log over 2 decades: slope s.e. ≈ 0.05 / (log(100) √(5/1.5)) ≈ 0.006
+    assert fit["ci_low"] <= slope <= fit["ci_high"]
+    assert fit["estimate"] == pytest.approx(slope, abs=5 * 0.006)
+    assert fit["ci_high"] - fit["ci_low"] < 0.1
+
+
+def test_crossing_interpolates_in_log_log():
+    df = pd.DataFrame({"seed": [0, 0, 0], "q": [0.1, 1.0, 10.0], "r": [0.01, 0.1, 10.0]})
+    # log r goes from log 0.1 to log 10 between q = 1 and 10: crosses 1 at √10
+    assert phases.crossing(df, "q", "r") == pytest.approx(math.sqrt(10))
+    assert math.isnan(phases.crossing(df.assign(r=[0.1, 0.2, 0.3]), "q", "r"))
 
 
 # ------------------------------------------------------------------ digits (§11.6)
@@ -245,6 +410,87 @@ def test_missing_mnist_says_what_to_do(tmp_path):
         assert needed in msg
 
 
+# ------------------------------------------------------------------ figures
+@pytest.fixture(scope="module")
+def tiny_tables(tmp_path_factory):
+    """The tiny config's synthetic tables, analysis tables and digits tables, on disk."""
+    from easy2hard.core.io import write_parquet
+    from easy2hard.pipeline import config as e2h_config, plan
+
+    cfg = e2h_config.validate(load_test_config("multipatch"))
+    spec = {**cfg["multipatch"]["synthetic"], "precision": "float64"}
+    root = tmp_path_factory.mktemp("multipatch")
+    tables = [synthetic.run_all(spec, o) for o in ("classification", "diffusion")]
+    settings = plan.multipatch.analysis_params(cfg)
+    out = phases.summarise(pd.concat([t[0] for t in tables]), tables[1][1], settings["analysis"], settings["grid"])
+    paths = {name: str(root / f"{name}.parquet") for name in (*out, "losses")}
+    for name, table in {**out, "losses": tables[1][1]}.items():
+        write_parquet(table, paths[name])
+    dig = {**cfg["multipatch"]["digits"], "root": str(root)}
+    images, labels = digits.load_digits8()
+    run_list = noisy_digits.runs(dig)
+    batch = noisy_digits.build(dig, images, labels, run_list)
+    snaps = {o: noisy_digits.train(dig, o, batch) for o in ("classification", "diffusion")}
+    align = pd.concat([noisy_digits.alignment_table(o, run_list, batch, snaps[o]) for o in snaps])
+    align.insert(0, "source", "digits8")
+    maps = noisy_digits.maps(dig, run_list, batch, *(snaps[o][max(snaps[o])][0] for o in snaps))
+    paths["alignment"], paths["maps"] = str(root / "alignment.parquet"), str(root / "maps.parquet")
+    write_parquet(align, paths["alignment"])
+    write_parquet(noisy_digits.maps_table(run_list, maps, batch["side"]), paths["maps"])
+    return cfg, paths, out
+
+
+def _draw(cfg, name, paths):
+    from easy2hard.pipeline import plan
+
+    fig = next(f for f in plan.multipatch.STAGE.figures if f.name == name)
+    inputs = fig.inputs(cfg, "results")
+    mapped = {group: [paths[group if group in paths else "losses"]] for group in inputs}
+    figure, drawn = fig.function()(mapped, fig.params(cfg))
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
+    return drawn
+
+
+def test_alignment_figure_draws_both_objectives_and_the_losses(tiny_tables):
+    cfg, paths, out = tiny_tables
+    drawn = _draw(cfg, "multipatch_alignment", paths)["alignment"]
+    snrs = cfg["multipatch"]["figures"]["alignment_snr"]
+    series = set(drawn.series)
+    assert {"diffusion: signal", "diffusion: noise", "classification: noise", "test loss − 1"} <= series
+    steps = out["steps"]
+    want = steps[(steps.objective == "diffusion") & (steps.n_snr2 == snrs[0]) & (steps.m == cfg["multipatch"]["synthetic"]["m"])
+                 & (steps.sparsity == 1) & (steps.width_exponent == 0.5) & (steps.step > 0)]
+    got = drawn[(drawn.series == "diffusion: noise") & (drawn.n_snr2 == snrs[0])]
+    assert len(got) == want.step.nunique()
+    assert got["mean"].iloc[-1] == pytest.approx(want[want.step == want.step.max()].align_xi.mean())
+
+
+def test_phases_and_width_figures_draw_the_summary(tiny_tables):
+    cfg, paths, out = tiny_tables
+    drawn = _draw(cfg, "multipatch_phases", paths)["phases"]
+    runs = out["runs"]
+    grow = runs[(runs.objective == "diffusion") & (runs.m == 4) & (runs.sparsity == 1) & (runs.width_exponent == 0.5)]
+    line = drawn[drawn.series.str.startswith("diffusion, end of growth")]
+    assert list(line.n_snr2) == sorted(grow.n_snr2.unique())
+    assert line["mean"].iloc[0] == pytest.approx(grow[grow.n_snr2 == line.n_snr2.iloc[0]].ratio_growth.mean())
+    width = _draw(cfg, "multipatch_width", paths)["width"]
+    assert set(width.m) <= set(cfg["multipatch"]["synthetic"]["width"]["m"])
+    assert set(width.width_exponent) == {0.5, 1.0}
+
+
+def test_clones_and_digits_figures(tiny_tables):
+    cfg, paths, _ = tiny_tables
+    drawn = _draw(cfg, "multipatch_clones", paths)["clones"]
+    assert set(drawn.sparsity) == {1.0, cfg["multipatch"]["synthetic"]["sparse"]["sparsity"]}
+    assert {"meancov − test", "mean − test", "test"} <= set(drawn.series)
+    sweep = _draw(cfg, "multipatch_digits_sweep", paths)["sweep"]
+    assert set(sweep.snr_scale) == set(cfg["multipatch"]["digits"]["snr_scale"])
+    dyn = _draw(cfg, "multipatch_digits", {**paths, "alignment": paths["alignment"]})["dynamics"]
+    assert set(dyn.snr_scale) == set(cfg["multipatch"]["figures"]["maps_snr_scale"])
+
+
 # ------------------------------------------------------------------ workflow
 def test_tiny_config_plans_only_this_stage_and_theory():
     from easy2hard.pipeline import config as e2h_config, plan
@@ -254,17 +500,21 @@ def test_tiny_config_plans_only_this_stage_and_theory():
     assert all("/theory/" in t or "multipatch" in t or t.split("/")[-1].split(".")[0] in
                ("hermite_coefficients", "loss_landscape", "radial_term") for t in targets)
     assert not plan.multipatch.check(cfg)
-    bad = {**cfg, "multipatch": {**cfg["multipatch"], "figures": {"alignment_snr": [2.0]}}}
-    assert any("multipatch.figures.alignment_snr" in p for p in plan.multipatch.check(bad))
+    bad = {**cfg, "multipatch": {**cfg["multipatch"], "figures": {"alignment_snr": [2.0], "maps_snr_scale": [0.3]}}}
+    problems = plan.multipatch.check(bad)
+    assert any("multipatch.figures.alignment_snr" in p for p in problems)
+    assert any("multipatch.figures.maps_snr_scale" in p for p in problems)
 
 
 @pytest.mark.slow
 def test_tiny_workflow_runs(run_workflow):
     run_workflow(load_test_config("multipatch"))
     res = run_workflow.workdir / "results"
-    for name in ("alignment", "balance", "clones", "digits"):
+    for name in ("alignment", "phases", "width", "clones", "digits", "digits_sweep"):
         assert (res / "figures" / f"multipatch_{name}.png").stat().st_size > 0
     table = pd.read_parquet(res / "multipatch" / "synthetic" / "classification.parquet")
     assert set(table.n_snr2) == {0.75, 6.75} and set(table.seed) == {0, 1}
+    fits = pd.read_parquet(res / "multipatch" / "synthetic" / "fits.parquet")
+    assert {"ratio vs n_snr2", "align_xi vs m", "classifies vs m"} <= set(fits.quantity)
     maps = pd.read_parquet(res / "multipatch" / "digits" / "maps.parquet")
     assert set(maps.kind) == {"input", "grad_classification", "grad_diffusion", "denoised"}

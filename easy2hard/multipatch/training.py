@@ -44,17 +44,19 @@ def gradient_descent(W0: torch.Tensor, loss: Callable[[torch.Tensor], torch.Tens
 
 
 def fit(objective: str, X: torch.Tensor, y: torch.Tensor, W0: torch.Tensor, settings: dict,
-        snapshots: list[int], name: str = "") -> dict:
+        snapshots: list[int], name: str = "", scale=None, dim: int | None = None) -> dict:
     """Train R runs on data X (R, n, P, d), labels y (R, n) from W0 (R, 2, m, d).
 
     ``diffusion``: the closed-form DDPM loss at time ``settings['t']``, filters W0[:, 0].
     ``classification``: the logistic loss, both filter groups. ``settings`` holds lr, steps.
+    ``scale``: the networks' width prefactor per run (default: m^{-1/2} and m^{-1});
+    ``dim``: the true patch dimension when X and W0 are coordinates in a subspace.
     """
     if objective == "diffusion":
         t = settings["t"]
-        return gradient_descent(W0[:, 0], lambda W: model.ddpm_loss(W, X, t), settings["lr"],
+        return gradient_descent(W0[:, 0], lambda W: model.ddpm_loss(W, X, t, scale, dim), settings["lr"],
                                 settings["steps"], snapshots, name)
     if objective == "classification":
-        return gradient_descent(W0, lambda W: model.logistic_loss(W, X, y), settings["lr"],
+        return gradient_descent(W0, lambda W: model.logistic_loss(W, X, y, scale), settings["lr"],
                                 settings["steps"], snapshots, name)
     raise ValueError(f"unknown objective {objective!r}; allowed: 'diffusion', 'classification'")

@@ -1,7 +1,7 @@
-# Diffusion against classification feature learning (issue 14; docs/science.md §11). One job
-# per objective trains every run of the synthetic experiment (seeds x n·SNR²) in lockstep
-# from the same initial weights and data; one job trains both objectives on Noisy-digits.
-# A figure reads only the tables it draws.
+# Diffusion against classification feature learning (docs/science.md §11). One job per
+# objective trains every run of the synthetic grids in lockstep from the same initial weights
+# and data; one job labels the phases and fits the scalings; one job trains both objectives
+# on Noisy-digits. The figures are generated from the stage's registry (figures.smk).
 
 MULTIPATCH = f"{RESULTS}/multipatch"
 
@@ -37,10 +37,25 @@ rule multipatch_diffusion:
         "../scripts/multipatch_synthetic.py"
 
 
+rule multipatch_phases:
+    input:
+        tables=plan.multipatch.synthetic_tables(RESULTS),
+        losses=plan.multipatch.losses_table(RESULTS),
+    output:
+        **plan.multipatch.analysis_tables(RESULTS),
+    log:
+        f"{RESULTS}/logs/multipatch/synthetic/phases.log",
+    conda:
+        "../../envs/plot.yaml"
+    params:
+        settings=lambda wc: plan.multipatch.analysis_params(config),
+    script:
+        "../scripts/multipatch_phases.py"
+
+
 rule multipatch_digits:
     output:
-        alignment=f"{MULTIPATCH}/digits/alignment.parquet",
-        maps=f"{MULTIPATCH}/digits/maps.parquet",
+        **plan.multipatch.digits_tables(RESULTS),
     log:
         f"{RESULTS}/logs/multipatch/digits.log",
     conda:
@@ -50,78 +65,3 @@ rule multipatch_digits:
         spec=lambda wc: plan.multipatch.digits_spec(config),
     script:
         "../scripts/multipatch_digits.py"
-
-
-rule figure_multipatch_alignment:
-    input:
-        plan.multipatch.synthetic_tables(RESULTS),
-    output:
-        pdf=f"{RESULTS}/figures/multipatch_alignment.pdf",
-        png=report(
-            f"{RESULTS}/figures/multipatch_alignment.png",
-            caption="../report/multipatch_alignment.rst",
-            category="Diffusion vs classification",
-        ),
-    log:
-        f"{RESULTS}/logs/figures/multipatch_alignment.log",
-    conda:
-        "../../envs/plot.yaml"
-    params:
-        snr=config["multipatch"]["figures"]["alignment_snr"],
-    script:
-        "../scripts/figure_multipatch_alignment.py"
-
-
-rule figure_multipatch_balance:
-    input:
-        plan.multipatch.synthetic_tables(RESULTS),
-    output:
-        pdf=f"{RESULTS}/figures/multipatch_balance.pdf",
-        png=report(
-            f"{RESULTS}/figures/multipatch_balance.png",
-            caption="../report/multipatch_balance.rst",
-            category="Diffusion vs classification",
-        ),
-    log:
-        f"{RESULTS}/logs/figures/multipatch_balance.log",
-    conda:
-        "../../envs/plot.yaml"
-    script:
-        "../scripts/figure_multipatch_balance.py"
-
-
-rule figure_multipatch_clones:
-    input:
-        f"{MULTIPATCH}/synthetic/diffusion_losses.parquet",
-    output:
-        pdf=f"{RESULTS}/figures/multipatch_clones.pdf",
-        png=report(
-            f"{RESULTS}/figures/multipatch_clones.png",
-            caption="../report/multipatch_clones.rst",
-            category="Diffusion vs classification",
-        ),
-    log:
-        f"{RESULTS}/logs/figures/multipatch_clones.log",
-    conda:
-        "../../envs/plot.yaml"
-    script:
-        "../scripts/figure_multipatch_clones.py"
-
-
-rule figure_multipatch_digits:
-    input:
-        alignment=f"{MULTIPATCH}/digits/alignment.parquet",
-        maps=f"{MULTIPATCH}/digits/maps.parquet",
-    output:
-        pdf=f"{RESULTS}/figures/multipatch_digits.pdf",
-        png=report(
-            f"{RESULTS}/figures/multipatch_digits.png",
-            caption="../report/multipatch_digits.rst",
-            category="Diffusion vs classification",
-        ),
-    log:
-        f"{RESULTS}/logs/figures/multipatch_digits.log",
-    conda:
-        "../../envs/plot.yaml"
-    script:
-        "../scripts/figure_multipatch_digits.py"

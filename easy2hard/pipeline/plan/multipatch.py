@@ -3,42 +3,51 @@
 Paths, under ``results``:
   multipatch/synthetic/{classification,diffusion}.parquet   alignments per run and logged step
   multipatch/synthetic/diffusion_losses.parquet             DDPM loss on data, test, clones
+  multipatch/synthetic/{steps,runs,fits}.parquet            phase labels, per-run summary, fits
   multipatch/digits/{alignment,maps}.parquet                Noisy-digits dynamics and maps
-  figures/multipatch_{alignment,balance,clones,digits}.{pdf,png}
+  figures/multipatch_{alignment,phases,width,clones,digits,digits_sweep}.{pdf,png}
 """
 
 from __future__ import annotations
 
-from .stage import Stage
+from .common import figure_files, pick, without
+from .stage import Figure, Stage
 
-from .common import figure_files, without
-
-FIGURES = ("multipatch_alignment", "multipatch_balance", "multipatch_clones", "multipatch_digits")
 OBJECTIVES = ("classification", "diffusion")
+ANALYSIS = ("steps", "runs", "fits")
+CATEGORY = "Diffusion vs classification"
 
 
 def synthetic_tables(results: str) -> list[str]:
     return [f"{results}/multipatch/synthetic/{o}.parquet" for o in OBJECTIVES]
 
 
-def targets(cfg: dict, results: str) -> list[str]:
-    """The stage's tables and figures when ``multipatch.enabled``."""
-    if not cfg["multipatch"]["enabled"]:
-        return []
-    out = synthetic_tables(results) + [f"{results}/multipatch/synthetic/diffusion_losses.parquet",
-                                       f"{results}/multipatch/digits/alignment.parquet",
-                                       f"{results}/multipatch/digits/maps.parquet"]
-    for fig in FIGURES:
-        out += figure_files(results, fig)
-    return out
+def analysis_tables(results: str) -> dict[str, str]:
+    return {name: f"{results}/multipatch/synthetic/{name}.parquet" for name in ANALYSIS}
+
+
+def losses_table(results: str) -> str:
+    return f"{results}/multipatch/synthetic/diffusion_losses.parquet"
+
+
+def digits_tables(results: str) -> dict[str, str]:
+    return {name: f"{results}/multipatch/digits/{name}.parquet" for name in ("alignment", "maps")}
 
 
 def synthetic_spec(cfg: dict, objective: str) -> dict:
-    """What one objective's synthetic table depends on: the data, the network, the seeds and
-    SNRs (one lockstep job), and that objective's own settings only."""
+    """What one objective's synthetic table depends on: the data, the network, the grids (one
+    job), and that objective's own settings only."""
     spec = without(cfg["multipatch"]["synthetic"], *OBJECTIVES)
     spec[objective] = cfg["multipatch"]["synthetic"][objective]
     return spec
+
+
+def analysis_params(cfg: dict) -> dict:
+    """The phase and fit settings, and which runs form the n·SNR² and width grids."""
+    syn = cfg["multipatch"]["synthetic"]
+    grid = {"m": syn["m"], "width_n_snr2": syn["width"]["n_snr2"],
+            "exponents": {o: syn[o]["width_exponents"] for o in OBJECTIVES}}
+    return {"analysis": cfg["multipatch"]["analysis"], "grid": grid}
 
 
 def digits_spec(cfg: dict) -> dict:
@@ -46,21 +55,26 @@ def digits_spec(cfg: dict) -> dict:
     return {**cfg["multipatch"]["digits"], "root": cfg["datasets"]["root"]}
 
 
+def targets(cfg: dict, results: str) -> list[str]:
+    """The stage's tables and figures (only called when ``multipatch.enabled``)."""
+    out = synthetic_tables(results) + [losses_table(results)] + list(analysis_tables(results).values())
+    out += list(digits_tables(results).values())
+    return out + [f for fig in STAGE.figures for f in figure_files(results, fig.name)]
+
+
 def check(cfg: dict) -> list[str]:
-    """The alignment figure's SNRs are computed; d has room for two class vectors per
-    signal patch; the digits' class labels differ."""
+    """The figures' SNRs are computed; d has room for two class vectors per signal patch;
+    the digits' class labels differ and enough test images are shown."""
     mp, out = cfg["multipatch"], []
-    if not mp["enabled"]:
-        return out
-    syn = mp["synthetic"]
-    missing = [q for q in mp["figures"]["alignment_snr"] if q not in syn["n_snr2"]]
-    if missing:
-        out.append(f"config key 'multipatch.figures.alignment_snr': {missing} not in "
-                   f"multipatch.synthetic.n_snr2; allowed: values of {syn['n_snr2']}")
+    syn, dig = mp["synthetic"], mp["digits"]
+    for key, shown, have in (("alignment_snr", mp["figures"]["alignment_snr"], syn["n_snr2"]),
+                             ("maps_snr_scale", mp["figures"]["maps_snr_scale"], dig["snr_scale"])):
+        missing = [q for q in shown if q not in have]
+        if missing:
+            out.append(f"config key 'multipatch.figures.{key}': {missing} not computed; allowed: values of {have}")
     if syn["d"] < 2 * len(syn["signal_scales"]):
         out.append(f"config key 'multipatch.synthetic.d': d = {syn['d']} < 2 x "
                    f"{len(syn['signal_scales'])} signal patches; allowed: d >= {2 * len(syn['signal_scales'])}")
-    dig = mp["digits"]
     if dig["classes"][0] == dig["classes"][1]:
         out.append(f"config key 'multipatch.digits.classes': {dig['classes']} names one digit "
                    f"twice; allowed: two different digits 0-9")
@@ -70,4 +84,32 @@ def check(cfg: dict) -> list[str]:
     return out
 
 
-STAGE = Stage(name="multipatch", targets=targets, check=check)
+def _analysis(*names: str):
+    return lambda cfg, results: {n: [analysis_tables(results)[n]] for n in names}
+
+
+def _figure_keys(*keys: str):
+    return lambda cfg: pick(cfg["multipatch"]["figures"], *keys)
+
+
+STAGE = Stage(
+    name="multipatch", targets=targets, check=check,
+    figures=(
+        Figure("multipatch_alignment", "easy2hard.multipatch.plots:alignment", _analysis("steps"),
+               category=CATEGORY,
+               params=lambda cfg: {**analysis_params(cfg)["grid"], **_figure_keys("alignment_snr")(cfg)}),
+        Figure("multipatch_phases", "easy2hard.multipatch.plots:phases", _analysis("runs", "fits"),
+               category=CATEGORY, params=lambda cfg: analysis_params(cfg)["grid"]),
+        Figure("multipatch_width", "easy2hard.multipatch.plots:width", _analysis("runs", "fits"),
+               category=CATEGORY, params=lambda cfg: analysis_params(cfg)["grid"]),
+        Figure("multipatch_clones", "easy2hard.multipatch.plots:clones",
+               lambda cfg, results: {"losses": [losses_table(results)]}, category=CATEGORY,
+               params=lambda cfg: {**analysis_params(cfg)["grid"], **_figure_keys("alignment_snr")(cfg),
+                                   "sparse": cfg["multipatch"]["synthetic"]["sparse"]}),
+        Figure("multipatch_digits", "easy2hard.multipatch.plots:digits",
+               lambda cfg, results: {k: [v] for k, v in digits_tables(results).items()},
+               category=CATEGORY, params=_figure_keys("maps_snr_scale")),
+        Figure("multipatch_digits_sweep", "easy2hard.multipatch.plots:digits_sweep",
+               lambda cfg, results: {"alignment": [digits_tables(results)["alignment"]]}, category=CATEGORY),
+    ),
+)
