@@ -37,7 +37,7 @@ class Settings:
     lr: float = 2e-3
     lr_final: float = 2e-4
     chunk: int = 100
-    samples: int = 1000
+    samples: int = 500
     knn: int = 1
     eval_points: int = 2000
 
