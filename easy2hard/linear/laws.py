@@ -47,3 +47,16 @@ def log_density_white(law: str, z: np.ndarray, dof: int = 0) -> np.ndarray:
     if law == "laplace_latent":
         return -0.5 * d * math.log(2) - math.sqrt(2) * np.abs(z).sum(-1)
     raise ValueError(f"unknown law {law!r}; allowed: {', '.join(LAWS)}")
+
+
+def fourth_moment(law: str, d: int, dof: int = 0) -> float:
+    """E ‖z‖⁴ of the white law in d dimensions: d(d + 2) for the Gaussian, (ν - 2)/(ν - 4)
+    d(d + 2) for student_t (E (ν-2)²/χ⁴_ν = (ν-2)/(ν-4)), d² + 5d for laplace_latent
+    (E z_i⁴ = 6)."""
+    if law == "gaussian":
+        return d * (d + 2.0)
+    if law == "student_t":
+        return (dof - 2) / (dof - 4) * d * (d + 2.0)
+    if law == "laplace_latent":
+        return d * d + 5.0 * d
+    raise ValueError(f"unknown law {law!r}; allowed: {', '.join(LAWS)}")

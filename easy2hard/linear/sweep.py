@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..core import streams
-from . import closed_form, denoiser, divergence, theory
+from . import closed_form, denoiser, divergence, laws, theory
 from .targets import Target
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,8 @@ def cell(target: Target, t: denoiser.Terms, *, N_over_d, seeds, ridge, times,
          samplers, mc_samples: int = 0) -> pd.DataFrame:
     """Rows (target, d, N, N_over_d, seed, ridge, tau, sampler) with kl, kl_per_dim,
     test_error, train_error, the population optimum (kl_opt, test_error_opt), the
-    ideal-sampler expectation for Gaussian data (kl_wishart) and, for natural patches, the
+    ideal-sampler expectation for Gaussian data (kl_wishart), its leading order for the law
+    of the target (kl_moment_matched, NaN for patches) and, for natural patches, the
     KL of the model trained on the whole training split (kl_full_pool, the floor that the
     train/held-out difference leaves); tau = inf is the optimum. ``kl`` is to the Gaussian
     with the target's moments; for targets with an exact density and ``mc_samples`` > 0,
@@ -82,6 +83,8 @@ def cell(target: Target, t: denoiser.Terms, *, N_over_d, seeds, ridge, times,
     df["test_error_opt"] = opt["test_error"]
     df["kl_wishart"] = [theory.kl_wishart(d, N) for N in df["N"]]
     df["kl_mc_opt"] = _mc_optimum(target, t, samplers[0], z) if use_mc else np.nan
+    m4 = laws.fourth_moment(target.law, d, target.dof) if target.exact_density else np.nan
+    df["kl_moment_matched"] = [theory.kl_moment_matched(d, N, m4) for N in df["N"]]
     df["kl_full_pool"] = np.nan
     if target.pool is not None:  # the N → ∞ floor of patches: all the training split
         full = closed_form.evaluate([denoiser.fit(target.pool)], target.population, t, [0.0],
