@@ -356,7 +356,7 @@ def nonlinear(inputs: dict, params: dict):
         curve(axes[3], s.N_over_d, s.ratio, s.ratio_se, color=colors[model], ls=styles[d])
     axes[0].set(yscale="log", ylabel="error / Wiener error", title="denoising error (k uniform)")
     axes[0].axhline(1, color="k", lw=0.8)
-    axes[1].set(yscale="symlog", ylabel="k-NN KL(samples ‖ held-out) / d",
+    axes[1].set(ylabel="k-NN KL(samples ‖ held-out) / d",
                 title="sample divergence (whitened)")
     axes[2].set(ylabel="fraction with ratio < 1/3", title="memorised samples")
     axes[3].set(ylabel="median nearest / 2nd-nearest", title="neighbour ratio", ylim=(0, 1.05))

@@ -13,6 +13,7 @@ import logging
 
 import numpy as np
 import pandas as pd
+import torch
 
 from ..core import streams
 from . import closed_form, denoiser, divergence, laws, theory
@@ -29,8 +30,6 @@ def sizes(d: int, N_over_d) -> list[int]:
 def mc_draws(target: Target, n: int) -> np.ndarray:
     """The white Gaussian draws of a cell's Monte-Carlo KL, shared by all its models."""
     gen = streams.generator(0, "linear", "mc", target.name, target.d)
-    import torch
-
     return torch.randn(n, target.d, generator=gen, dtype=torch.float64).numpy()
 
 
