@@ -187,3 +187,10 @@ def test_moment_matched_kl_law_is_the_gaussian_law_at_large_N():
     d, N = 8, 80_000
     assert theory.kl_moment_matched(d, N, laws.fourth_moment("gaussian", d)) == pytest.approx(
         theory.kl_wishart(d, N), rel=1e-3)
+
+
+def test_distinct_drops_repeats_in_order():
+    from easy2hard.linear import comparison
+
+    x = np.array([[2.0, 0], [1, 1], [2, 0], [0, 3], [1, 1]])
+    np.testing.assert_array_equal(comparison.distinct(x), [[2, 0], [1, 1], [0, 3]])

@@ -4,8 +4,8 @@ same training set, with the same schedule, measured the same way, plus two refer
 
 Rows (model, N, seed): model "mlp", "linear", and the references "gaussian" (draws of
 N(μ, Σ), the best any linear model can do) and "heldout" (fresh held-out patches: the
-divergence estimator's bias at this sample size, and the neighbour ratio of points that no
-model memorised). Columns: test_error, train_error (per dimension, k uniform; linear exact,
+divergence estimator's value at zero divergence, and the neighbour ratio of points that no
+model memorised; both references and the reference set Q use distinct held-out patches). Columns: test_error, train_error (per dimension, k uniform; linear exact,
 MLP Monte Carlo with *_se), knn_kl ± knn_kl_se (k-NN KL of whitened samples from held-out
 patches), ratio (median nearest / second-nearest training distance), memorised (fraction of
 samples with ratio < 1/3).
@@ -23,6 +23,14 @@ from .sweep import sizes
 from .targets import Target
 
 MEMORISED = 1 / 3  # ratio below which a sample counts as a copy (Yoon et al. 2023)
+
+
+def distinct(x: np.ndarray) -> np.ndarray:
+    """The rows of x without exact repeats, in their first order. Patches hold exact
+    duplicates (e.g. saturated ones), atoms at which the k-NN distances vanish and the
+    estimator, which assumes a density, diverges."""
+    _, first = np.unique(x, axis=0, return_index=True)
+    return x[np.sort(first)]
 
 
 def _measures(x: np.ndarray, train: np.ndarray, ref: np.ndarray, target: Target, k: int) -> dict:
@@ -48,7 +56,7 @@ def compare(target: Target, t: denoiser.Terms, *, N_over_d, seeds, settings: non
     if target.heldout is None:
         raise ValueError("the nonlinear comparison needs natural patches (a held-out set)")
     d, n = target.d, settings.samples
-    heldout = target.heldout
+    heldout = distinct(target.heldout)
     ref, fresh = heldout[n:], heldout[:n]  # the reference set Q and fresh held-out points
     runs = [(N, seed) for N in sizes(d, N_over_d) for seed in seeds]
     data = [target.training_set(N, seed) for N, seed in runs]
