@@ -309,7 +309,8 @@ def non_gaussian(inputs: dict, params: dict):
         s = s.sort_values("N")
         curve(axes[0], s.N_over_d, s.kl_mc_per_dim, s.kl_mc_per_dim_se, color=colors[name],
               ls=styles[d], label=f"{name}, d = {d}")
-        axes[0].axhline(s["floor"].iloc[0], color=colors[name], ls=styles[d], lw=0.6)
+        if s["floor"].iloc[0] > 1e-3 * s.kl_mc_per_dim[np.isfinite(s.kl_mc_per_dim)].max():
+            axes[0].axhline(s["floor"].iloc[0], color=colors[name], ls=styles[d], lw=0.6)
         curve(axes[1], s.N_over_d, s.scaled, s.scaled_se, color=colors[name], ls=styles[d])
         curve(axes[2], s.N_over_d, s.scaled_gauss, s.scaled_gauss_se, color=colors[name], ls=styles[d])
         if s.theory.notna().any():
