@@ -319,7 +319,7 @@ def non_gaussian(inputs: dict, params: dict):
                 title="KL to the target (thin: KL_∞ of the best linear model)")
     axes[1].set(ylabel="N (KL − KL_∞) / d²", xlabel="N / d", title="excess over KL_∞ (→ 1/4 Gaussian)")
     axes[2].set(ylabel="N (KL_G − KL_G,∞) / d²", xlabel="N / d",
-                title="KL to the same-moment Gaussian (dotted: (E‖z‖⁴ + d)/4d²)")
+                title="same-moment Gaussian; dotted: (E‖z‖⁴ + d)/4d²")
     for ax in axes:
         ratio_axis(ax, stats.N_over_d)
     for ax in axes[1:]:
