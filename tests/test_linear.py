@@ -205,6 +205,16 @@ def test_plan_checks_name_the_key():
     assert plan.linear.targets(_cfg(targets=[]), "results") == []
     spec = plan.linear.cell_spec(_cfg(), "isotropic")
     assert "d" not in spec and "targets" not in spec and spec["N_over_d"] == [0.5, 1, 2, 4]
+    assert "student_t_dof" in plan.linear.cell_spec(_cfg(), "student_t")
+    assert "student_t_dof" not in plan.linear.cell_spec(_cfg(), "power_law")
+    nl = dict(_cfg()["linear"]["nonlinear"], samples=500)
+    assert any("'linear.nonlinear.samples'" in m for m in plan.linear.check(_cfg(nonlinear=nl)))
+    hi = dict(_cfg()["linear"]["hierarchy"], d=[10])
+    assert any("'linear.hierarchy.d'" in m for m in plan.linear.check(_cfg(hierarchy=hi)))
+    files = plan.linear.targets(_cfg(), "results")
+    assert "results/figures/linear_nonlinear.png" in files
+    assert "results/figures/linear_hierarchy.png" not in plan.linear.targets(
+        _cfg(hierarchy=dict(hi, d=[])), "results")
 
 
 @pytest.mark.slow
@@ -219,5 +229,13 @@ def test_stage_runs_on_the_tiny_config(run_workflow):
     assert np.isfinite(df[df.ridge > 0].kl).all()
     trained = pd.read_parquet(res / "linear/trained/isotropic/d4.parquet")
     assert set(trained.optimizer) == {"adam", "sgd"}
-    for name in ("kl", "test_error", "regularisation", "samples", "trained"):
+    st = pd.read_parquet(res / "linear/closed_form/student_t/d9.parquet")
+    mc = st[st.kl_mc.notna()]
+    assert np.isinf(mc[mc.N <= 9].kl_mc).all() and (mc[mc.N > 9].kl_mc > st.kl_mc_opt.iloc[0]).all()
+    hier = pd.read_parquet(res / "linear/hierarchy/d9.parquet")
+    assert set(hier.target) == {"α = 0", "α = 2", "natural_patches"}
+    nl = pd.read_parquet(res / "linear/nonlinear/natural_patches_d4.parquet")
+    assert set(nl.model) == {"mlp", "linear", "gaussian", "heldout"} and len(nl) == 4 * 2 * 2
+    for name in ("kl", "test_error", "regularisation", "samples", "trained", "hierarchy",
+                 "non_gaussian", "nonlinear"):
         assert (res / f"figures/linear_{name}.png").stat().st_size > 0

@@ -16,7 +16,9 @@ from .targets import Population
 
 def evaluate(fits: list[denoiser.Fit], pop: Population, t: denoiser.Terms, lams, taus,
              samplers) -> dict[str, np.ndarray]:
-    """Arrays over (sampler, run, λ, τ): kl, and over (run, λ, τ): test_error, train_error.
+    """Arrays over (sampler, run, λ, τ): kl, and over (run, λ, τ): test_error, train_error;
+    the sampling distribution N(mean, U diag(var) Uᵀ): mean (S, R, L, τ, d) in the original
+    coordinates and var (same shape) along the eigenvectors U of each run.
 
     Errors are per dimension and averaged over the T steps (the DDPM loss with uniform k).
     """
@@ -48,7 +50,8 @@ def evaluate(fits: list[denoiser.Fit], pop: Population, t: denoiser.Terms, lams,
     logdet = np.where(v.min(-1) > sampling.VARIANCE_FLOOR,
                       np.log(np.clip(v, 1e-300, None)).sum(-1), -np.inf)
     kl = sampling.gaussian_kl(pop, mean, (v * prec_diag).sum(-1), logdet)
-    return {"kl": kl, "test_error": test / (t.T * d), "train_error": train / (t.T * d)}
+    return {"kl": kl, "test_error": test / (t.T * d), "train_error": train / (t.T * d),
+            "mean": mean, "var": v}
 
 
 def optimum(pop: Population, t: denoiser.Terms, samplers) -> dict[str, np.ndarray]:

@@ -1,6 +1,8 @@
 """Targets of the linear stage (docs/science.md §10.1): Gaussian data with a chosen spectrum
-(isotropic or power law) and natural image patches reduced to d = side² pixels, whose
-"population" is the mean and covariance of a large held-out set.
+(isotropic or power law); two non-Gaussian laws with the power-law covariance (a
+multivariate Student-t and a Laplace latent model), whose densities are exact; and natural
+image patches reduced to d = side² pixels, whose "population" is the mean and covariance of
+a large held-out set.
 
 Notation of this stage (as in Merger & Goldt): N = training samples, d = dimension.
 """
@@ -13,9 +15,11 @@ import numpy as np
 import torch
 
 from ..core import streams
+from . import laws
 
 GAUSSIAN = ("isotropic", "power_law")
-TARGETS = (*GAUSSIAN, "natural_patches")
+NON_GAUSSIAN = ("student_t", "laplace_latent")  # laws.LAWS, with the power-law covariance
+TARGETS = (*GAUSSIAN, *NON_GAUSSIAN, "natural_patches")
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,7 @@ class Population:
     cov: np.ndarray
     prec: np.ndarray = field(init=False, repr=False)
     logdet: float = field(init=False)
+    root: np.ndarray = field(init=False, repr=False)  # symmetric Σ^{1/2}
 
     def __post_init__(self):
         evals, evecs = np.linalg.eigh(self.cov)
@@ -34,6 +39,7 @@ class Population:
                              f"(smallest eigenvalue {evals.min():.3g})")
         object.__setattr__(self, "prec", (evecs / evals) @ evecs.T)
         object.__setattr__(self, "logdet", float(np.log(evals).sum()))
+        object.__setattr__(self, "root", (evecs * np.sqrt(evals)) @ evecs.T)
 
     @property
     def d(self) -> int:
@@ -70,18 +76,37 @@ class Target:
 
     name: str
     population: Population
-    pool: np.ndarray | None = None  # patches to draw training sets from (None: Gaussian)
+    pool: np.ndarray | None = None  # patches to draw training sets from (None: a law)
+    law: str = "gaussian"  # laws.LAWS: x = μ + Σ^{1/2} z, z white with this law
+    dof: int = 0  # degrees of freedom of the student_t law
+    heldout: np.ndarray | None = None  # natural patches: the held-out set (population)
 
     @property
     def d(self) -> int:
         return self.population.d
 
+    @property
+    def exact_density(self) -> bool:
+        """Whether log_density is the target's density (not so for natural patches)."""
+        return self.pool is None
+
+    def draw(self, n: int, gen: torch.Generator) -> np.ndarray:
+        """(n, d) float64 draws of the law from ``gen`` (not for natural patches)."""
+        z = laws.draw_white(self.law, n, self.d, self.dof, gen)
+        return self.population.mean + z @ self.population.root
+
+    def log_density(self, x: np.ndarray) -> np.ndarray:
+        """log p(x) for x (..., d): the white law's log density at Σ^{-1/2}(x - μ), less
+        ½ log det Σ."""
+        pop = self.population
+        z = (x - pop.mean) @ (pop.prec @ pop.root)  # Σ^{-1/2} = Σ^{-1} Σ^{1/2} (symmetric)
+        return laws.log_density_white(self.law, z, self.dof) - 0.5 * pop.logdet
+
     def training_set(self, N: int, seed: int) -> np.ndarray:
         """(N, d) float64 training set of run (N, seed), from the run's own stream."""
         gen = streams.generator(seed, "linear", "train", self.name, self.d, N)
         if self.pool is None:
-            z = torch.randn(N, self.d, generator=gen, dtype=torch.float64).numpy()
-            return self.population.mean + z * np.sqrt(np.diag(self.population.cov))
+            return self.draw(N, gen)
         if N > len(self.pool):
             raise ValueError(f"{self.name}: N = {N} exceeds the {len(self.pool)} patches "
                              f"of the training split")
@@ -93,31 +118,49 @@ def gaussian(kind: str, d: int, exponent: float = 1.0) -> Target:
     return Target(kind, Population(np.zeros(d), np.diag(spectrum(kind, d, exponent))))
 
 
-def patches(pool: np.ndarray, heldout: np.ndarray) -> Target:
-    """Natural patches: training sets from ``pool``; population = moments of ``heldout``."""
+def non_gaussian(law: str, d: int, exponent: float = 1.0, dof: int = 6) -> Target:
+    """A zero-mean ``law`` (student_t or laplace_latent) with the power-law covariance."""
+    pop = Population(np.zeros(d), np.diag(spectrum("power_law", d, exponent)))
+    return Target(law, pop, law=law, dof=dof if law == "student_t" else 0)
+
+
+def patch_scale(heldout: np.ndarray) -> float:
+    """The factor that gives the held-out patches a covariance of trace d."""
+    centred = heldout - heldout.mean(0)
+    return float(np.sqrt(heldout.shape[1] / (centred**2).sum(1).mean()))
+
+
+def patches(pool: np.ndarray, heldout: np.ndarray, normalise_trace: bool = True) -> Target:
+    """Natural patches: training sets from ``pool``; population = moments of ``heldout``;
+    with ``normalise_trace`` both are scaled by one factor so that tr Σ = d."""
+    scale = patch_scale(heldout) if normalise_trace else 1.0
+    heldout = np.asarray(heldout, dtype=np.float64) * scale
     mean = heldout.mean(0)
     cov = (heldout - mean).T @ (heldout - mean) / len(heldout)
-    return Target("natural_patches", Population(mean, cov), np.asarray(pool, dtype=np.float64))
+    return Target("natural_patches", Population(mean, cov), np.asarray(pool, dtype=np.float64) * scale,
+                  heldout=heldout)
 
 
 def build(name: str, d: int, exponent: float = 1.0, pool: np.ndarray | None = None,
-          heldout: np.ndarray | None = None) -> Target:
+          heldout: np.ndarray | None = None, dof: int = 6, normalise_trace: bool = True) -> Target:
     """The target ``name`` in d dimensions (natural_patches needs the reduced ``pool`` and
     ``heldout`` arrays, (n, d) each)."""
     if name in GAUSSIAN:
         return gaussian(name, d, exponent)
+    if name in NON_GAUSSIAN:
+        return non_gaussian(name, d, exponent, dof)
     if name != "natural_patches":
         raise ValueError(f"unknown target {name!r}; allowed: {', '.join(TARGETS)}")
     if pool is None or heldout is None or pool.shape[1] != d or heldout.shape[1] != d:
         raise ValueError(f"natural_patches in d = {d} needs pool and held-out patches of d pixels")
-    return patches(pool, heldout)
+    return patches(pool, heldout, normalise_trace)
 
 
 def from_files(name: str, d: int, exponent: float = 1.0, pool: str | None = None,
-               heldout: str | None = None) -> Target:
+               heldout: str | None = None, dof: int = 6, normalise_trace: bool = True) -> Target:
     """:func:`build` with the natural patches read from .npy files (as written by the
     linear_patches rule)."""
     from ..core.io import read_npy
 
     arrays = [read_npy(p) if p else None for p in (pool, heldout)]
-    return build(name, d, exponent, *arrays)
+    return build(name, d, exponent, *arrays, dof=dof, normalise_trace=normalise_trace)

@@ -35,3 +35,10 @@ def kl_wishart(d: int, N: int) -> float:
 def kl_asymptote(d: int, N: int) -> float:
     """Leading order of kl_wishart for N >> d: d (d + 3) / (4N)."""
     return d * (d + 3) / (4 * N)
+
+
+def kl_moment_matched(d: int, N: int, fourth_moment: float) -> float:
+    """Leading order for N >> d of E KL(N(m̂, C) ‖ N(μ, Σ)) for any law with E ‖z‖⁴ =
+    ``fourth_moment`` (z = Σ^{-1/2}(x - μ)): (E ‖z‖⁴ + d) / (4N); d(d + 3)/(4N) for Gaussians
+    (docs/science.md §10.8)."""
+    return (fourth_moment + d) / (4 * N)

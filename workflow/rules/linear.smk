@@ -1,8 +1,10 @@
-# Linear diffusion models (issue 13, part 2; docs/science.md §10; N = training samples and
-# d = dimension in this stage). Closed forms are cheap: one job per (target, d) computes every
-# N, seed, ridge λ, flow time τ and sampler from one eigendecomposition per (N, seed). A
-# second job per (target, d) trains the same linear denoisers with Adam and SGD in lockstep
-# and records the closed forms beside them. Natural patches are reduced to d pixels once.
+# Linear diffusion models (docs/science.md §10; N = training samples and d = dimension in
+# this stage). Closed forms are cheap: one job per (target, d) computes every N, seed, ridge
+# λ, flow time τ and sampler from one eigendecomposition per (N, seed). A second job per
+# (target, d) trains the same linear denoisers with Adam and SGD in lockstep and records the
+# closed forms beside them. One job per d sweeps the spectral exponent at fixed trace (ridge
+# and early-stopping paths); one per d trains MLP denoisers on patches beside the linear
+# ones. Natural patches are reduced to d pixels once. Figures: STAGE.figures (figures.smk).
 
 LINEAR = f"{RESULTS}/linear"
 
@@ -35,7 +37,7 @@ rule linear_closed_form:
     log:
         f"{RESULTS}/logs/linear/closed_form/{{target}}/d{{d}}.log",
     wildcard_constraints:
-        target="isotropic|power_law|natural_patches",
+        target="isotropic|power_law|student_t|laplace_latent|natural_patches",
         d="[0-9]+",
     conda:
         "../../envs/mcm.yaml"
@@ -53,7 +55,7 @@ rule linear_trained:
     log:
         f"{RESULTS}/logs/linear/trained/{{target}}/d{{d}}.log",
     wildcard_constraints:
-        target="isotropic|power_law|natural_patches",
+        target="isotropic|power_law|student_t|laplace_latent|natural_patches",
         d="[0-9]+",
     conda:
         "../../envs/mcm.yaml"
@@ -81,95 +83,36 @@ rule linear_samples:
         "../scripts/linear_samples.py"
 
 
-rule figure_linear_kl:
+rule linear_hierarchy:
     input:
-        lambda wc: plan.linear.closed_form_tables(config, RESULTS),
+        unpack(lambda wc: plan.linear.hierarchy_inputs(wc.d, config, RESULTS)),
     output:
-        pdf=f"{RESULTS}/figures/linear_kl.pdf",
-        png=report(
-            f"{RESULTS}/figures/linear_kl.png",
-            caption="../report/linear_kl.rst",
-            category="Linear diffusion",
-        ),
+        f"{LINEAR}/hierarchy/d{{d}}.parquet",
     log:
-        f"{RESULTS}/logs/figures/linear_kl.log",
+        f"{RESULTS}/logs/linear/hierarchy/d{{d}}.log",
+    wildcard_constraints:
+        d="[0-9]+",
     conda:
-        "../../envs/plot.yaml"
+        "../../envs/mcm.yaml"
     params:
-        sampler=config["linear"]["figures"]["sampler"],
+        spec=lambda wc: plan.linear.hierarchy_spec(config),
     script:
-        "../scripts/figure_linear_kl.py"
+        "../scripts/linear_hierarchy.py"
 
 
-rule figure_linear_test_error:
+rule linear_nonlinear:
     input:
-        lambda wc: plan.linear.closed_form_tables(config, RESULTS),
+        unpack(lambda wc: plan.linear.cell_inputs("natural_patches", wc.d, RESULTS)),
     output:
-        pdf=f"{RESULTS}/figures/linear_test_error.pdf",
-        png=report(
-            f"{RESULTS}/figures/linear_test_error.png",
-            caption="../report/linear_test_error.rst",
-            category="Linear diffusion",
-        ),
+        f"{LINEAR}/nonlinear/natural_patches_d{{d}}.parquet",
     log:
-        f"{RESULTS}/logs/figures/linear_test_error.log",
+        f"{RESULTS}/logs/linear/nonlinear/natural_patches_d{{d}}.log",
+    wildcard_constraints:
+        d="[0-9]+",
     conda:
-        "../../envs/plot.yaml"
-    script:
-        "../scripts/figure_linear_test_error.py"
-
-
-rule figure_linear_regularisation:
-    input:
-        lambda wc: plan.linear.regularisation_table(config, RESULTS),
-    output:
-        pdf=f"{RESULTS}/figures/linear_regularisation.pdf",
-        png=report(
-            f"{RESULTS}/figures/linear_regularisation.png",
-            caption="../report/linear_regularisation.rst",
-            category="Linear diffusion",
-        ),
-    log:
-        f"{RESULTS}/logs/figures/linear_regularisation.log",
-    conda:
-        "../../envs/plot.yaml"
+        "../../envs/mcm.yaml"
     params:
-        sampler=config["linear"]["figures"]["sampler"],
+        spec=lambda wc: plan.linear.nonlinear_spec(config),
+        device=config["device"],
     script:
-        "../scripts/figure_linear_regularisation.py"
-
-
-rule figure_linear_samples:
-    input:
-        lambda wc: plan.linear.samples_table(config, RESULTS),
-    output:
-        pdf=f"{RESULTS}/figures/linear_samples.pdf",
-        png=report(
-            f"{RESULTS}/figures/linear_samples.png",
-            caption="../report/linear_samples.rst",
-            category="Linear diffusion",
-        ),
-    log:
-        f"{RESULTS}/logs/figures/linear_samples.log",
-    conda:
-        "../../envs/plot.yaml"
-    script:
-        "../scripts/figure_linear_samples.py"
-
-
-rule figure_linear_trained:
-    input:
-        lambda wc: plan.linear.trained_tables(config, RESULTS),
-    output:
-        pdf=f"{RESULTS}/figures/linear_trained.pdf",
-        png=report(
-            f"{RESULTS}/figures/linear_trained.png",
-            caption="../report/linear_trained.rst",
-            category="Linear diffusion",
-        ),
-    log:
-        f"{RESULTS}/logs/figures/linear_trained.log",
-    conda:
-        "../../envs/plot.yaml"
-    script:
-        "../scripts/figure_linear_trained.py"
+        "../scripts/linear_nonlinear.py"

@@ -10,12 +10,14 @@ log = log_to(snakemake)  # noqa: F821
 wc, spec = snakemake.wildcards, snakemake.params.spec  # noqa: F821
 d = int(wc.d)
 target = targets.from_files(wc.target, d, spec.get("power_law_exponent", 1.0),
-                            snakemake.input.get("pool"), snakemake.input.get("heldout"))  # noqa: F821
+                            snakemake.input.get("pool"), snakemake.input.get("heldout"),  # noqa: F821
+                            spec.get("student_t_dof", 6), spec.get("normalise_trace", True))
 t = denoiser.terms(Schedule(**spec["ddpm"]))
 log.info("%s d=%d: N/d %s, %d seeds, ridge %s, times %s + inf, samplers %s, T=%d", wc.target,
          d, spec["N_over_d"], len(spec["seeds"]), spec["ridge"], spec["times"],
          spec["samplers"], t.T)
 table = sweep.cell(target, t, N_over_d=spec["N_over_d"], seeds=spec["seeds"],
-                   ridge=spec["ridge"], times=spec["times"], samplers=spec["samplers"])
+                   ridge=spec["ridge"], times=spec["times"], samplers=spec["samplers"],
+                   mc_samples=spec["mc_samples"])
 write_parquet(table, snakemake.output[0])  # noqa: F821
 log.info("wrote %d rows", len(table))

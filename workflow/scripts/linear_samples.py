@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from easy2hard.core.ddpm import Schedule
-from easy2hard.core.io import read_npy, write_parquet
+from easy2hard.core.io import write_parquet
 from easy2hard.linear import denoiser, samples, sweep, targets
 from easy2hard.pipeline.scripting import log_to
 
@@ -15,10 +15,11 @@ log = log_to(snakemake)  # noqa: F821
 spec, d = snakemake.params.spec, int(snakemake.wildcards.d)  # noqa: F821
 side, n = math.isqrt(d), spec["n"]
 inp = snakemake.input  # noqa: F821
-target = targets.from_files("natural_patches", d, pool=inp.pool, heldout=inp.heldout)
+target = targets.from_files("natural_patches", d, pool=inp.pool, heldout=inp.heldout,
+                            normalise_trace=spec["normalise_trace"])
 schedule = Schedule(**spec["ddpm"])
 Ns = sweep.sizes(d, spec["N_over_d"])
-rows = [("held-out patches", 0, read_npy(inp.heldout)[:n])]
+rows = [("held-out patches", 0, target.heldout[:n])]
 for N in Ns:
     x = target.training_set(N, spec["seed"])
     if N == min(Ns):

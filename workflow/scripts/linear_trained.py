@@ -16,7 +16,8 @@ device = pick_device(snakemake.params.device)  # noqa: F821
 if device.type == "cpu":
     torch.set_num_threads(max(1, snakemake.threads))  # noqa: F821
 target = targets.from_files(wc.target, d, spec.get("power_law_exponent", 1.0),
-                            snakemake.input.get("pool"), snakemake.input.get("heldout"))  # noqa: F821
+                            snakemake.input.get("pool"), snakemake.input.get("heldout"),  # noqa: F821
+                            spec.get("student_t_dof", 6), spec.get("normalise_trace", True))
 t = denoiser.terms(Schedule(**spec["ddpm"]))
 runs = [(N, seed) for N in sweep.sizes(d, spec["N_over_d"]) for seed in spec["seeds"]]
 frames = []

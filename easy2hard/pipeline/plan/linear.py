@@ -5,18 +5,19 @@ Paths, under ``results``:
   linear/closed_form/{target}/d{d}.parquet        closed forms: N, seed, ridge, τ, sampler
   linear/trained/{target}/d{d}.parquet            Adam / SGD training against the closed forms
   linear/samples/natural_patches_d{d}.parquet     DDPM samples of N < d, N ≈ d, N >> d models
-  figures/linear_{kl,test_error,regularisation,samples,trained}.{pdf,png}
+  linear/hierarchy/d{d}.parquet                   ridge and early-stopping paths per exponent α
+  linear/nonlinear/natural_patches_d{d}.parquet   MLP against linear denoisers on patches
+  figures/linear_*.{pdf,png}                      drawn by easy2hard.linear.plots (STAGE.figures)
 """
 
 from __future__ import annotations
 
-from .stage import Stage
-
 import math
 
 from .common import figure_files, pick
+from .stage import Figure, Stage
 
-FIGURES = ("linear_kl", "linear_test_error", "linear_regularisation")
+NON_GAUSSIAN = ("student_t", "laplace_latent")
 
 
 def closed_form_tables(cfg: dict, results: str) -> list[str]:
@@ -39,6 +40,43 @@ def regularisation_table(cfg: dict, results: str) -> str:
     return f"{results}/linear/closed_form/{fig['target']}/d{fig['d']}.parquet"
 
 
+def non_gaussian_tables(cfg: dict, results: str) -> list[str]:
+    """The closed-form tables of the non-Gaussian laws and of their Gaussian control
+    (power_law, the same covariance); empty without a non-Gaussian target."""
+    lin = cfg["linear"]
+    names = [t for t in lin["targets"] if t in NON_GAUSSIAN]
+    if not names:
+        return []
+    names = (["power_law"] if "power_law" in lin["targets"] else []) + names
+    return [f"{results}/linear/closed_form/{t}/d{d}.parquet" for t in names for d in lin["d"]]
+
+
+def hierarchy_tables(cfg: dict, results: str) -> list[str]:
+    return [f"{results}/linear/hierarchy/d{d}.parquet" for d in cfg["linear"]["hierarchy"]["d"]]
+
+
+def nonlinear_tables(cfg: dict, results: str) -> list[str]:
+    return [f"{results}/linear/nonlinear/natural_patches_d{d}.parquet"
+            for d in cfg["linear"]["nonlinear"]["d"]]
+
+
+def hierarchy_inputs(d, cfg: dict, results: str) -> dict:
+    """The reduced patches the hierarchy sweep reads (when it includes patches)."""
+    return cell_inputs("natural_patches", d, results) if cfg["linear"]["hierarchy"]["patches"] else {}
+
+
+def hierarchy_spec(cfg: dict) -> dict:
+    lin = cfg["linear"]
+    spec = {k: v for k, v in lin["hierarchy"].items() if k != "d"}
+    return {**spec, "ddpm": lin["ddpm"], "normalise_trace": lin["natural_patches"]["normalise_trace"]}
+
+
+def nonlinear_spec(cfg: dict) -> dict:
+    lin = cfg["linear"]
+    spec = {k: v for k, v in lin["nonlinear"].items() if k != "d"}
+    return {**spec, "ddpm": lin["ddpm"], "normalise_trace": lin["natural_patches"]["normalise_trace"]}
+
+
 def cell_inputs(target: str, d, results: str) -> dict:
     """The reduced patches a natural_patches cell reads; nothing for Gaussian targets."""
     if target != "natural_patches":
@@ -50,30 +88,37 @@ def cell_spec(cfg: dict, target: str) -> dict:
     """What a closed-form cell's table depends on (the d and target lists only add cells)."""
     lin = cfg["linear"]
     spec = pick(lin, "N_over_d", "seeds", "ridge", "times", "samplers", "ddpm")
-    if target == "power_law":
-        spec["power_law_exponent"] = lin["power_law_exponent"]
-    return spec
+    return {**spec, **_target_keys(lin, target), "mc_samples": lin["mc_samples"]}
+
+
+def _target_keys(lin: dict, target: str) -> dict:
+    """The keys that define a target besides its name."""
+    if target == "natural_patches":
+        return {"normalise_trace": lin["natural_patches"]["normalise_trace"]}
+    out = {}
+    if target in ("power_law", *NON_GAUSSIAN):
+        out["power_law_exponent"] = lin["power_law_exponent"]
+    if target == "student_t":
+        out["student_t_dof"] = lin["student_t_dof"]
+    return out
 
 
 def trained_spec(cfg: dict, target: str) -> dict:
     tr = dict(cfg["linear"]["trained"])
     del tr["targets"], tr["d"]
-    if target == "power_law":
-        tr["power_law_exponent"] = cfg["linear"]["power_law_exponent"]
-    return tr
+    return {**tr, **_target_keys(cfg["linear"], target)}
 
 
 def targets(cfg: dict, results: str) -> list[str]:
-    """Every closed-form and trained table, the samples, and the stage's figures."""
+    """Every table of the stage and every figure whose tables are asked for."""
     if not cfg["linear"]["targets"]:
         return []
-    out = closed_form_tables(cfg, results) + trained_tables(cfg, results) + samples_table(cfg, results)
-    for fig in FIGURES:
-        out += figure_files(results, fig)
-    if trained_tables(cfg, results):
-        out += figure_files(results, "linear_trained")
-    if samples_table(cfg, results):
-        out += figure_files(results, "linear_samples")
+    out = (closed_form_tables(cfg, results) + trained_tables(cfg, results)
+           + samples_table(cfg, results) + hierarchy_tables(cfg, results)
+           + nonlinear_tables(cfg, results))
+    for fig in STAGE.figures:
+        if all(fig.inputs(cfg, results).values()):
+            out += figure_files(results, fig.name)
     return out
 
 
@@ -85,6 +130,9 @@ def _cells(cfg: dict) -> list[tuple[str, int, list, bool]]:
     out += [("linear.trained", d, tr["N_over_d"], "natural_patches" in tr["targets"]) for d in tr["d"]]
     if sp["N_over_d"]:
         out.append(("linear.samples", sp["d"], sp["N_over_d"], True))
+    hi, nl = lin["hierarchy"], lin["nonlinear"]
+    out += [("linear.hierarchy", d, hi["N_over_d"], hi["patches"]) for d in hi["d"]]
+    out += [("linear.nonlinear", d, nl["N_over_d"], True) for d in nl["d"]]
     return out
 
 
@@ -116,13 +164,45 @@ def check(cfg: dict) -> list[str]:
     if lin["figures"]["sampler"] not in lin["samplers"]:
         out.append(f"config key 'linear.figures.sampler': {lin['figures']['sampler']!r} is not "
                    f"computed; allowed: one of {lin['samplers']}")
+    held = spec["counts"]["val"] + spec["counts"]["test"]
+    if lin["nonlinear"]["d"] and lin["nonlinear"]["samples"] >= held:
+        out.append(f"config key 'linear.nonlinear.samples': {lin['nonlinear']['samples']} leaves no "
+                   f"held-out reference patches of the {held}; allowed: fewer than "
+                   f"datasets.natural_patches.counts.val + test")
     return out
 
 
 def samples_spec(cfg: dict) -> dict:
     """What the samples table depends on: its N list, n, ridge, seed and the schedule."""
     lin = cfg["linear"]
-    return {**pick(lin["samples"], "N_over_d", "n", "ridge", "seed"), "ddpm": lin["ddpm"]}
+    return {**pick(lin["samples"], "N_over_d", "n", "ridge", "seed"), "ddpm": lin["ddpm"],
+            "normalise_trace": lin["natural_patches"]["normalise_trace"]}
 
 
-STAGE = Stage(name="linear", targets=targets, check=check)
+def _tables(fn, group: str = "tables"):
+    return lambda cfg, results: {group: fn(cfg, results)}
+
+
+def _sampler(cfg: dict) -> dict:
+    return {"sampler": cfg["linear"]["figures"]["sampler"]}
+
+
+def _figure(name: str, inputs, params=None) -> Figure:
+    kw = {"params": params} if params else {}
+    return Figure(name, f"easy2hard.linear.plots:{name.removeprefix('linear_')}", inputs,
+                  category="Linear diffusion", **kw)
+
+
+STAGE = Stage(
+    name="linear", targets=targets, check=check,
+    figures=(
+        _figure("linear_kl", _tables(closed_form_tables), _sampler),
+        _figure("linear_test_error", _tables(closed_form_tables)),
+        _figure("linear_regularisation", _tables(lambda c, r: [regularisation_table(c, r)]), _sampler),
+        _figure("linear_samples", _tables(samples_table)),
+        _figure("linear_trained", _tables(trained_tables)),
+        _figure("linear_hierarchy", _tables(hierarchy_tables)),
+        _figure("linear_non_gaussian", _tables(non_gaussian_tables)),
+        _figure("linear_nonlinear", _tables(nonlinear_tables)),
+    ),
+)
