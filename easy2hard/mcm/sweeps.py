@@ -11,8 +11,6 @@ from __future__ import annotations
 import itertools
 import math
 
-from .engine import Cell, Run
-
 GRID = ("activation", "projection", "latent", "correlated", "beta_u", "beta_v", "t", "seeds")
 CELL_KEYS = ("batch", "spikes", "mean_shift", "latent_a", "student_df", "z", "gh_order",
              "w_init_norm", "log_points", "eval_samples")
@@ -33,6 +31,8 @@ def learning_rate(spec: dict, N: int) -> float:
 
 def expand(spec: dict, N: int) -> tuple[Cell, list[Run]]:
     """The cell settings and the runs of the sweep ``spec`` at dimension ``N``."""
+    from .engine import Cell, Run  # torch: only where cells are built, not when planning
+
     if "N" in spec and N not in spec["N"]:
         raise ValueError(f"N={N} is not in this sweep's N list {spec['N']}")
     batch = int(spec["batch"])
