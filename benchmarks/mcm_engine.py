@@ -8,8 +8,8 @@ The reduced engine runs at N = 128 and N = 4096 with 16 runs (a real sweep cell)
 runs; the full engine at the same points (fewer steps) but for 1024 runs at N = 4096 (out of
 memory, see below); the naive loop (mcm.sample +
 one_neuron.grad_integrated + projection per sample, one run) at N = 128.
-``progress_overhead``: the reduced engine at N = 128, 16 runs, stopping every 2^20 samples (16
-times more often than the default 2^24) to update a Progress (a line every 10 s), against one
+``progress_overhead``: the reduced engine at N = 128, 16 runs, stopping every 2^18 samples (16
+times more often than the default 2^22) to update a Progress (a line every 10 s), against one
 uninterrupted call per log interval; the relative slowdown (best of three each).
 
     .venv/bin/python benchmarks/mcm_engine.py [--scale 1.0]
@@ -74,7 +74,7 @@ def progress_overhead(steps: int) -> float:
     times = {"plain": [], "progress": []}
     for _ in range(3):
         for kind in times:
-            kw = ({"progress": Progress(16 * steps, quiet), "chunk": 1 << 20}
+            kw = ({"progress": Progress(16 * steps, quiet), "chunk": 1 << 18}
                   if kind == "progress" else {"chunk": 1 << 62})
             start = time.perf_counter()
             reduced.train(cell, rs, **kw)

@@ -30,7 +30,7 @@ from . import rng
 from .engine import Cell, Run
 
 TABLE_SIZE = 1 << 16
-CHUNK = 1 << 24  # samples (all runs together) between two progress reports
+CHUNK = 1 << 22  # samples (all runs together) between two progress reports
 STREAMS = ("mcm-data", "mcm-noise", "mcm-eval")  # the rows DATA, NOISE, EVAL of a run's state
 # Test-loss columns of the output table, named as in easy2hard.mcm.engine (set -> column).
 LOSS_COLUMNS = {"mcm": "loss_mcm", "mean_iso": "loss_mean_iso_clone",
