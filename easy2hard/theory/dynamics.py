@@ -120,11 +120,11 @@ def coefficients(s: Setting, points: int | None = None, stretch: float | None = 
     N(m·y, s²)), so its linear part at m = 0, (E[y yᵀ] − I) E[P'], vanishes exactly for a
     whitened spike whatever the ξ quadrature's error."""
     d = s.dim
-    points = points or (1001 if d == 1 else 81)
+    points = points or (1001 if d == 1 else 61)
     stretch = stretch or (5.0 if d == 1 else 2.0)
     ax = axis(points, stretch)
-    y, yw = spike_rule(s)
-    xi, xw = np.polynomial.hermite_e.hermegauss(xi_order)
+    y, yw = spike_rule(s, 24 if d == 1 else 16)
+    xi, xw = np.polynomial.hermite_e.hermegauss(xi_order if d == 1 else 32)
     xw = xw / xw.sum()
     L = 10 * (math.sqrt(1 + s.beta_u) + np.abs(y).max()) + 10
     P_spline = CubicSpline(*p_table(s, L))
