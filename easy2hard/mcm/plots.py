@@ -36,7 +36,8 @@ def overlap_vs_n(inputs: dict, params: dict):
             for scale in ("raw", "rescaled")]
     Ns = sorted(curves["N"].unique())
     colors = dict(zip(Ns, sns.color_palette("viridis", len(Ns))))
-    styles = dict(zip(sorted(curves["activation"].unique()), ["-", "-.", ":", (0, (1, 3))] * 4))
+    acts = sorted(curves["activation"].unique())  # solid for one activation; dashed: theory
+    styles = dict(zip(acts, ["-", "-.", ":", (0, (1, 3))] * 4))
     fig, axes = plt.subplots(len(rows), len(spikes), squeeze=False, sharey=True,
                              figsize=(4.2 * len(spikes), 3.3 * len(rows)))
     drawn = []
@@ -44,6 +45,7 @@ def overlap_vs_n(inputs: dict, params: dict):
         ax = axes[i, j]
         sub = curves[(curves["spike"] == sp) & (curves["projection"] == proj)]
         xlabel = "samples n"
+        single = sub["activation"].nunique() == 1
         for key, c in sub.groupby(["N", *ma.SETTING]):
             setting = dict(zip(["N", *ma.SETTING], key), spike=sp)
             N, act = setting["N"], setting["activation"]
@@ -56,8 +58,8 @@ def overlap_vs_n(inputs: dict, params: dict):
                     continue
                 x, xp = (ma.rescale_n(v, N, expo, log_factor) for v in (x, xp))
                 xlabel = f"n / N^{expo:g}" + (" ln N" if log_factor else "")
-            ax.plot(x, c["mean"], styles[act], color=colors[N],
-                    label=f"N={N}" + (f", {act}" if len(styles) > 1 else ""))
+            ax.plot(x, c["mean"], "-" if single else styles[act], color=colors[N],
+                    label=f"N={N}" + (f", {act}" if len(acts) > 1 else ""))
             ax.fill_between(x, c["mean"] - c["std"].fillna(0), c["mean"] + c["std"].fillna(0),
                             color=colors[N], alpha=0.2, lw=0)
             if len(p):
