@@ -22,7 +22,9 @@ rule mcm_sweep_cell:
 
 rule mcm_thresholds:
     input:
-        unpack(lambda wc: plan.mcm.with_theory("mcm_threshold_scaling")(config, RESULTS)),
+        unpack(
+            lambda wc: plan.mcm.with_theory("mcm_threshold_scaling")(config, RESULTS)
+        ),
     output:
         f"{RESULTS}/{plan.mcm.THRESHOLDS}",
     log:
