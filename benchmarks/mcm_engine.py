@@ -8,12 +8,16 @@ The reduced engine runs at N = 128 and N = 4096 with 16 runs (a real sweep cell)
 runs; the full engine at the same points (fewer steps) but for 1024 runs at N = 4096 (out of
 memory, see below); the naive loop (mcm.sample +
 one_neuron.grad_integrated + projection per sample, one run) at N = 128.
+``progress_overhead``: the reduced engine at N = 128, 16 runs, stopping every 2^18 samples (16
+times more often than the default 2^22) to update a Progress (a line every 10 s), against one
+uninterrupted call per log interval; the relative slowdown (best of three each).
 
     .venv/bin/python benchmarks/mcm_engine.py [--scale 1.0]
 """
 
 import argparse
 import json
+import logging
 import math
 import sys
 import time
@@ -22,6 +26,7 @@ import torch
 
 from easy2hard.core import mixed_cumulant as mcm
 from easy2hard.core import streams
+from easy2hard.core.progress import Progress
 from easy2hard.mcm import engine, one_neuron, reduced
 from easy2hard.mcm.engine import Cell, Run
 
@@ -58,6 +63,25 @@ def rate(train, N: int, runs: int, steps: int, **kw) -> float:
     return runs * steps / (time.perf_counter() - start)
 
 
+def progress_overhead(steps: int) -> float:
+    """Relative slowdown of progress reporting between chunks (module docstring)."""
+    rs = [Run(seed=s, activation="sigma_star", projection="sphere", t=T, lr=lr(128))
+          for s in range(16)]
+    cell = Cell(N=128, steps=steps, log_points=2)
+    quiet = logging.getLogger("benchmark.progress")
+    quiet.addHandler(logging.NullHandler())
+    quiet.propagate = False
+    times = {"plain": [], "progress": []}
+    for _ in range(3):
+        for kind in times:
+            kw = ({"progress": Progress(16 * steps, quiet), "chunk": 1 << 18}
+                  if kind == "progress" else {"chunk": 1 << 62})
+            start = time.perf_counter()
+            reduced.train(cell, rs, **kw)
+            times[kind].append(time.perf_counter() - start)
+    return min(times["progress"]) / min(times["plain"]) - 1
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--scale", type=float, default=1.0, help="multiplies every step count")
@@ -74,6 +98,7 @@ def main():
             # each, core.mixed_cumulant.spikes) and run out of memory on a 24 GB machine
             sps[f"full_N{N}_R1024"] = rate(engine.train, N, 1024, k(500))
     sps["naive_N128_R1"] = naive(128, k(2000))
+    out["progress_overhead"] = round(progress_overhead(k(300_000)), 4)
     out["samples_per_s"] = {key: round(v) for key, v in sps.items()}
     out["ratios"] = {
         "reduced_N4096_over_N128_R16": round(sps["reduced_N4096_R16"] / sps["reduced_N128_R16"], 3),

@@ -153,3 +153,25 @@ def test_planted_solution_stays_put():
                        init=np.tile(v, (4, 1)))
     assert df.loc[df.step == 0, "overlap_v"].eq(1.0).all()
     assert df.loc[df.step == df.step.max(), "overlap_v"].min() > 0.9
+
+
+def test_progress_chunks_do_not_change_results():
+    """Stopping every 64 samples to report progress gives the same table as one call per log
+    interval, and the progress reaches the total."""
+    from easy2hard.core.progress import Progress
+
+    cell = Cell(N=40, steps=700, log_points=5, eval_samples=10)
+    runs = [Run(seed=s, activation=a, projection=p, t=0.3, lr=0.05)
+            for s in (0, 1) for a in ("sigma_star", "tanh") for p in ("sphere", "none")]
+    progress = Progress(len(runs) * cell.steps, every=0.0)
+    chunked = reduced.train(cell, runs, progress=progress, chunk=64)
+    pd.testing.assert_frame_equal(chunked, reduced.train(cell, runs, chunk=1 << 40))
+    assert progress.done == len(runs) * cell.steps and progress.lines > 10
+
+
+def test_chunks_cover_every_log_point():
+    logs = np.array([0, 1, 5, 40, 100])
+    out = reduced.chunks(logs, 16)
+    assert [k for k, _ in out if k >= 0] == list(range(5))
+    steps = [s for _, s in out]
+    assert steps == sorted(steps) and steps[-1] == 100 and 16 in steps and 96 in steps

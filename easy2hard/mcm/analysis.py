@@ -202,3 +202,40 @@ def slope_intervals(thr: pd.DataFrame, boot: pd.DataFrame, ci: float, exponents)
         row["contains"] = bool(row["corr_lo"] <= expo <= row["corr_hi"])
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def predicted_thresholds(predicted: pd.DataFrame, level: float) -> pd.DataFrame:
+    """n* of the overlap SDE's mean curves (easy2hard.theory.dynamics), per setting and N:
+    ``n_star_pred`` (full SDE) and ``n_star_drift`` (drift only, the check)."""
+    keys = [*SETTING, "N"]
+    rows = []
+    for key, c in predicted.groupby([*keys, "dynamics"], dropna=False, sort=True):
+        c = c.sort_values("n")
+        rows.append({**dict(zip([*keys, "dynamics"], key)),
+                     "n_star": first_passage(c["n"].to_numpy(), c["mean"].to_numpy(), level)})
+    if not rows:
+        return pd.DataFrame(columns=[*keys, "n_star_pred", "n_star_drift"])
+    wide = pd.DataFrame(rows).pivot_table(index=keys, columns="dynamics", values="n_star",
+                                          dropna=False).reset_index()
+    return wide.rename(columns={"sde": "n_star_pred", "drift": "n_star_drift"})
+
+
+def threshold_table(df: pd.DataFrame, predicted: pd.DataFrame, level: float,
+                    bootstrap: dict) -> pd.DataFrame:
+    """Per sweep, setting and N: the simulated n* with its seed-bootstrap percentile interval
+    (``n_star_lo``, ``n_star_hi``), the predicted n* of the SDE and of its drift alone, the
+    ratio simulated / predicted and whether the prediction lies in the interval."""
+    thr = thresholds(df, level)
+    boot = bootstrap_n_star(df, level, bootstrap["samples"], bootstrap["seed"])
+    q = [(1 - bootstrap["ci"]) / 2, (1 + bootstrap["ci"]) / 2]
+    keys = ["spike", *SETTING, "N"]
+    ci = boot.groupby(keys, dropna=False)["n_star"].quantile(q).unstack()
+    ci.columns = ["n_star_lo", "n_star_hi"]
+    out = thr.merge(ci.reset_index(), on=keys, how="left")
+    out = out.merge(predicted_thresholds(predicted, level), on=[*SETTING, "N"], how="left")
+    for col in ("n_star_pred", "n_star_drift"):
+        if col not in out:
+            out[col] = math.nan
+    out["ratio"] = out["n_star"] / out["n_star_pred"]
+    out["within"] = (out["n_star_lo"] <= out["n_star_pred"]) & (out["n_star_pred"] <= out["n_star_hi"])
+    return out.sort_values(["sweep", *SETTING[1:], "N"]).reset_index(drop=True)

@@ -5,8 +5,9 @@ bulk is N(0, I). So (w_S, ‖w_⊥‖) is a Markov chain whose step needs x_S, o
 sample and one χ² per step: the cost does not depend on N. ``train`` takes the full engine's
 ``Cell`` and ``Run`` and returns a table with the same columns and meaning
 (easy2hard.mcm.engine.train); the inner loop is compiled (``reduced_kernel``), all runs of a
-cell in one call. Run r draws from numpy PCG64 generators seeded by the run's own stream keys
-(seed, "mcm-data" | "mcm-noise" | "mcm-eval" | "mcm-init", N), so it does not depend on its
+cell in one call per chunk of steps. Run r draws from xoshiro256++ streams (easy2hard.mcm.rng)
+seeded by the run's own stream keys (seed, "mcm-data" | "mcm-noise" | "mcm-eval", N) and its
+start from a numpy PCG64 generator (seed, "mcm-init", N), so it does not depend on its
 cell-mates, and runs that share a seed and a model see the same samples.
 """
 
@@ -18,7 +19,6 @@ import numba
 import numpy as np
 import pandas as pd
 import torch
-from numba.typed import List
 
 from ..core import lockstep
 from ..core import mixed_cumulant as mcm
@@ -26,9 +26,12 @@ from ..core import streams
 from ..core.diffusion import delta
 from ..core.quadrature import gauss_hermite
 from . import reduced_kernel as K
+from . import rng
 from .engine import Cell, Run
 
 TABLE_SIZE = 1 << 16
+CHUNK = 1 << 22  # samples (all runs together) between two progress reports
+STREAMS = ("mcm-data", "mcm-noise", "mcm-eval")  # the rows DATA, NOISE, EVAL of a run's state
 # Test-loss columns of the output table, named as in easy2hard.mcm.engine (set -> column).
 LOSS_COLUMNS = {"mcm": "loss_mcm", "mean_iso": "loss_mean_iso_clone",
                 "meancov": "loss_meancov_clone"}
@@ -103,14 +106,28 @@ def initial_state(cell: Cell, run: Run, init=None) -> np.ndarray:
     return out / np.linalg.norm(out) * (1.0 if run.projection == "sphere" else cell.w_init_norm)
 
 
+def chunks(logs: np.ndarray, size: int):
+    """(k, step) pairs in order: every log point (k its row) and, between them, every
+    multiple of ``size`` steps (k = −1): where the engine stops to report progress."""
+    out, prev = [], 0
+    for k, s in enumerate(logs):
+        out += [(-1, int(x)) for x in range((prev // size + 1) * size, int(s), size)]
+        out.append((k, int(s)))
+        prev = int(s)
+    return out
+
+
 def train(cell: Cell, runs: list[Run], threads: int = 1, init=None, device=None,
-          drop_xi: bool = False) -> pd.DataFrame:
+          drop_xi: bool = False, progress=None, chunk: int = CHUNK) -> pd.DataFrame:
     """Train all ``runs`` of ``cell`` with the reduced dynamics; the table of engine.train.
 
     ``threads``: numba threads over runs (results do not depend on it). ``init`` (R, N) replaces
     the random initial weights as in engine.train. ``device`` is accepted for the engine's
     signature and ignored (CPU only). ``drop_xi`` runs a deliberately wrong reduction (the
     bulk of x along w_⊥ left out), only for tests that must be able to reject it.
+    ``progress`` (core.progress.Progress over runs × steps × batch samples) is updated
+    between chunks of about ``chunk`` samples (all runs together); results do not depend on
+    ``chunk``.
     """
     if cell.z not in ("integrated", "mc"):
         raise ValueError(f"unknown z {cell.z!r}; allowed: integrated, mc")
@@ -131,18 +148,27 @@ def train(cell: Cell, runs: list[Run], threads: int = 1, init=None, device=None,
     logs = np.asarray(lockstep.log_steps(cell.steps, cell.log_points), dtype=np.int64)
     sbar = np.array([math.sqrt(1 + r.beta_u / N) for r in runs])
     out = np.full((len(runs), len(logs), K.N_OUT), np.nan)
-    gens = [List([numpy_generator(r.seed, tag, N) for r in runs])
-            for tag in ("mcm-data", "mcm-noise", "mcm-eval")]
+    st = np.stack([np.stack([rng.seed_state(r.seed, tag, N) for tag in STREAMS]) for r in runs])
+    xS = np.zeros((len(runs), len(K.SETS), max(cell.eval_samples, 1), dS))
+    R = np.zeros((len(runs), max(cell.eval_samples, 1)))
+    if cell.eval_samples:
+        K.eval_all(st, ipar, fpar, cp, ki, sbar, xS, R)
     threads = max(1, min(threads, numba.config.NUMBA_NUM_THREADS, len(runs)))
-    if threads == 1:
-        K.simulate(*gens, ipar, fpar, cp, ki, w, table, gx, gw, logs, sbar, out)
-    else:
-        previous = numba.get_num_threads()
-        numba.set_num_threads(threads)
-        try:
-            K.simulate_parallel(*gens, ipar, fpar, cp, ki, w, table, gx, gw, logs, sbar, out)
-        finally:
-            numba.set_num_threads(previous)
+    advance = K.advance_all if threads == 1 else K.advance_all_parallel
+    previous = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        done = 0
+        for k, end in chunks(logs, max(1, chunk // (len(runs) * cell.batch))):
+            if end > done:
+                advance(st, ipar, fpar, cp, ki, w, table, gx, gw, end - done)
+                done = end
+                if progress is not None:
+                    progress.update(done * len(runs) * cell.batch)
+            if k >= 0:
+                K.record_all(st, ipar, fpar, ki, w, xS, R, sbar, gx, gw, out, k)
+    finally:
+        numba.set_num_threads(previous)
     return table_of(cell, runs, logs, out)
 
 

@@ -3,8 +3,9 @@
 State of a run: w_S, the coordinates of w on S = span(u, v[, m]) (dS = 2, or 3 with a mean shift),
 and s = ‖w_⊥‖, the norm of the rest. Per sample only x_S (the MCM's own law on S) and ξ ~ N(0, 1)
 (the bulk of x along w_⊥/s) are drawn, and per step one χ²_{d−1} (d = N − dS): a step costs O(B)
-whatever N is. Every run has its own numpy ``Generator`` (PCG64); ``simulate`` advances all runs
-of a cell in one call (``prange`` over runs, each run alone on its generators).
+whatever N is. Every run has its own xoshiro256++ streams (easy2hard.mcm.rng, drawn inline);
+``advance_all`` advances every run of a cell by a chunk of steps (``prange`` over runs in
+``advance_all_parallel``, each run alone on its streams), ``record_all`` logs them.
 
 Codes: activations as in ``ACTS``, latents as in ``LATENTS``. Per-run parameters are the columns
 ``I_*`` of ``ipar`` and ``F_*`` of ``fpar``; cell parameters the entries ``C_*`` / ``K_*``.
@@ -15,7 +16,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, uint64
+
+from .rng import chisquare, load, next_u64, normal, store, student_t, uniform
 
 ACTS = ("sigma_star", "tanh", "sigmoid", "relu", "relu2", "square", "tanh2", "scaled_tanh",
         "linear")
@@ -86,80 +89,44 @@ def p_table(code, decay, sd, lin, c, coef, L, size, gx, gw):
     return out
 
 
-# Random numbers of the hot loop come from per-run buffers refilled in bulk, one call site per
-# law: numba's inlined Generator methods slow every draw down several-fold when one function
-# holds more than one call site of the same method. A buffer ``rb`` is a (5, BUF) array whose
-# rows hold normals, uniforms, χ²_{d−1} and Student-t draws, and whose last row holds the read
-# positions and the two degrees of freedom; skipping a buffer's unused tail keeps the law exact.
-BUF = 1024
-NORMAL, UNIFORM, CHI2, STUDENT = range(4)
-
-
-@njit(cache=True)
-def new_buffers(df_chi2, df_t):
-    """Empty buffers (positions at the end, so that the first draw refills them)."""
-    rb = np.empty((5, BUF))
-    rb[4, :4] = BUF
-    rb[4, 4], rb[4, 5] = df_chi2, df_t
-    return rb
-
-
-@njit(cache=True)
-def refill(gen, rb, need, student):
-    """Make room for ``need`` normals, uniforms and Student-t draws and one χ² in ``rb``."""
-    if rb[4, NORMAL] + need > BUF:
-        for j in range(BUF):
-            rb[NORMAL, j] = gen.standard_normal()
-        rb[4, NORMAL] = 0
-    if rb[4, UNIFORM] + need > BUF:
-        for j in range(BUF):
-            rb[UNIFORM, j] = gen.random()
-        rb[4, UNIFORM] = 0
-    if rb[4, CHI2] + 1 > BUF:
-        df = rb[4, 4]
-        for j in range(BUF):
-            rb[CHI2, j] = gen.chisquare(df) if df > 0 else 0.0
-        rb[4, CHI2] = 0
-    if student and rb[4, STUDENT] + need > BUF:
-        for j in range(BUF):
-            rb[STUDENT, j] = gen.standard_t(rb[4, 5])
-        rb[4, STUDENT] = 0
+# Random numbers: every run has three xoshiro256++ streams (rows of its (3, 4) uint64 state:
+# DATA for samples, NOISE for Monte-Carlo z, EVAL for held-out sets), drawn inline (rng).
+DATA, NOISE, EVAL = range(3)
 
 
 @njit(cache=True, inline="always")
-def take(rb, kind):
-    """The next buffered draw of ``kind`` (NORMAL, UNIFORM, CHI2, STUDENT)."""
-    j = int(rb[4, kind])
-    rb[4, kind] = j + 1
-    return rb[kind, j]
-
-
-@njit(cache=True, inline="always")
-def latent(rb, law, p3, df):
+def latent(st, law, p3, df):
     """ν of mean 0 and variance 1 (§3.2): rademacher, three_point, student_t."""
     if law == 0:
-        return 1.0 if take(rb, UNIFORM) < 0.5 else -1.0
+        r, st = next_u64(st)
+        return (1.0 if r >> uint64(63) else -1.0), st
     if law == 1:
-        uu = take(rb, UNIFORM)
-        return (1.0 if uu < p3 else (-1.0 if uu > 1.0 - p3 else 0.0)) / math.sqrt(2.0 * p3)
-    return take(rb, STUDENT) * math.sqrt((df - 2.0) / df)
+        uu, st = uniform(st)
+        return (1.0 if uu < p3 else (-1.0 if uu > 1.0 - p3 else 0.0)) / math.sqrt(2.0 * p3), st
+    x, st = student_t(st, df)
+    return x * math.sqrt((df - 2.0) / df), st
 
 
 @njit(cache=True, inline="always")
-def draw_xs(rb, ip, fp, cp, dS, out):
+def draw_xs(st, ip, fp, cp, dS, out):
     """(<u, x>, <v, x>[, <m, x>]) of one MCM sample (§3.1), written to ``out``."""
     if ip[I_CORR]:
-        lam = take(rb, NORMAL)
-        out[0] = fp[F_SQBU] * lam + take(rb, NORMAL)
+        lam, st = normal(st)
+        g, st = normal(st)
+        out[0] = fp[F_SQBU] * lam + g
         nu = 1.0 if lam > 0 else (-1.0 if lam < 0 else 0.0)
     else:  # sqrt(β_u) λ + g_u is one normal of variance 1 + β_u
-        out[0] = math.sqrt(1.0 + fp[F_SQBU] * fp[F_SQBU]) * take(rb, NORMAL)
-        nu = latent(rb, ip[I_LATENT], cp[C_P3], cp[C_DF])
+        g, st = normal(st)
+        out[0] = math.sqrt(1.0 + fp[F_SQBU] * fp[F_SQBU]) * g
+        nu, st = latent(st, ip[I_LATENT], cp[C_P3], cp[C_DF])
     out[1] = fp[F_A] * nu
     if fp[F_S] > 0:
-        out[1] += fp[F_S] * take(rb, NORMAL)
+        g, st = normal(st)
+        out[1] += fp[F_S] * g
     if dS == 3:
-        out[2] = cp[C_MU] + take(rb, NORMAL)
+        g, st = normal(st)
+        out[2] = cp[C_MU] + g
+    return st
 
 
 @njit(cache=True, inline="always")
@@ -181,20 +148,24 @@ def beta_exact(ip, fp, lam, gx, gw):
 
 
 @njit(cache=True)
-def advance_sphere(gen, rb, ip, fp, cp, ki, w, table, gx, gw, xs, n):
+def advance_sphere(sta, ip, fp, cp, ki, w, table, gx, gw, xs, n):
     """``n`` steps of the common case, pSGD with z integrated and B = 1, in scalars (the same
     law as ``step``): w' = (α w + β x)/ρ with α = 1 − βλ, and before the 1/ρ
     ‖w'_⊥‖² = (α s + β ξ)² + β² χ²_{d−1}. One function with no calls in its loop but the
-    buffer refill (numba then keeps the arrays out of reference counting: several times faster)."""
+    inlined draws and the rare off-table β (numba then keeps the arrays out of reference
+    counting: several times faster)."""
     dS = ki[K_DS]
     d = ki[K_N] - dS
-    student = ip[I_LATENT] == 2
+    df = float(d - 1)
     L, invdx, k, size = fp[F_L], fp[F_INVDX], ip[I_TABLE], table.shape[1]
     s = w[dS]
+    st = load(sta)
     for _ in range(n):
-        refill(gen, rb, dS + 3, student)
-        draw_xs(rb, ip, fp, cp, dS, xs)
-        xi = take(rb, NORMAL) * ki[K_XI] if d > 0 else 0.0
+        st = draw_xs(st, ip, fp, cp, dS, xs)
+        xi = 0.0
+        if d > 0:
+            xi, st = normal(st)
+            xi *= ki[K_XI]
         lam = s * xi
         for i in range(dS):
             lam += w[i] * xs[i]
@@ -206,7 +177,8 @@ def advance_sphere(gen, rb, ip, fp, cp, ki, w, table, gx, gw, xs, n):
             b = beta_exact(ip, fp, lam, gx, gw)
         a = 1.0 - b * lam
         sb = a * s + b * xi
-        s2 = sb * sb + b * b * take(rb, CHI2)
+        q, st = chisquare(st, df)
+        s2 = sb * sb + b * b * q
         rho2 = s2
         for i in range(dS):
             w[i] = a * w[i] + b * xs[i]
@@ -216,29 +188,33 @@ def advance_sphere(gen, rb, ip, fp, cp, ki, w, table, gx, gw, xs, n):
             w[i] *= inv
         s = math.sqrt(s2) * inv
     w[dS] = s
+    store(sta, st)
 
 
 @njit(cache=True, inline="always")
-def step(gen, rb, ngen, nb, ip, fp, cp, ki, w, table, gx, gw, buf):
+def step(sta, nsta, ip, fp, cp, ki, w, table, gx, gw, buf):
     """One SGD or pSGD step of batch B on the state w = (w_S, s), in place (§9)."""
     N, B, dS, mc = ki[K_N], ki[K_B], ki[K_DS], ki[K_MC]
     d = N - dS
     xs, zs, xi, ze, lam, mu, bx, bz = buf
     s = w[dS]
-    refill(gen, rb, B * (dS + 3), ip[I_LATENT] == 2)
-    if mc:
-        refill(ngen, nb, B * (dS + 1), False)
+    st, nst = load(sta), load(nsta)
     for b in range(B):
-        draw_xs(rb, ip, fp, cp, dS, xs[b])
-        xi[b] = take(rb, NORMAL) * ki[K_XI] if d > 0 else 0.0
+        st = draw_xs(st, ip, fp, cp, dS, xs[b])
+        xi[b] = 0.0
+        if d > 0:
+            g, st = normal(st)
+            xi[b] = g * ki[K_XI]
         lam[b] = s * xi[b]
         for i in range(dS):
             lam[b] += w[i] * xs[b, i]
         if mc:
-            ze[b] = take(nb, NORMAL) if d > 0 else 0.0
+            ze[b] = 0.0
+            if d > 0:
+                ze[b], nst = normal(nst)
             mu[b] = s * ze[b]
             for i in range(dS):
-                zs[b, i] = take(nb, NORMAL)
+                zs[b, i], nst = normal(nst)
                 mu[b] += w[i] * zs[b, i]
     r2 = s * s
     for i in range(dS):
@@ -259,7 +235,10 @@ def step(gen, rb, ngen, nb, ip, fp, cp, ki, w, table, gx, gw, buf):
             for i in range(dS):
                 w[i] += bz[b] * zs[b, i]
     # The rest of the batch's bulk, orthogonal to w_⊥, adds ‖Σ β_j y_j‖² = ‖β‖² χ²_{d−1}.
-    s2 = sb * sb + nb2 * take(rb, CHI2)
+    q, st = chisquare(st, float(d - 1))
+    store(sta, st)
+    store(nsta, nst)
+    s2 = sb * sb + nb2 * q
     if ip[I_SPHERE]:
         rho2 = s2
         for i in range(dS):
@@ -308,7 +287,7 @@ def _coefficients(ip, fp, B, mc, lam, mu, bx, bz, r2, table, gx, gw):
 
 
 @njit(cache=True)
-def eval_sets(eb, ip, fp, cp, ki, sbar, xS, R):
+def eval_sets(esta, ip, fp, cp, ki, sbar, xS, R):
     """Held-out sets in reduced coordinates with common random numbers: x_S of the MCM, N(μ, I),
     N(μ, σ̄² I) and N(μ, Σ) from the same base normals n_S, and one bulk norm² R_e ~ χ²_d."""
     dS, E, d = ki[K_DS], ki[K_E], ki[K_N] - ki[K_DS]
@@ -316,17 +295,20 @@ def eval_sets(eb, ip, fp, cp, ki, sbar, xS, R):
     cb = fp[F_COV] / ca
     cc = math.sqrt(max(1.0 - cb * cb, 0.0))
     n = np.empty(3)
+    est = load(esta)
     for e in range(E):
-        refill(eb[0], eb[1], dS + 3, ip[I_LATENT] == 2)
         for i in range(dS):
-            n[i] = take(eb[1], NORMAL)
-        lam = take(eb[1], NORMAL)
+            n[i], est = normal(est)
+        lam, est = normal(est)
         if ip[I_CORR]:
             nu = 1.0 if lam > 0 else (-1.0 if lam < 0 else 0.0)
         else:
-            nu = latent(eb[1], ip[I_LATENT], cp[C_P3], cp[C_DF])
-        z0 = take(eb[1], NORMAL) if d > 0 else 0.0
-        R[e] = z0 * z0 + take(eb[1], CHI2)  # χ²_d = N(0, 1)² + χ²_{d−1}
+            nu, est = latent(est, ip[I_LATENT], cp[C_P3], cp[C_DF])
+        z0 = 0.0
+        if d > 0:
+            z0, est = normal(est)
+        q, est = chisquare(est, float(d - 1))
+        R[e] = z0 * z0 + q  # χ²_d = N(0, 1)² + χ²_{d−1}
         xS[0, e, 0] = fp[F_SQBU] * lam + n[0]
         xS[0, e, 1] = fp[F_A] * nu + fp[F_S] * n[1]
         xS[3, e, 0] = ca * n[0]
@@ -337,10 +319,11 @@ def eval_sets(eb, ip, fp, cp, ki, sbar, xS, R):
         if dS == 3:
             for j in range(4):
                 xS[j, e, 2] = cp[C_MU] + (sbar if j == 2 else 1.0) * n[2]
+    store(esta, est)
 
 
 @njit(cache=True)
-def record(eb, ip, fp, ki, w, xS, R, sbar, gx, gw, out):
+def record(esta, ip, fp, ki, w, xS, R, sbar, gx, gw, out):
     """Overlaps, ‖w‖ and the mean test loss (z integrated, constant included) on each set."""
     dS, E, N = ki[K_DS], ki[K_E], ki[K_N]
     d = N - dS
@@ -352,16 +335,17 @@ def record(eb, ip, fp, ki, w, xS, R, sbar, gx, gw, out):
     out[0], out[1], out[2] = abs(w[0]) / r, abs(w[1]) / r, r
     if E == 0:
         return
+    est = load(esta)
     decay, sd = fp[F_DECAY], fp[F_SD]
     for j in range(len(SETS)):
         out[3 + j] = 0.0
     for e in range(E):
         # A fresh bulk angle: <w_⊥/s, g_e>/‖g_e‖ is a coordinate of a uniform unit vector.
-        refill(eb[0], eb[1], 1, False)
         c = 0.0
         if d > 0:
-            z0 = take(eb[1], NORMAL)
-            c = z0 / math.sqrt(z0 * z0 + take(eb[1], CHI2))
+            z0, est = normal(est)
+            q, est = chisquare(est, float(d - 1))
+            c = z0 / math.sqrt(z0 * z0 + q)
         for j in range(len(SETS)):
             scale = sbar if j == 2 else 1.0
             lam = s * scale * math.sqrt(R[e]) * c
@@ -372,55 +356,52 @@ def record(eb, ip, fp, ki, w, xS, R, sbar, gx, gw, out):
             F = stein(ip[I_ACT], lam, r, decay, sd, fp[F_LIN], fp[F_C], gx, gw)[0]
             loss = sd * sd * (F + decay * decay * sq) + decay ** 4 * N
             out[3 + j] += loss / E
+    store(esta, est)
 
 
 @njit(cache=True)
-def run(gen, ngen, egen, ip, fp, cp, ki, w, table, gx, gw, logs, sbar, out):
-    """Train one run from w = (w_S, s) for ki[K_STEPS] steps; row k of ``out`` at step logs[k]."""
-    B, dS, E = ki[K_B], ki[K_DS], max(ki[K_E], 1)
-    df = float(ki[K_N] - dS - 1)
-    rb, nb = new_buffers(df, cp[C_DF]), new_buffers(df, cp[C_DF])
-    eb = (egen, new_buffers(df, cp[C_DF]))
-    buf = (np.zeros((B, dS)), np.zeros((B, dS)), np.zeros(B), np.zeros(B), np.zeros(B),
-           np.zeros(B), np.zeros(B), np.zeros(B))
-    xS = np.zeros((len(SETS), E, dS))
-    R = np.zeros(E)
-    if ki[K_E] > 0:
-        eval_sets(eb, ip, fp, cp, ki, sbar, xS, R)
-    k = 0
-    if logs[0] == 0:
-        record(eb, ip, fp, ki, w, xS, R, sbar, gx, gw, out[0])
-        k = 1
-    done = 0
-    for k in range(k, logs.shape[0]):
-        advance(gen, rb, ngen, nb, ip, fp, cp, ki, w, table, gx, gw, buf, logs[k] - done)
-        done = logs[k]
-        record(eb, ip, fp, ki, w, xS, R, sbar, gx, gw, out[k])
-
-
-@njit(cache=True)
-def advance(gen, rb, ngen, nb, ip, fp, cp, ki, w, table, gx, gw, buf, n):
-    """``n`` steps; the step bodies are inlined so that the loop holds no calls (numba then
-    keeps the arrays out of reference counting, several times faster)."""
+def advance(st, ip, fp, cp, ki, w, table, gx, gw, buf, n):
+    """``n`` steps of one run; the step bodies are inlined so that the loop holds no calls
+    (numba then keeps the arrays out of reference counting, several times faster)."""
     if ip[I_SPHERE] and not ki[K_MC] and ki[K_B] == 1:
-        advance_sphere(gen, rb, ip, fp, cp, ki, w, table, gx, gw, buf[0][0], n)
+        advance_sphere(st[DATA], ip, fp, cp, ki, w, table, gx, gw, buf[0][0], n)
     else:
         for _ in range(n):
-            step(gen, rb, ngen, nb, ip, fp, cp, ki, w, table, gx, gw, buf)
+            step(st[DATA], st[NOISE], ip, fp, cp, ki, w, table, gx, gw, buf)
 
 
 @njit(cache=True)
-def simulate(gens, ngens, egens, ipar, fpar, cp, ki, w, table, gx, gw, logs, sbar, out):
-    """Every run of a cell: run r uses gens[r], ngens[r], egens[r] and row r of the arrays."""
+def _buffers(B, dS):
+    return (np.zeros((B, dS)), np.zeros((B, dS)), np.zeros(B), np.zeros(B), np.zeros(B),
+            np.zeros(B), np.zeros(B), np.zeros(B))
+
+
+@njit(cache=True)
+def advance_all(st, ipar, fpar, cp, ki, w, table, gx, gw, n):
+    """``n`` steps of every run r (its streams st[r], its state w[r])."""
+    buf = _buffers(ki[K_B], ki[K_DS])
     for i in range(ipar.shape[0]):
-        run(gens[i], ngens[i], egens[i], ipar[i], fpar[i], cp, ki, w[i], table, gx, gw, logs,
-            sbar[i], out[i])
+        advance(st[i], ipar[i], fpar[i], cp, ki, w[i], table, gx, gw, buf, n)
 
 
 @njit(cache=True, parallel=True)
-def simulate_parallel(gens, ngens, egens, ipar, fpar, cp, ki, w, table, gx, gw, logs, sbar, out):
-    """``simulate`` with a thread pool over runs (the same numbers: runs share nothing)."""
+def advance_all_parallel(st, ipar, fpar, cp, ki, w, table, gx, gw, n):
+    """``advance_all`` with a thread pool over runs (the same numbers: runs share nothing)."""
     for r in prange(ipar.shape[0]):
         i = np.int64(r)
-        run(gens[i], ngens[i], egens[i], ipar[i], fpar[i], cp, ki, w[i], table, gx, gw, logs,
-            sbar[i], out[i])
+        advance(st[i], ipar[i], fpar[i], cp, ki, w[i], table, gx, gw,
+                _buffers(ki[K_B], ki[K_DS]), n)
+
+
+@njit(cache=True)
+def eval_all(st, ipar, fpar, cp, ki, sbar, xS, R):
+    """Every run's held-out sets (its EVAL stream): xS[r] (sets, E, dS), R[r] (E,)."""
+    for i in range(ipar.shape[0]):
+        eval_sets(st[i, EVAL], ipar[i], fpar[i], cp, ki, sbar[i], xS[i], R[i])
+
+
+@njit(cache=True)
+def record_all(st, ipar, fpar, ki, w, xS, R, sbar, gx, gw, out, k):
+    """Row k of every run's output (overlaps, ‖w‖, test losses)."""
+    for i in range(ipar.shape[0]):
+        record(st[i, EVAL], ipar[i], fpar[i], ki, w[i], xS[i], R[i], sbar[i], gx, gw, out[i, k])

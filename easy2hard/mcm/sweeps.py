@@ -11,8 +11,6 @@ from __future__ import annotations
 import itertools
 import math
 
-from .engine import Cell, Run
-
 GRID = ("activation", "projection", "latent", "correlated", "beta_u", "beta_v", "t", "seeds")
 CELL_KEYS = ("batch", "spikes", "mean_shift", "latent_a", "student_df", "z", "gh_order",
              "w_init_norm", "log_points", "eval_samples")
@@ -33,6 +31,8 @@ def learning_rate(spec: dict, N: int) -> float:
 
 def expand(spec: dict, N: int) -> tuple[Cell, list[Run]]:
     """The cell settings and the runs of the sweep ``spec`` at dimension ``N``."""
+    from .engine import Cell, Run  # torch: only where cells are built, not when planning
+
     if "N" in spec and N not in spec["N"]:
         raise ValueError(f"N={N} is not in this sweep's N list {spec['N']}")
     batch = int(spec["batch"])
@@ -44,3 +44,34 @@ def expand(spec: dict, N: int) -> tuple[Cell, list[Run]]:
             for act, proj, lat, corr, bu, bv, t, seed
             in itertools.product(*(spec[k] for k in GRID))]
     return cell, runs
+
+
+def train_cell(spec: dict, N: int, threads: int = 1, device=None, log=None):
+    """Every run of the sweep ``spec`` at dimension ``N``, trained by the spec's engine
+    (``reduced``: exact in law, CPU, cost independent of N, docs/science.md §9; ``full``: the
+    lockstep engine on w ∈ R^N, CPU or CUDA); the engines' common table. ``log`` receives
+    the settings, progress lines about every 10 s (reduced engine) and the rate."""
+    import logging
+    import time
+
+    from ..core.progress import Progress
+    from . import engine, reduced
+
+    log = log or logging.getLogger("easy2hard.mcm")
+    cell, runs = expand(spec, N)
+    kind = spec["engine"]
+    total = len(runs) * cell.steps * cell.batch
+    log.info("N=%d: %d runs, %d steps of batch %d, %s engine, device %s", N, len(runs),
+             cell.steps, cell.batch, kind, "cpu" if kind == "reduced" else device)
+    start = time.perf_counter()
+    if kind == "reduced":
+        progress = Progress(total, log, what="samples")
+        table = reduced.train(cell, runs, threads=threads, progress=progress)
+        progress.finish()
+    elif kind == "full":
+        table = engine.train(cell, runs, device=device)
+    else:
+        raise ValueError(f"config key 'engine': unknown engine {kind!r}; allowed: reduced, full")
+    elapsed = time.perf_counter() - start
+    log.info("done in %.1f s (%.4g samples/s aggregate)", elapsed, total / max(elapsed, 1e-9))
+    return table

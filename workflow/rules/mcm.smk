@@ -1,7 +1,8 @@
-# Stage 5: one-neuron sweeps on the mixed cumulant model. One job (cell) per (sweep, N):
-# every run of the cell (seeds x activations x projections x latent settings x t) advances
-# in lockstep in one batched computation (easy2hard.mcm.engine). params carry the sweep's
-# spec, so editing one sweep reruns only that sweep's cells (and the figures reading them).
+# One-neuron sweeps on the mixed cumulant model. One job (cell) per (sweep, N): every run of
+# the cell (seeds x activations x projections x latent settings x t) advances in one call of
+# the engine (easy2hard.mcm.train). params carry the sweep's spec, so editing one sweep
+# reruns only that sweep's cells (and what reads them). The figures are generated from the
+# registry in easy2hard/pipeline/plan/mcm.py (workflow/rules/figures.smk).
 
 
 rule mcm_sweep_cell:
@@ -19,70 +20,18 @@ rule mcm_sweep_cell:
         "../scripts/mcm_sweep_cell.py"
 
 
-rule figure_mcm_overlap_vs_n:
+rule mcm_thresholds:
     input:
-        tables=lambda wc: plan.mcm.tables(
-            config, plan.mcm.figure_sweeps(config, "mcm_overlap_vs_n"), RESULTS
-        ),
-        exponents=lambda wc: plan.mcm.exponents(
-            plan.mcm.figure_sweeps(config, "mcm_overlap_vs_n"), RESULTS
+        unpack(
+            lambda wc: plan.mcm.with_theory("mcm_threshold_scaling")(config, RESULTS)
         ),
     output:
-        pdf=f"{RESULTS}/figures/mcm_overlap_vs_n.pdf",
-        png=report(
-            f"{RESULTS}/figures/mcm_overlap_vs_n.png",
-            caption="../report/mcm_overlap_vs_n.rst",
-            category="MCM",
-        ),
+        f"{RESULTS}/{plan.mcm.THRESHOLDS}",
     log:
-        f"{RESULTS}/logs/figures/mcm_overlap_vs_n.log",
+        f"{RESULTS}/logs/mcm/thresholds.log",
     conda:
-        "../../envs/plot.yaml"
-    script:
-        "../scripts/figure_mcm_overlap_vs_n.py"
-
-
-rule figure_mcm_threshold_scaling:
-    input:
-        tables=lambda wc: plan.mcm.tables(
-            config, plan.mcm.figure_sweeps(config, "mcm_threshold_scaling"), RESULTS
-        ),
-        exponents=lambda wc: plan.mcm.exponents(
-            plan.mcm.figure_sweeps(config, "mcm_threshold_scaling"), RESULTS
-        ),
-    output:
-        pdf=f"{RESULTS}/figures/mcm_threshold_scaling.pdf",
-        png=report(
-            f"{RESULTS}/figures/mcm_threshold_scaling.png",
-            caption="../report/mcm_threshold_scaling.rst",
-            category="MCM",
-        ),
-    log:
-        f"{RESULTS}/logs/figures/mcm_threshold_scaling.log",
-    conda:
-        "../../envs/plot.yaml"
+        "../../envs/mcm.yaml"
     params:
-        level=lambda wc: config["figures"]["mcm_threshold_scaling"]["level"],
-        bootstrap=lambda wc: config["figures"]["mcm_threshold_scaling"]["bootstrap"],
+        options=lambda wc: plan.mcm.threshold_params(config),
     script:
-        "../scripts/figure_mcm_threshold_scaling.py"
-
-
-rule figure_mcm_projection:
-    input:
-        lambda wc: plan.mcm.tables(
-            config, plan.mcm.figure_sweeps(config, "mcm_projection"), RESULTS
-        ),
-    output:
-        pdf=f"{RESULTS}/figures/mcm_projection.pdf",
-        png=report(
-            f"{RESULTS}/figures/mcm_projection.png",
-            caption="../report/mcm_projection.rst",
-            category="MCM",
-        ),
-    log:
-        f"{RESULTS}/logs/figures/mcm_projection.log",
-    conda:
-        "../../envs/plot.yaml"
-    script:
-        "../scripts/figure_mcm_projection.py"
+        "../scripts/mcm_thresholds.py"

@@ -1,7 +1,8 @@
-# Stage 6: theory (docs/science.md §5-6). Hermite coefficients c_k and ℓ_k, the diffusion
+# Theory (docs/science.md §5-6). Hermite coefficients c_k and ℓ_k, the diffusion
 # information exponent k* (also for every MCM sweep setting, so the MCM figures read their
 # theory slopes from exponents.parquet), the population loss L(m) on the sphere and the
-# radial term L_0(r). All are 1-D Gaussian integrals: seconds on a CPU.
+# radial term L_0(r), all 1-D Gaussian integrals (seconds on a CPU); and the overlap SDE's
+# predicted curves for every MCM sweep (theory/dynamics/{sweep}.parquet).
 
 THEORY = f"{RESULTS}/theory"
 
@@ -36,6 +37,21 @@ rule theory_sweep_exponents:
         "../scripts/theory_sweep_exponents.py"
 
 
+rule theory_dynamics:
+    output:
+        f"{THEORY}/dynamics/{{sweep}}.parquet",
+    log:
+        f"{RESULTS}/logs/theory/dynamics/{{sweep}}.log",
+    conda:
+        "../../envs/mcm.yaml"
+    params:
+        spec=lambda wc: plan.mcm.sweep_spec(config, wc.sweep),
+        cells=lambda wc: plan.mcm.sweep_cells(config, wc.sweep),
+        dynamics=config["theory"]["dynamics"],
+    script:
+        "../scripts/theory_dynamics.py"
+
+
 rule theory_radial:
     output:
         f"{THEORY}/radial.parquet",
@@ -47,41 +63,3 @@ rule theory_radial:
         theory=plan.theory.radial_params(config),
     script:
         "../scripts/theory_radial.py"
-
-
-rule figure_hermite_coefficients:
-    input:
-        hermite=f"{THEORY}/hermite.parquet",
-        exponents=f"{THEORY}/exponents.parquet",
-    output:
-        pdf=f"{RESULTS}/figures/hermite_coefficients.pdf",
-        png=report(
-            f"{RESULTS}/figures/hermite_coefficients.png",
-            caption="../report/hermite_coefficients.rst",
-            category="Theory",
-        ),
-    log:
-        f"{RESULTS}/logs/figures/hermite_coefficients.log",
-    conda:
-        "../../envs/plot.yaml"
-    script:
-        "../scripts/figure_hermite_coefficients.py"
-
-
-rule figure_loss_landscape:
-    input:
-        landscape=f"{THEORY}/landscape.parquet",
-        exponents=f"{THEORY}/exponents.parquet",
-    output:
-        pdf=f"{RESULTS}/figures/loss_landscape.pdf",
-        png=report(
-            f"{RESULTS}/figures/loss_landscape.png",
-            caption="../report/loss_landscape.rst",
-            category="Theory",
-        ),
-    log:
-        f"{RESULTS}/logs/figures/loss_landscape.log",
-    conda:
-        "../../envs/plot.yaml"
-    script:
-        "../scripts/figure_loss_landscape.py"

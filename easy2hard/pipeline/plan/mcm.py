@@ -1,16 +1,20 @@
-"""Plan of the one-neuron MCM stage: one table per (sweep, N), its theory k* table, the figures.
+"""Plan of the one-neuron MCM stage: one table per (sweep, N), its theory tables, the n*
+table and the figures.
 
   mcm/{sweep}/N{N}.parquet          one lockstep cell (rule mcm_sweep_cell)
+  mcm/thresholds.parquet            simulated n* with its CI against the predicted n*
   theory/sweeps/{sweep}.parquet     the theory's k* for the sweep's settings
+  theory/dynamics/{sweep}.parquet   the overlap SDE's predicted curves per setting and N
 """
 
 from __future__ import annotations
 
-from .stage import Stage
-
+from ...mcm import sweeps as mcm_sweeps
 from .common import figure_files, without
+from .stage import Figure, Stage
 
 FIGURES = ("mcm_overlap_vs_n", "mcm_threshold_scaling", "mcm_projection")
+THRESHOLDS = "mcm/thresholds.parquet"
 
 
 def cells(cfg: dict, sweep: str, results: str) -> list[str]:
@@ -26,20 +30,49 @@ def sweep_spec(cfg: dict, sweep: str) -> dict:
     return without(cfg["mcm"]["sweeps"][sweep], "N")
 
 
+def sweep_cells(cfg: dict, sweep: str) -> list[list]:
+    """(N, lr, n_max) of every cell of a sweep: what its predicted curves depend on."""
+    spec = cfg["mcm"]["sweeps"][sweep]
+    return [[int(N), mcm_sweeps.learning_rate(spec, N), mcm_sweeps.n_max(spec, N)]
+            for N in spec["N"]]
+
+
 def exponents(sweeps, results: str) -> list[str]:
     """The theory's k* tables for the settings of these MCM sweeps (one per sweep)."""
     return [f"{results}/theory/sweeps/{sweep}.parquet" for sweep in sweeps]
 
 
+def predicted(sweeps, results: str) -> list[str]:
+    """The overlap SDE's predicted curves for these MCM sweeps (one table per sweep)."""
+    return [f"{results}/theory/dynamics/{sweep}.parquet" for sweep in sweeps]
+
+
 def figure_sweeps(cfg: dict, name: str) -> list[str]:
-    return cfg["figures"].get(name, {}).get("sweeps", [])
+    return (cfg["mcm"]["figures"].get(name) or {}).get("sweeps", [])
+
+
+def threshold_params(cfg: dict) -> dict:
+    spec = cfg["mcm"]["figures"].get("mcm_threshold_scaling") or {}
+    return {"level": spec.get("level", 0.5),
+            "bootstrap": {"samples": 1000, "seed": 0, "ci": 0.9, **spec.get("bootstrap", {})}}
+
+
+def with_theory(name: str):
+    """Inputs of a figure drawn against theory: cells, k* tables, predicted curves."""
+    def inputs(cfg: dict, results: str) -> dict:
+        sw = figure_sweeps(cfg, name)
+        return {"tables": tables(cfg, sw, results), "exponents": exponents(sw, results),
+                "predicted": predicted(sw, results)}
+    return inputs
 
 
 def targets(cfg: dict, results: str) -> list[str]:
     out = tables(cfg, cfg["mcm"]["sweeps"], results)
     for name in FIGURES:
-        if name in cfg["figures"]:
+        if name in cfg["mcm"]["figures"]:
             out += figure_files(results, name)
+    if "mcm_threshold_scaling" in cfg["mcm"]["figures"]:
+        out.append(f"{results}/{THRESHOLDS}")
     return out
 
 
@@ -47,9 +80,22 @@ def check(cfg: dict) -> list[str]:
     """Figures name existing MCM sweeps."""
     sweeps = set(cfg["mcm"]["sweeps"])
     allowed = ", ".join(map(repr, sorted(sweeps))) or "(no sweeps defined)"
-    return [f"config key 'figures.{fig}.sweeps': unknown sweep {name!r}; allowed: one of {allowed}"
-            for fig, spec in cfg["figures"].items() for name in (spec or {}).get("sweeps", [])
-            if name not in sweeps]
+    return [f"config key 'mcm.figures.{fig}.sweeps': unknown sweep {name!r}; allowed: one of "
+            f"{allowed}"
+            for fig, spec in cfg["mcm"]["figures"].items()
+            for name in (spec or {}).get("sweeps", []) if name not in sweeps]
 
 
-STAGE = Stage(name="mcm", targets=targets, check=check)
+STAGE = Stage(
+    name="mcm", targets=targets, check=check,
+    figures=(
+        Figure("mcm_overlap_vs_n", "easy2hard.mcm.plots:overlap_vs_n",
+               with_theory("mcm_overlap_vs_n"), category="MCM"),
+        Figure("mcm_threshold_scaling", "easy2hard.mcm.plots:threshold_scaling",
+               with_theory("mcm_threshold_scaling"), category="MCM",
+               params=lambda cfg: threshold_params(cfg)),
+        Figure("mcm_projection", "easy2hard.mcm.plots:projection",
+               lambda cfg, results: {"tables": tables(
+                   cfg, figure_sweeps(cfg, "mcm_projection"), results)}, category="MCM"),
+    ),
+)

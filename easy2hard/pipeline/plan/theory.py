@@ -16,6 +16,7 @@ def hermite_params(cfg: dict) -> dict:
     return pick(cfg["theory"], "activations", "t", "kmax", "order", "latents", "m_points")
 
 
+
 def radial_params(cfg: dict) -> dict:
     """The keys of config theory that the radial term L_0(r) depends on."""
     return pick(cfg["theory"], "activations", "t", "r", "radial_beta_v", "order")
@@ -49,5 +50,9 @@ STAGE = Stage(
     figures=(
         Figure("radial_term", "easy2hard.theory.plots:radial_term", table_inputs("radial"),
                category="Theory"),
+        Figure("hermite_coefficients", "easy2hard.theory.plots:hermite_coefficients",
+               table_inputs("hermite", "exponents"), category="Theory"),
+        Figure("loss_landscape", "easy2hard.theory.plots:loss_landscape",
+               table_inputs("landscape", "exponents"), category="Theory"),
     ),
 )

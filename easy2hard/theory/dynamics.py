@@ -1,0 +1,279 @@
+"""Overlap dynamics of online pSGD on the MCM: the reduced SDE on the spike overlaps
+(docs/science.md §6.8).
+
+One pSGD step (batch 1, z integrated) moves the overlaps m = (<w, u>, <w, v>) of the unit
+vector w by (docs/science.md §9, w' = (w + β (x − λ w)) / ρ, β = −c P(λ), c = η Δ_t e^{−t}):
+
+    m' = (m + β (y − λ m)) / sqrt(1 + β² (‖x‖² − λ²)),   λ = <m, y> + sqrt(1 − |m|²) ξ,
+
+with y = x_S the spike coordinates of the sample and ξ ~ N(0, 1) its bulk along w_⊥. To
+order c² in the mean and c in the fluctuation, per sample,
+
+    dm = [c A(m) − (c²/2) m ((N − d − 1) Q(m) + R(m))] dn + c Σ(m)^{1/2} dW,
+
+A = E[−P (y − λ m)] = −(1 − m²) L'(m) / (Δ_t e^{−t}) (the drift of the population loss),
+Q = E[P²], R = E[P² (|y|² + ξ² − λ²)], Σ = E[P² (y − λ m)(y − λ m)ᵀ]. A, Q, R, Σ depend on m
+only; they are tabulated once per setting by quadrature on a grid of m (dense near 0, where
+the escape happens) and the SDE is integrated by Euler-Maruyama for an ensemble of paths
+started uniformly on the sphere (the start |m| ≈ N^{−1/2} and the early noise are what make
+the escape stochastic for k* ≥ 3). ``noise=False`` drops the O(c² N) term and the diffusion:
+the plain gradient flow of L(m), the check that tells a noise-driven delay from the drift.
+
+d = 1 (the target overlap only; the other spike, if any, is left in the bulk) for independent
+latents; d = 2 (m_u, m_v) for correlated latents, whose drift couples the two.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+import pandas as pd
+from scipy.interpolate import CubicSpline
+
+from ..core.hermite import split_rule
+from .exponents import _act, delta, student_t_scale_rule
+
+TABLE_POINTS = 4097
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One pSGD setting whose overlap dynamics is predicted (z integrated, batch 1)."""
+
+    activation: str
+    t: float
+    beta_u: float = 0.0
+    beta_v: float = math.inf
+    latent: str = "rademacher"
+    correlated: bool = False
+    latent_a: float = 0.1
+    student_df: float = 5.0
+    gh_order: int = 24
+
+    @property
+    def target(self) -> str:
+        """The spike a run is scored on (as easy2hard.mcm.analysis.spike)."""
+        return "u" if self.beta_v == 0 else "v"
+
+    @property
+    def dim(self) -> int:
+        return 2 if self.correlated else 1
+
+
+def p_table(s: Setting, L: float, points: int = TABLE_POINTS):
+    """λ grid on [−L, L] and P(λ) = E_ξ[∂f/∂h] at r = 1 (Stein form, no σ''), as the
+    reduced kernel's ``stein`` (docs/science.md §5.4)."""
+    lam = np.linspace(-L, L, points)
+    xi, w = np.polynomial.hermite_e.hermegauss(s.gh_order)
+    w = w / w.sum()
+    sd = math.sqrt(delta(s.t))
+    h = math.exp(-s.t) * lam[:, None] + sd * xi
+    sig, dsig = _act(s.activation, h, s.t, s.beta_v)
+    base = 2 * sig * dsig - 2 * sig - 2 * h * dsig
+    return lam, (base + 2 / sd * xi * dsig) @ w
+
+
+def spike_rule(s: Setting, order: int = 24):
+    """Nodes y (K, d) and weights (K,) of the law of the spike coordinates y = x_S."""
+    g, gw = np.polynomial.hermite_e.hermegauss(order)
+    gw = gw / gw.sum()
+    a = 1.0 if math.isinf(s.beta_v) else math.sqrt(s.beta_v / (1 + s.beta_v))
+    sv = math.sqrt(max(1 - a * a, 0.0))
+    if s.correlated:  # y_u = sqrt(β_u) λ + g_u, y_v = a sign(λ) + s g_v
+        lam, lw = split_rule(0.0, 1.0, 0.0, order)
+        gv, gvw = (g, gw) if sv > 0 else (np.zeros(1), np.ones(1))
+        L, G, V = np.meshgrid(lam, g, gv, indexing="ij")
+        W = (lw[:, None, None] * gw[None, :, None] * gvw[None, None, :]).ravel()
+        y = np.stack([math.sqrt(s.beta_u) * L + G, a * np.sign(L) + sv * V], -1)
+        return y.reshape(-1, 2), W
+    if s.target == "u":
+        return (math.sqrt(1 + s.beta_u) * g)[:, None], gw
+    if s.latent == "student_t":  # ν | W ~ N(0, (df − 2)/W): y | W is Gaussian
+        ws, wp = student_t_scale_rule(s.student_df)
+        sd = np.sqrt(a * a * (s.student_df - 2) / ws + sv * sv)
+        return (sd[:, None] * g).reshape(-1, 1), (wp[:, None] * gw).ravel()
+    if s.latent == "three_point":
+        z = 1 / math.sqrt(2 * s.latent_a)
+        nu, nw = np.array([-z, 0.0, z]), np.array([s.latent_a, 1 - 2 * s.latent_a, s.latent_a])
+    else:
+        nu, nw = np.array([-1.0, 1.0]), np.array([0.5, 0.5])
+    gg, ggw = (g, gw) if sv > 0 else (np.zeros(1), np.ones(1))
+    return (a * nu[:, None] + sv * gg).reshape(-1, 1), (nw[:, None] * ggw).ravel()
+
+
+def axis(points: int, stretch: float) -> np.ndarray:
+    """Grid of one overlap on [−1, 1], sinh(stretch u)/sinh(stretch) for uniform u: dense near 0."""
+    return np.sinh(stretch * np.linspace(-1, 1, points)) / math.sinh(stretch)
+
+
+def coefficients(s: Setting, points: int | None = None, stretch: float | None = None,
+                 xi_order: int = 48):
+    """(axis, stretch, A, Q, R, Σ) on the grid: A (..., d), Q and R (...), Σ (..., d, d),
+    with ... the grid (points,) for d = 1 or (points, points) for d = 2 (nodes outside the
+    unit disk are evaluated on its boundary).
+
+    A is taken in its Stein form E[y P(λ)] − m (E[(m·y) P(λ)] + s² E[P'(λ)]) (λ given y is
+    N(m·y, s²)), so its linear part at m = 0, (E[y yᵀ] − I) E[P'], vanishes exactly for a
+    whitened spike whatever the ξ quadrature's error."""
+    d = s.dim
+    points = points or (1001 if d == 1 else 61)
+    stretch = stretch or (5.0 if d == 1 else 2.0)
+    ax = axis(points, stretch)
+    y, yw = spike_rule(s, 24 if d == 1 else 16)
+    xi, xw = np.polynomial.hermite_e.hermegauss(xi_order if d == 1 else 32)
+    xw = xw / xw.sum()
+    L = 10 * (math.sqrt(1 + s.beta_u) + np.abs(y).max()) + 10
+    P_spline = CubicSpline(*p_table(s, L))
+    m = np.stack([g.ravel() for g in np.meshgrid(*([ax] * d), indexing="ij")], -1)
+    m = m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1.0)
+    parts = [_moments(mc, y, yw, xi, xw, P_spline)
+             for mc in np.array_split(m, max(1, len(m) * len(y) * len(xi) // 2_000_000))]
+    A, Q, R, S = (np.concatenate(p) for p in zip(*parts))
+    shape = (points,) * d
+    return ax, stretch, A.reshape(*shape, d), Q.reshape(shape), R.reshape(shape), \
+        S.reshape(*shape, d, d)
+
+
+def _moments(m, y, yw, xi, xw, P_spline):
+    """A, Q, R, Σ (see ``coefficients``) at the overlaps m (M, d)."""
+    s2 = np.clip(1 - (m * m).sum(1), 0, None)  # (M,)
+    mu = m @ y.T  # (M, K)
+    lam = mu[..., None] + np.sqrt(s2)[:, None, None] * xi  # (M, K, X)
+    P = P_spline(lam)
+    w = yw[:, None] * xw[None, :]  # (K, X)
+    Pw = P * w
+    Pbar, dPbar = Pw.sum(-1), (P_spline(lam, 1) * w).sum(-1)  # (M, K)
+    A = -(Pbar @ y - m * ((mu * Pbar).sum(1) + s2 * dPbar.sum(1))[:, None])
+    P2w = P * Pw
+    y2 = (y * y).sum(1)[:, None] + xi[None, :] ** 2
+    e = y[None, :, None, :] - lam[..., None] * m[:, None, None, :]  # (M, K, X, d)
+    S = np.einsum("mkx,mkxa,mkxb->mab", P2w, e, e)
+    return A, P2w.sum((1, 2)), (P2w * (y2 - lam * lam)).sum((1, 2)), S
+
+
+def _sqrtm(S: np.ndarray) -> np.ndarray:
+    """Symmetric square roots of a stack of PSD matrices (..., d, d)."""
+    ev, U = np.linalg.eigh(S)
+    return np.einsum("...ij,...j,...kj->...ik", U, np.sqrt(np.clip(ev, 0, None)), U)
+
+
+def predict(s: Setting, N: int, lr: float, n_grid: np.ndarray, paths: int = 256, seed: int = 0,
+            noise: bool = True, coef=None, courant: float = 0.2) -> np.ndarray:
+    """|m_target| of ``paths`` SDE paths at the sample counts ``n_grid``: shape (paths, T)."""
+    ax, stretch, A, Q, R, S = coef if coef is not None else coefficients(s)
+    d = s.dim
+    c = lr * delta(s.t) * math.exp(-s.t)
+    # Stiffness: the fastest linear rate of the drift on the grid sets the step (Courant).
+    on = 1.0 if noise else 0.0
+    # Local stiffness: the Jacobian norm of the drift sets each step (Courant number).
+    jac = np.sqrt(sum(np.gradient(A[..., i], ax, axis=j) ** 2 for i in range(d)
+                      for j in range(d)))
+    rate = c * jac + on * c * c * (N - d - 1) * Q
+    F = np.concatenate([c * A.reshape(-1, d),
+                        (0.5 * on * c * c * ((N - d - 1) * Q + R)).reshape(-1, 1),
+                        on * c * _sqrtm(S).reshape(-1, d * d),
+                        courant / np.maximum(rate, 1e-300).reshape(-1, 1)], 1)
+    out = np.zeros((paths, len(n_grid)))
+    _integrate(F, len(ax), d, stretch, 2.0 / (len(ax) - 1), int(N), np.asarray(n_grid, float),
+               int(paths), int(seed), 0 if s.target == "u" else d - 1, out)
+    return out
+
+
+@numba.njit(cache=True)
+def _locate(m, stretch, sinh_s, du, points):
+    """Cell index and fraction of overlap m on the sinh grid."""
+    u = math.asinh(m * sinh_s) / stretch
+    x = (u + 1.0) / du
+    j = min(max(int(x), 0), points - 2)
+    return j, min(max(x - j, 0.0), 1.0)
+
+
+@numba.njit(cache=True)
+def _field(F, points, d, stretch, du, m, row):
+    """Bilinear interpolation of the rows of F at m (d = 1 or 2) into ``row``."""
+    row[:] = 0.0
+    if d == 1:
+        j, f = _locate(m[0], stretch, math.sinh(stretch), du, points)
+        row += (1 - f) * F[j] + f * F[j + 1]
+        return
+    j0, f0 = _locate(m[0], stretch, math.sinh(stretch), du, points)
+    j1, f1 = _locate(m[1], stretch, math.sinh(stretch), du, points)
+    for a, wa in ((j0, 1 - f0), (j0 + 1, f0)):
+        for b, wb in ((j1, 1 - f1), (j1 + 1, f1)):
+            row += wa * wb * F[a * points + b]
+
+
+@numba.njit(cache=True)
+def _integrate(F, points, d, stretch, du, N, n_grid, paths, seed, target, out):
+    """Euler-Maruyama paths of the overlap SDE; F rows: c A, the O(c²N) rate, c Σ^{1/2},
+    the step bound. out[p, k] = |m_target| of path p at n_grid[k]."""
+    np.random.seed(seed)
+    row = np.empty(F.shape[1])
+    m = np.empty(d)
+    z = np.empty(d)
+    for p in range(paths):
+        for i in range(d):
+            m[i] = np.random.standard_normal()
+        rest = np.random.chisquare(N - d)
+        m /= math.sqrt((m * m).sum() + rest)
+        n = 0.0
+        for k in range(n_grid.shape[0]):
+            while n < n_grid[k]:
+                _field(F, points, d, stretch, du, m, row)
+                dn = min(row[F.shape[1] - 1], n_grid[k] - n)
+                sq = math.sqrt(dn)
+                for i in range(d):
+                    z[i] = np.random.standard_normal()
+                for i in range(d):
+                    step = (row[i] - row[d] * m[i]) * dn
+                    for j in range(d):
+                        step += row[d + 1 + i * d + j] * sq * z[j]
+                    m[i] += step
+                r2 = (m * m).sum()
+                if r2 > 1.0:
+                    m /= math.sqrt(r2)
+                n += dn
+            out[p, k] = abs(m[target])
+
+
+SETTING_KEYS = ("activation", "projection", "latent", "correlated", "beta_u", "beta_v", "t")
+
+
+def sweep_settings(spec: dict):
+    """(labels, Setting) for every pSGD setting of an MCM sweep spec that the SDE covers
+    (batch 1, z integrated; plain SGD has no overlap-only dynamics: its norm moves)."""
+    if spec["batch"] != 1 or spec["z"] != "integrated":
+        return []
+    out = []
+    for act, lat, corr, bu, bv, t in itertools.product(
+            spec["activation"], spec["latent"], spec["correlated"], spec["beta_u"],
+            spec["beta_v"], spec["t"]):
+        if "sphere" not in spec["projection"] or float(spec["mean_shift"]) != 0:
+            continue
+        labels = dict(activation=act, projection="sphere", latent=lat, correlated=bool(corr),
+                      beta_u=float(bu), beta_v=float(bv), t=float(t))
+        out.append((labels, Setting(act, float(t), float(bu), float(bv), lat, bool(corr),
+                                    float(spec["latent_a"]), float(spec["student_df"]),
+                                    int(spec["gh_order"]))))
+    return out
+
+
+def predicted_curves(spec: dict, cells, paths: int, seed: int, points: int = 120):
+    """Mean (and sd) over ``paths`` SDE paths of the target overlap against n, per setting of
+    the sweep ``spec`` and per cell (N, lr, n_max) in ``cells``, on ``points`` log-spaced n up
+    to 2 n_max; ``dynamics`` = "sde" (full) or "drift" (noise=False, paths/4 paths)."""
+    rows = []
+    for labels, s in sweep_settings(spec):
+        coef = coefficients(s)
+        for N, lr, n_max in cells:
+            n = np.unique(np.round(np.geomspace(1, 2 * n_max, points)))
+            for kind, noise, k in (("sde", True, paths), ("drift", False, max(paths // 4, 1))):
+                m = predict(s, int(N), float(lr), n, k, seed, noise, coef)
+                rows.append(pd.DataFrame({**labels, "N": int(N), "dynamics": kind, "n": n,
+                                          "mean": m.mean(0), "std": m.std(0), "paths": k}))
+    cols = [*SETTING_KEYS, "N", "dynamics", "n", "mean", "std", "paths"]
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)
