@@ -3,6 +3,7 @@
 
 from types import SimpleNamespace
 
+import pandas as pd
 import torch
 
 from easy2hard.core import io as tables
@@ -41,8 +42,9 @@ df = training.train(denoiser, params,
                     log_points=spec["log_points"], chunk=spec["chunk"])
 df["alpha"], df["seed"] = [runs[r][0] for r in df["run"]], [runs[r][1] for r in df["run"]]
 df = df.assign(N=N, width=m, t=t, activation=spec["activation"], density=spec["density"],
-               signs=spec["signs"], batch=spec["batch"], lr=spec["lr"],
-               loss_linear=[synthetic.linear_loss(N, a, t) for a in df["alpha"]]).drop(columns="run")
+               signs=spec["signs"], batch=spec["batch"], lr=spec["lr"]).drop(columns="run")
+ref = {a: synthetic.reference_losses(N, a, t, spec["density"]) for a in spec["alpha"]}
+df = df.join(pd.DataFrame([{"alpha": float(a), **r} for a, r in ref.items()]).set_index("alpha"), on="alpha")
 tables.write_parquet(df, snakemake.output[0])  # noqa: F821
-last = df[df["step"] == steps].groupby("alpha")[["loss_data", "loss_clone", "loss_linear"]].mean()
+last = df[df["step"] == steps].groupby("alpha")[["loss_data", "loss_clone", "loss_linear", "loss_bayes"]].mean()
 log.info("final losses per α:\n%s", last.to_string())
