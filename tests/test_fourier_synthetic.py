@@ -142,6 +142,36 @@ def test_bayes_denoiser_beats_the_linear_one_and_knows_every_one_spike_signal():
     assert math.isnan(synthetic.reference_losses(16, alpha, t, 0.125)["loss_bayes"])
 
 
+def test_wiener_map_has_the_linear_loss_and_is_circulant():
+    N, alpha, t, n = 8, 1.0, 0.3, 40000
+    L = synthetic.wiener_noise_map(N, alpha, t)
+    assert torch.allclose(L, L.T) and torch.allclose(L[1:, 1:], L[:-1, :-1])
+    g = torch.Generator().manual_seed(0)
+    x0 = synthetic.sample("clone", n, N, alpha, 0.125, "random", g)
+    z = torch.randn(n, N, generator=g, dtype=torch.float64)
+    xt = math.exp(-t) * x0 + math.sqrt(-math.expm1(-2 * t)) * z
+    per = ((xt @ L.T - z) ** 2).mean(1)
+    assert float(per.mean()) == pytest.approx(synthetic.linear_loss(N, alpha, t), abs=5 * float(per.std()) / math.sqrt(n))
+
+
+def test_linear_start_gradients_are_the_gradients_of_the_summed_denoiser():
+    from easy2hard.networks import models
+
+    N, m, R, t = 8, 5, 2, 0.3
+    arch, den = autoencoder(N, m, R, t)
+    L = torch.stack([synthetic.wiener_noise_map(N, a, t) for a in (0.0, 2.0)]).float()
+    wrapped = training.with_linear(den, L)
+    params = models.init(arch, [streams.generator(s, "init") for s in range(R)], a_init=0.0)
+    params = {k: v.requires_grad_(True) for k, v in params.items()}
+    xt, z = torch.randn(R, 6, N), torch.randn(R, 6, N)
+    ((wrapped.forward(params, xt) - z) ** 2).mean((1, 2)).sum().backward()
+    hand = wrapped.grads(params, xt, z)
+    for k in ("W", "a", "b"):
+        assert torch.allclose(hand[k], params[k].grad, atol=1e-5), k
+    out = wrapped.forward(params, xt) - den.forward(params, xt)
+    assert torch.allclose(out, torch.bmm(xt, L.transpose(1, 2)), atol=1e-5)
+
+
 # -------------------------------------------------------------------- classifier
 def inverse(X, N):
     return np.fft.irfft(X, n=N)

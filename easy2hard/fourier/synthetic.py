@@ -122,3 +122,16 @@ def reference_losses(N: int, alpha: float, t: float, density: float, n: int = 20
     if spike_count(N, density) == 1:
         bayes = bayes_loss(N, alpha, t, n, torch.Generator().manual_seed(seed))[0]
     return {"loss_linear": linear_loss(N, alpha, t), "loss_bayes": bayes}
+
+
+def wiener_noise_map(N: int, alpha: float, t: float) -> torch.Tensor:
+    """(N, N) matrix L of the best linear noise predictor ẑ = L x_t at time t.
+
+    x_t = e^{-t} x₀ + √Δ z has covariance e^{-2t} C + Δ I and cross-covariance √Δ I with z,
+    so L = √Δ (e^{-2t} C + Δ I)⁻¹: the circulant with multiplier √Δ / (e^{-2t} λ_k + Δ) on
+    frequency k (λ_k the covariance eigenvalues). Its loss per coordinate is linear_loss.
+    """
+    d = -math.expm1(-2 * t)
+    m = math.sqrt(d) / (math.exp(-2 * t) * eigenvalues(N, alpha) + d)
+    eye = torch.eye(N, dtype=torch.float64)
+    return torch.fft.ifft(torch.fft.fft(eye, dim=0) * m[:, None], dim=0).real
