@@ -5,7 +5,7 @@ the clone at log-spaced steps beside the best linear loss and the Bayes-optimal 
 fraction of the linear-to-Bayes gap each run closes.
 
     .venv/bin/python scripts/fourier_denoiser_calibration.py --activation relu2 \\
-        --lrs 0.0003,0.001,0.003 --steps 32000
+        --lrs 0.0003,0.001,0.003 --steps 32000 [--linear-start] [--alpha 2]
 """
 
 import argparse
@@ -28,6 +28,7 @@ def main() -> None:
     p.add_argument("--lrs", default="0.0003,0.001,0.003")
     p.add_argument("--steps", type=int, default=32000)
     p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--linear-start", action="store_true", help="add the fixed best linear predictor")
     a = p.parse_args()
     torch.set_num_threads(1)
     lrs, t, N = [float(x) for x in a.lrs.split(",")], 0.3, a.N
@@ -37,9 +38,11 @@ def main() -> None:
     tests["z"] = torch.stack([torch.randn(2000, N, generator=streams.generator(0, "cal", "z"))] * R)
     arch, tt = models.Arch("autoencoder", N, a.width), torch.full((R,), t)
     groups = models.activation_groups([a.activation] * R)
-    params = models.init(arch, [streams.generator(0, "cal", "init")] * R)
+    params = models.init(arch, [streams.generator(0, "cal", "init")] * R, a_init=0.0 if a.linear_start else 1.0)
     den = SimpleNamespace(forward=lambda q, x: models.forward(arch, q, x, groups, tt),
                           grads=lambda q, xt, z: models.autoencoder_grads(q, xt, z, groups, tt))
+    if a.linear_start:
+        den = training.with_linear(den, synthetic.wiener_noise_map(N, a.alpha, t).float())
     per_run = lockstep.make_optimizer
     training.make_optimizer = lambda tr, lr, opt: per_run(tr, torch.tensor(lrs), opt)  # one lr per run
     t0 = time.time()
