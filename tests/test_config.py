@@ -57,7 +57,7 @@ def test_missing_seeds_is_reported():
 
 def test_figure_must_name_existing_sweep():
     cfg = tiny_config()
-    cfg["figures"]["mcm_projection"]["sweeps"] = ["nope"]
+    cfg["mcm"]["figures"]["mcm_projection"]["sweeps"] = ["nope"]
     msg = _error(cfg)
     assert "figures.mcm_projection.sweeps" in msg and "'nope'" in msg
 

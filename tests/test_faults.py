@@ -37,8 +37,8 @@ REFERENCE = {"N": [100000], "n_max": {"coef": 0.75, "power": 3}, "activation": [
 
 
 def _mcm_only(**sweeps) -> dict:
-    cfg = tiny_config(datasets={"build": []}, figures={})
-    cfg["mcm"]["sweeps"] = sweeps
+    cfg = tiny_config(datasets={"build": []})
+    cfg["mcm"]["sweeps"], cfg["mcm"]["figures"] = sweeps, {}
     return cfg
 
 
@@ -213,7 +213,7 @@ def test_dry_runs_are_told_apart(argv, dry):
 def _projection_config() -> dict:
     cfg = tiny_config(datasets={"build": []})
     cfg["mcm"]["sweeps"] = {"cum": tiny_mcm_sweep()}
-    cfg["figures"] = {"mcm_projection": {"sweeps": ["cum"]}}
+    cfg["mcm"]["figures"] = {"mcm_projection": {"sweeps": ["cum"]}}
     return cfg
 
 

@@ -11,8 +11,7 @@ import pytest
 import torch
 
 from easy2hard.core import streams
-from easy2hard.core.lockstep import checkpoint_steps
-from easy2hard.fourier import analysis, synthetic, training
+from easy2hard.fourier import analysis
 from easy2hard.fourier import clones as fourier_clones
 from easy2hard.fourier.spectra import hermitian_phases, synthesize
 from easy2hard.pipeline.plan import fourier as fourier_plan
@@ -116,112 +115,7 @@ def test_clones_are_reproducible_cycle_the_test_split_and_check_their_input():
         fourier_clones.sample("amplitude_swap", x[:1], None, seed=0)
 
 
-# --------------------------------------------------------------------- synthetic
-@pytest.mark.parametrize("alpha", [0.0, 1.0, 2.0])
-def test_synthetic_spectrum_is_a_normalised_power_law(alpha):
-    N = 32
-    A = synthetic.spectrum(N, alpha)
-    k = np.arange(1, N // 2 + 1)
-    assert A[0] == 0 and torch.allclose(A[1:], A[1:].flip(0))
-    slope = np.polyfit(np.log(k), np.log(A[1:N // 2 + 1].numpy()), 1)[0]
-    assert slope == pytest.approx(-alpha, abs=1e-9)
-    assert float(A.square().sum()) == pytest.approx(N ** 2)
-
-
-@pytest.mark.parametrize("kind", synthetic.KINDS)
-def test_synthetic_signals_have_the_spectrum_exactly(kind):
-    N, alpha = 16, 1.0
-    x = synthetic.sample(kind, 200, N, alpha, 0.25, "random", torch.Generator().manual_seed(0))
-    assert x.shape == (200, N)
-    assert torch.allclose(torch.fft.fft(x).abs(), synthetic.spectrum(N, alpha).expand(200, N), atol=1e-9)
-    assert torch.allclose(x.square().sum(1), torch.full((200,), float(N), dtype=x.dtype), rtol=1e-12)
-
-
-def test_one_spike_with_a_flat_spectrum_is_a_translated_kernel():
-    N = 12
-    x = synthetic.sample("data", 5, N, 0.0, 1 / N, "positive", torch.Generator().manual_seed(2))
-    kernel = torch.fft.ifft(synthetic.spectrum(N, 0.0).to(torch.complex128)).real
-    for row in x:
-        p = int(row.argmax())
-        assert torch.allclose(row, kernel.roll(p), atol=1e-12)
-
-
-def test_data_and_clone_share_the_circulant_covariance():
-    # E[X_k conj X_k'] = A_k² δ_kk' for both sets. Off-diagonal entries of the empirical
-    # Fourier covariance, normalised by A_k A_k', average n terms of modulus one: their
-    # standard deviation is ~ 1/sqrt(n); allow 6 sigma over the 16 x 16 entries.
-    N, n, alpha = 16, 8000, 1.0
-    A = synthetic.spectrum(N, alpha)[1:]
-    for kind in synthetic.KINDS:
-        x = synthetic.sample(kind, n, N, alpha, 0.125, "random", torch.Generator().manual_seed(5))
-        X = torch.fft.fft(x)[:, 1:] / A
-        C = (X.T @ X.conj()) / n
-        off = C - torch.diag(torch.diagonal(C))
-        assert torch.allclose(torch.diagonal(C).real, torch.ones(N - 1, dtype=torch.float64), atol=1e-9)
-        assert off.abs().max() < 6 / math.sqrt(n)
-
-
-def test_linear_loss_of_a_flat_spectrum():
-    N, t = 10, 0.4
-    lam = N / (N - 1)  # every non-zero frequency; the zero frequency carries nothing
-    s = math.exp(-2 * t) * lam
-    expect = (N - 1) / N * s / (s + 1 - math.exp(-2 * t))
-    assert synthetic.linear_loss(N, 0.0, t) == pytest.approx(expect, rel=1e-12)
-
-
-# ---------------------------------------------------------------------- training
-def autoencoder(N, m, R, t):
-    from types import SimpleNamespace
-
-    from easy2hard.networks import models
-
-    arch, tt = models.Arch("autoencoder", N, m), torch.full((R,), t)
-    groups = models.activation_groups(["tanh"] * R)
-    den = SimpleNamespace(forward=lambda p, x: models.forward(arch, p, x, groups, tt),
-                          grads=lambda p, xt, z: models.autoencoder_grads(p, xt, z, groups, tt))
-    return arch, den
-
-
-def train_runs(seeds, N=8, m=6, t=0.3, steps=20):
-    from easy2hard.networks import models
-
-    R = len(seeds)
-    arch, den = autoencoder(N, m, R, t)
-    params = models.init(arch, [streams.generator(s, "init") for s in seeds])
-    draw = lambda kind, s, n: synthetic.sample(kind, n, N, 1.0, 0.25, "random",  # noqa: E731
-                                               streams.generator(s, kind)).float()
-    tests = {k: torch.stack([draw(k, s, 30) for s in seeds]) for k in synthetic.KINDS}
-    tests["z"] = torch.stack([torch.randn(30, N, generator=streams.generator(s, "z")) for s in seeds])
-    sources = [(lambda g: lambda n: synthetic.sample("data", n, N, 1.0, 0.25, "random", g).float())(
-        streams.generator(s, "data")) for s in seeds]
-    return training.train(den, params, sources, [streams.generator(s, "noise") for s in seeds], tests,
-                          t=t, steps=steps, batch=4, lr=0.01, log_points=5, chunk=7)
-
-
-def test_lockstep_runs_match_runs_trained_alone():
-    both = train_runs([0, 1])
-    alone = train_runs([1]).drop(columns="run")
-    mine = both[both["run"] == 1].drop(columns="run").reset_index(drop=True)
-    pd.testing.assert_frame_equal(mine, alone, rtol=1e-5, atol=1e-6)
-    assert sorted(both["step"].unique()) == [0, *checkpoint_steps(20, 5)]
-    assert (both.loc[both["step"] == 20, "loss_data"] < both.loc[both["step"] == 0, "loss_data"].values).all()
-
-
 # ---------------------------------------------------------------------- analysis
-def test_thresholds_interpolate_in_log_n_and_mark_misses():
-    n = np.array([0, 10, 100, 1000])
-    rows = []
-    for seed in (0, 1):
-        for N, gaps in ((8, [0.0, 0.0, 0.05, 0.3]), (16, [0.0, 0.0, 0.01, 0.02])):
-            for ni, g in zip(n, gaps):
-                rows.append({"N": N, "alpha": 0.0, "seed": seed, "n": ni,
-                             "loss_clone": 1.0, "loss_data": 1.0 - g})
-    th = analysis.thresholds(pd.DataFrame(rows), margin=0.1).set_index("N")
-    # gap 0.05 at n = 100 and 0.3 at n = 1000: 0.1 is 1/5 of the way in log n
-    assert th.loc[8, "n_star"] == pytest.approx(100 * 10 ** 0.2)
-    assert np.isnan(th.loc[16, "n_star"]) and th.loc[16, "n_max"] == 1000
-
-
 def test_tracking_needs_a_lasting_departure():
     z_scores = {"amplitude": [0.5, 3.0, 0.2, 3.0, 4.0], "phase": [0.1, 0.2, 0.3, 0.1, 5.0],
                 "meancov": [3.0, 0.0, 0.0, 0.0, 0.0]}

@@ -19,7 +19,7 @@ def report(tmp_path_factory):
                       report={"enabled": True, "tables": ["theory/exponents", "mcm/cum/N8"],
                               "max_rows": 50})
     cfg["mcm"]["sweeps"] = {"cum": tiny_mcm_sweep(N=[8])}
-    cfg["figures"] = {"mcm_projection": {"sweeps": ["cum"]}}
+    cfg["mcm"]["figures"] = {"mcm_projection": {"sweeps": ["cum"]}}
     snakemake(work, cfg)
     snakemake(work, cfg, "--report", "report.html")
     return work, (work / "report.html").read_text()

@@ -30,7 +30,7 @@ FIGURES = [f"results/figures/{f}.{ext}" for f in
 def test_edit_one_sweep_plans_only_its_jobs(run_workflow):
     """The plan holds the sweep's cells, its theory table and the figures that read them."""
     cfg = tiny_config()
-    cfg["figures"] = {"mcm_overlap_vs_n": {"sweeps": ["cov", "cum"]},
+    cfg["mcm"]["figures"] = {"mcm_overlap_vs_n": {"sweeps": ["cov", "cum"]},
                       "mcm_threshold_scaling": {"sweeps": ["cov"], "level": 0.3},
                       "mcm_projection": {"sweeps": ["cum"]}}
     run_workflow(cfg, *FIGURES)

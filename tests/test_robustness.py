@@ -25,7 +25,7 @@ CODE_DIRS = ("easy2hard", "workflow", "tests", "benchmarks", "scripts")
 def _mcm_config(**sweeps):
     cfg = tiny_config(datasets={"build": []})
     cfg["mcm"]["sweeps"] = sweeps
-    cfg["figures"] = {"mcm_projection": {"sweeps": [next(iter(sweeps))]}}
+    cfg["mcm"]["figures"] = {"mcm_projection": {"sweeps": [next(iter(sweeps))]}}
     return cfg
 
 
@@ -107,7 +107,7 @@ _WRITERS = {
 # ------------------------------------------------------------------ determinism
 def test_same_config_gives_byte_identical_parquet(tmp_path):
     cfg = _mcm_config(cov=tiny_mcm_sweep(beta_u=[4.0], beta_v=[0.0]), cum=tiny_mcm_sweep())
-    cfg["figures"] = {"mcm_projection": {"sweeps": ["cum"]}}
+    cfg["mcm"]["figures"] = {"mcm_projection": {"sweeps": ["cum"]}}
     other = json.loads(json.dumps(cfg))
     other["mcm"]["sweeps"]["cum"]["seeds"] = [5, 6]
     targets = ["results/mcm/cov/N8.parquet", "results/mcm/cum/N12.parquet",

@@ -38,7 +38,7 @@ def _config():
     cfg = tiny_config(datasets={"build": []})
     cfg["mcm"]["sweeps"] = {"cov": tiny_mcm_sweep(beta_u=[4.0], beta_v=[0.0]),
                             "cum": tiny_mcm_sweep()}
-    cfg["figures"] = {"mcm_projection": {"sweeps": ["cum"]}}
+    cfg["mcm"]["figures"] = {"mcm_projection": {"sweeps": ["cum"]}}
     return cfg
 
 

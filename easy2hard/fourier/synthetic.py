@@ -84,3 +84,54 @@ def linear_loss(N: int, alpha: float, t: float) -> float:
     lam = eigenvalues(N, alpha)
     s = math.exp(-2 * t) * lam
     return float((s / (s - math.expm1(-2 * t))).mean())
+
+
+def one_spike_templates(N: int, alpha: float) -> torch.Tensor:
+    """(2N, N) every signal of the model with one spike: ±(translates of F⁻¹A)."""
+    base = synthesize(spectrum(N, alpha), torch.zeros(N, dtype=torch.float64), (-1,))
+    shifts = torch.stack([torch.roll(base, p) for p in range(N)])
+    return torch.cat([shifts, -shifts])
+
+
+def bayes_loss(N: int, alpha: float, t: float, n: int, generator) -> tuple[float, float]:
+    """Monte Carlo noise-prediction loss per coordinate of the Bayes-optimal denoiser, and its
+    standard error, for the one-spike model (spike_count = 1, either sign convention).
+
+    The prior is uniform on the 2N templates T (one_spike_templates; with positive signs
+    half of them, which changes the posterior only where the sign is uncertain: use it as
+    the random-sign value). With x_t = e^{-t} x₀ + √Δ z the posterior weight of T is
+    ∝ exp(e^{-t} T·x_t / Δ) (all ‖T‖² = N), E[x₀|x_t] the weighted mean, and
+    ẑ = (x_t − e^{-t} E[x₀|x_t]) / √Δ.
+    """
+    T = one_spike_templates(N, alpha)
+    d = float(-math.expm1(-2 * t))
+    x0 = T[torch.randint(0, len(T), (n,), generator=generator)]
+    z = torch.randn(n, N, generator=generator, dtype=torch.float64)
+    xt = math.exp(-t) * x0 + math.sqrt(d) * z
+    post = torch.softmax(math.exp(-t) * xt @ T.T / d, dim=1)
+    zhat = (xt - math.exp(-t) * post @ T) / math.sqrt(d)
+    per = (zhat - z).square().mean(1)
+    return float(per.mean()), float(per.std() / math.sqrt(n))
+
+
+def reference_losses(N: int, alpha: float, t: float, density: float, n: int = 20000,
+                     seed: int = 0) -> dict:
+    """The linear and (for one spike per signal; NaN otherwise) the Bayes-optimal
+    noise-prediction losses per coordinate: the bounds a trained denoiser is measured by."""
+    bayes = math.nan
+    if spike_count(N, density) == 1:
+        bayes = bayes_loss(N, alpha, t, n, torch.Generator().manual_seed(seed))[0]
+    return {"loss_linear": linear_loss(N, alpha, t), "loss_bayes": bayes}
+
+
+def wiener_noise_map(N: int, alpha: float, t: float) -> torch.Tensor:
+    """(N, N) matrix L of the best linear noise predictor ẑ = L x_t at time t.
+
+    x_t = e^{-t} x₀ + √Δ z has covariance e^{-2t} C + Δ I and cross-covariance √Δ I with z,
+    so L = √Δ (e^{-2t} C + Δ I)⁻¹: the circulant with multiplier √Δ / (e^{-2t} λ_k + Δ) on
+    frequency k (λ_k the covariance eigenvalues). Its loss per coordinate is linear_loss.
+    """
+    d = -math.expm1(-2 * t)
+    m = math.sqrt(d) / (math.exp(-2 * t) * eigenvalues(N, alpha) + d)
+    eye = torch.eye(N, dtype=torch.float64)
+    return torch.fft.ifft(torch.fft.fft(eye, dim=0) * m[:, None], dim=0).real

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,8 @@ import torch
 from ..core.diffusion import delta
 from ..core.lockstep import exact_log_steps as log_steps
 from ..core.lockstep import make_optimizer
+from ..core import streams
+from . import synthetic
 
 log = logging.getLogger(__name__)
 
@@ -95,3 +98,38 @@ def train(denoiser, params: dict, sources, noises, tests: dict, *, t: float, ste
                          step / (time.perf_counter() - t0),
                          np.array2string(rows[-1]["gap"] / rows[-1]["loss_clone"], precision=3))
     return pd.concat([pd.DataFrame(r) for r in rows], ignore_index=True)
+
+
+def with_linear(denoiser, L: torch.Tensor):
+    """The denoiser plus a fixed linear noise predictor x ↦ L x (L (N, N), or (R, N, N)).
+
+    Training it is training ``denoiser`` on the residual target z − x_t Lᵀ, so a hand-written
+    ``grads`` carries over unchanged. With L the best linear predictor (synthetic.
+    wiener_noise_map) the sum starts at the linear loss whatever the network, and any loss
+    below it is phase information (docs/science.md §12.3).
+    """
+    Lt = L.transpose(-1, -2)  # (N, N) for every run, or (R, N, N) one per run
+    out = SimpleNamespace(forward=lambda p, x: denoiser.forward(p, x) + x @ Lt.to(x))
+    if hasattr(denoiser, "grads"):
+        out.grads = lambda p, xt, z: denoiser.grads(p, xt, z - xt @ Lt.to(xt))
+    return out
+
+
+def synthetic_sets(runs, N: int, spec: dict, device):
+    """Held-out sets and training streams of the runs [(alpha, seed), ...] of one N.
+
+    Returns (tests, sources, noises): tests holds "data", "clone" and the shared noise "z",
+    each (R, eval_samples, N) float32 on ``device``; sources[r](n) draws run r's next n
+    clean signals; noises[r] is run r's noise generator. Runs differing only in α share
+    their spike positions, noise and (through the caller) initial weights.
+    """
+    def draw(kind, alpha, gen):
+        return lambda n: synthetic.sample(kind, n, N, alpha, spec["density"], spec["signs"], gen).float()
+
+    n = spec["eval_samples"]
+    tests = {k: torch.stack([draw(k, a, streams.generator(s, "fourier", "test", k, N))(n)
+                             for a, s in runs]).to(device) for k in synthetic.KINDS}
+    tests["z"] = torch.stack([torch.randn(n, N, generator=streams.generator(s, "fourier", "test_z", N))
+                              for _, s in runs]).to(device)
+    sources = [draw("data", a, streams.generator(s, "fourier", "data", N)) for a, s in runs]
+    return tests, sources, [streams.generator(s, "fourier", "noise", N) for _, s in runs]

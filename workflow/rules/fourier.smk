@@ -2,7 +2,9 @@
 # Image part: three Fourier clones of each dataset's test split (beside the Gaussian clones
 # of clones.smk, evaluated by the U-Net jobs of unet.smk when a run lists them), an example
 # figure, and the gaps of each set's loss to the test loss. Synthetic part: one lockstep
-# cell per N of a wide tied autoencoder on |k|^-α signals with sparse phases.
+# cell per N of a wide tied autoencoder on |k|^-α signals with sparse phases (the denoiser),
+# and one cell per N of the phase classifier (one spherical neuron, online SGD, numba kernel).
+# The synthetic figures come from the registry (plan.fourier.SYNTHETIC_FIGURES).
 fourier_plan = plan.fourier
 
 
@@ -143,40 +145,30 @@ rule fourier_thresholds:
         "../scripts/fourier_thresholds.py"
 
 
-rule figure_fourier_phase_gap:
-    input:
-        cells=lambda wc: fourier_plan.synthetic_cells(config, RESULTS),
-        examples=f"{RESULTS}/fourier/synthetic/examples.parquet",
+rule fourier_classifier_cell:
     output:
-        pdf=f"{RESULTS}/figures/fourier_phase_gap.pdf",
-        png=report(
-            f"{RESULTS}/figures/fourier_phase_gap.png",
-            caption="../report/fourier_phase_gap.rst",
-            category="Fourier",
-        ),
+        f"{RESULTS}/fourier/classifier/N{{N}}.parquet",
     log:
-        f"{RESULTS}/logs/figures/fourier_phase_gap.log",
+        f"{RESULTS}/logs/fourier/classifier/N{{N}}.log",
     conda:
-        "../../envs/plot.yaml"
+        "../../envs/mcm.yaml"
+    threads: 1
     params:
-        margin=config["fourier"]["synthetic"]["margin"],
+        spec=fourier_plan.classifier_spec(config),
     script:
-        "../scripts/figure_fourier_phase_gap.py"
+        "../scripts/fourier_classifier_cell.py"
 
 
-rule figure_fourier_phase_threshold:
+rule fourier_classifier_thresholds:
     input:
-        f"{RESULTS}/fourier/synthetic/thresholds.parquet",
+        lambda wc: fourier_plan.classifier_cells(config, RESULTS),
     output:
-        pdf=f"{RESULTS}/figures/fourier_phase_threshold.pdf",
-        png=report(
-            f"{RESULTS}/figures/fourier_phase_threshold.png",
-            caption="../report/fourier_phase_threshold.rst",
-            category="Fourier",
-        ),
+        **fourier_plan.classifier_tables(RESULTS),
     log:
-        f"{RESULTS}/logs/figures/fourier_phase_threshold.log",
+        f"{RESULTS}/logs/fourier/classifier/thresholds.log",
     conda:
-        "../../envs/plot.yaml"
+        "../../envs/mcm.yaml"
+    params:
+        bootstrap=config["fourier"]["classifier"]["bootstrap"],
     script:
-        "../scripts/figure_fourier_phase_threshold.py"
+        "../scripts/fourier_classifier_thresholds.py"

@@ -6,14 +6,18 @@ Paths, under ``results``:
   fourier/{dataset}/tracking.parquet                      U-Net loss gaps of each set to test
   fourier/synthetic/N{N}.parquet                          one lockstep cell per N (α x seeds)
   fourier/synthetic/examples.parquet                      signals of the model and its clone
-  fourier/synthetic/thresholds.parquet                    n* per (N, α)
-  figures/fourier_examples_{dataset}, fourier_clone_gaps_{dataset},
-          fourier_phase_gap, fourier_phase_threshold      (.pdf, .png)
+  fourier/synthetic/thresholds.parquet                    denoiser n* per (N, α)
+  fourier/classifier/N{N}.parquet                         classifier runs of one N (α x seeds)
+  fourier/classifier/{passages,thresholds,exponents}.parquet   classifier n* per seed, per
+                                                          (N, α) with bootstrap CI, exponents
+  figures/fourier_examples_{dataset}, fourier_clone_gaps_{dataset}   (.pdf, .png)
+  figures/fourier_phase_gap, fourier_classifier_errors, fourier_phase_threshold
+                                                          (SYNTHETIC_FIGURES, registry)
 """
 
 from __future__ import annotations
 
-from .stage import Stage
+from .stage import Figure, Stage
 
 from . import images
 from .common import figure_files, without
@@ -45,6 +49,60 @@ def synthetic_spec(cfg: dict) -> dict:
     return without(cfg["fourier"]["synthetic"], "N", "margin")
 
 
+def classifier_cells(cfg: dict, results: str) -> list[str]:
+    return [f"{results}/fourier/classifier/N{N}.parquet" for N in cfg["fourier"]["classifier"]["N"]]
+
+
+def classifier_spec(cfg: dict) -> dict:
+    """What one classifier cell depends on (N only adds cells; bootstrap only the summary)."""
+    return without(cfg["fourier"]["classifier"], "N", "bootstrap")
+
+
+CLASSIFIER_TABLES = ("passages", "thresholds", "exponents")
+
+
+def classifier_tables(results: str) -> dict:
+    return {t: f"{results}/fourier/classifier/{t}.parquet" for t in CLASSIFIER_TABLES}
+
+
+def _phase_gap_inputs(cfg: dict, results: str) -> dict:
+    return {"cells": synthetic_cells(cfg, results),
+            "examples": [f"{results}/fourier/synthetic/examples.parquet"]}
+
+
+def _threshold_inputs(cfg: dict, results: str) -> dict:
+    tables = classifier_tables(results)
+    out = {"classifier": [tables["thresholds"]], "exponents": [tables["exponents"]]}
+    if cfg["fourier"]["synthetic"]["N"]:
+        out["denoiser"] = [f"{results}/fourier/synthetic/thresholds.parquet"]
+    return out
+
+
+SYNTHETIC_FIGURES = (
+    Figure("fourier_phase_gap", "easy2hard.fourier.plots:phase_gap", _phase_gap_inputs,
+           category="Fourier", params=lambda cfg: {"margin": cfg["fourier"]["synthetic"]["margin"]}),
+    Figure("fourier_classifier_errors", "easy2hard.fourier.plots:classifier_errors",
+           lambda cfg, results: {"cells": classifier_cells(cfg, results)}, category="Fourier"),
+    Figure("fourier_phase_threshold", "easy2hard.fourier.plots:phase_thresholds",
+           _threshold_inputs, category="Fourier"),
+)
+
+
+def synthetic_targets(cfg: dict, results: str) -> list[str]:
+    """The denoiser sweep (synthetic.N) and the classifier sweep (classifier.N), each with
+    its tables and figures; the threshold figure needs the classifier sweep."""
+    out = []
+    if cfg["fourier"]["synthetic"]["N"]:
+        out += synthetic_cells(cfg, results)
+        out.append(f"{results}/fourier/synthetic/thresholds.parquet")
+        out += figure_files(results, "fourier_phase_gap")
+    if cfg["fourier"]["classifier"]["N"]:
+        out += classifier_cells(cfg, results) + list(classifier_tables(results).values())
+        out += figure_files(results, "fourier_classifier_errors")
+        out += figure_files(results, "fourier_phase_threshold")
+    return out
+
+
 def image_targets(cfg: dict, results: str) -> list[str]:
     out = []
     if not cfg["fourier"]["clones"]:
@@ -60,14 +118,8 @@ def image_targets(cfg: dict, results: str) -> list[str]:
 
 
 def targets(cfg: dict, results: str) -> list[str]:
-    """Fourier clones and their figures for every dataset; the synthetic sweep's figures."""
-    out = image_targets(cfg, results)
-    if cfg["fourier"]["synthetic"]["N"]:
-        out += synthetic_cells(cfg, results)
-        out.append(f"{results}/fourier/synthetic/thresholds.parquet")
-        out += figure_files(results, "fourier_phase_gap")
-        out += figure_files(results, "fourier_phase_threshold")
-    return out
+    """Fourier clones and their figures for every dataset; the synthetic sweeps' figures."""
+    return image_targets(cfg, results) + synthetic_targets(cfg, results)
 
 
-STAGE = Stage(name="fourier", targets=targets)
+STAGE = Stage(name="fourier", targets=targets, figures=SYNTHETIC_FIGURES)
