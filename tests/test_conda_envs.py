@@ -185,6 +185,25 @@ def test_env_provides_script_imports(rule, env, script):
                          f"imports) needs {missing}, which {env.relative_to(REPO)} lacks")
 
 
+def _figure_modules():
+    """The modules of every registered drawing function (their rules are generated, all
+    with envs/plot.yaml and workflow/scripts/figure.py)."""
+    from easy2hard.pipeline import plan
+
+    return sorted({fig.module for stage in plan.STAGES for fig in stage.figures})
+
+
+@pytest.mark.parametrize("module", _figure_modules())
+def test_plot_env_provides_figure_imports(module):
+    """A drawing function runs inside figure.py in the plot env: every import of its module
+    (its functions' lazy ones included, since the figure calls them) is in that env."""
+    pkgs = env_packages(ENVS / "plot.yaml")
+    third = (required_modules(REPO / "workflow" / "scripts" / "figure.py")[0]
+             | required_modules(library_file(module))[0])
+    missing = sorted(m for m in third if CONDA_NAME.get(m, m).lower() not in pkgs)
+    assert not missing, f"{module} needs {missing}, which envs/plot.yaml lacks"
+
+
 def test_static_analysis_sees_lazy_and_relative_imports(tmp_path):
     """The analysis itself can fail: a script importing a library module that imports
     scipy at module level needs scipy."""
