@@ -25,10 +25,10 @@ from functools import lru_cache
 import numpy as np
 from scipy.optimize import brentq
 
-from ..core.quadrature import gauss_hermite
-from ..core import activations
-
 import torch
+
+from ..core import activations
+from ..core.quadrature import gauss_hermite
 
 
 @lru_cache(maxsize=None)
@@ -45,6 +45,11 @@ def gaussian_constants(activation: str, nodes: int = 150) -> tuple[float, float,
 
 
 @lru_cache(maxsize=None)
+def _legendre(nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.polynomial.legendre.leggauss(nodes)
+
+
+@lru_cache(maxsize=None)
 def marchenko_pastur(ratio: float, nodes: int = 400) -> tuple[np.ndarray, np.ndarray]:
     """Nodes ℓ and weights of ∫ f dμ for μ the limit spectrum of S = W Wᵀ/d (W: p x d
     standard Gaussian, ratio = p/d): an atom 1 - 1/ratio at 0 when ratio > 1, and the density
@@ -52,7 +57,7 @@ def marchenko_pastur(ratio: float, nodes: int = 400) -> tuple[np.ndarray, np.nda
     angle ℓ = c + h cos θ (which removes the square-root edges)."""
     a, b = (1 - math.sqrt(ratio)) ** 2, (1 + math.sqrt(ratio)) ** 2
     c, h = (a + b) / 2, (b - a) / 2
-    x, w = np.polynomial.legendre.leggauss(nodes)
+    x, w = _legendre(nodes)
     theta = (x + 1) * math.pi / 2
     ell = c + h * np.cos(theta)
     weight = w * (math.pi / 2) * h**2 * np.sin(theta) ** 2 / (2 * math.pi * ratio * ell)
