@@ -138,6 +138,7 @@ def learning_curves(inputs: dict, params: dict):
                 ax.axhline(sub["gap_ratio_true"].mean(), color="0.5", lw=0.8,
                            label="true score (control)")
             thresholds(ax, ms, colors, fixed, 1 if along == "psi_p" else -1)
+            ax.set_xlim(sub[along].min() / 1.15, sub[along].max() * 1.15)
             ax.set(xscale="log", yscale="log" if q == "test_error" else "linear",
                    xlabel=rf"$\psi_{along[-1]}$", title=f"{QUANTITY_LABELS[q]}\n({title})")
             if q != "test_error":
@@ -251,7 +252,7 @@ def phase(inputs: dict, params: dict):
                 limits.append(pd.DataFrame({"activation": act, "t": t, "m": 1.0, "psi_n": psi_n,
                                             "psi_p_cross": cross, "d": np.inf}))
                 ax.plot(np.arange(len(psi_n)), on_grid(np.array(cross)), "wD", ms=4, mec="k",
-                        label="d = ∞ crossover")
+                        label="m = 1 crossover, d → ∞")
             ax.set(title=f"{act}, t = {t:g}, {m_label(m)}", xlabel="ψ_n")
             if c == 0:
                 ax.set_ylabel("ψ_p")
