@@ -108,7 +108,7 @@ def learning_curves(inputs: dict, params: dict):
     fig, axes = plt.subplots(len(sweeps), 4, figsize=(17, 4.1 * len(sweeps)), squeeze=False)
     drawn = {"points": [], "theory": [], "fit": [], "reference": []}
     for row, (title, along, fixed, sub) in enumerate(sweeps):
-        x = np.geomspace(sub[along].min(), sub[along].max(), 60)
+        x = np.geomspace(sub[along].min(), sub[along].max(), 30)
         theory = theory_curve(x, along, fixed, lam, t, act).assign(sweep=title)
         drawn["theory"].append(theory)
         other = "psi_n" if along == "psi_p" else "psi_p"
