@@ -15,7 +15,7 @@ from matplotlib.colors import TwoSlopeNorm
 from matplotlib.ticker import NullLocator
 
 from ..core.io import read_parquet, read_parquets
-from . import asymptotics, extrapolate, regimes
+from . import asymptotics, regimes
 
 QUANTITY_LABELS = {
     "test_error": r"test error $\frac{\Delta}{d}E\|s_A - s\|^2$",
@@ -59,15 +59,13 @@ def log_ticks(ax, values, axis: str = "x"):
 
 def theory_curve(x: np.ndarray, along: str, fixed: float, lam: float, t: float,
                  activation: str) -> pd.DataFrame:
-    """m = 1, d -> inf along a sweep: test, train error and gap ratio at λ, and λ*'s test error."""
+    """m = 1, d -> inf along a sweep: test, train error and gap ratio at λ."""
     rows = []
     for v in x:
         psi_n, psi_p = (fixed, v) if along == "psi_p" else (v, fixed)
         e = asymptotics.errors(asymptotics.Problem(psi_n, psi_p, lam, t, activation))
-        lam_opt, best = extrapolate.optimal_ridge(psi_n, psi_p, t, activation)
         rows.append({along: v, "test_error": e["test_error"], "train_error": e["train_error"],
-                     "gap_ratio": regimes.gap_ratio_limit(psi_n, psi_p, lam, t, activation),
-                     "optimal_test_error": best, "optimal_lambda": lam_opt})
+                     "gap_ratio": regimes.gap_ratio_limit(psi_n, psi_p, lam, t, activation)})
     return pd.DataFrame(rows)
 
 
@@ -83,10 +81,12 @@ def _sweeps(df: pd.DataFrame):
     return out
 
 
-def _references(ax, sub, along, theory, t):
-    """Zero score Δ, the optimal-ridge limit (m = 1) and the empirical optimal score."""
+def _references(ax, sub, along, optimal, t):
+    """Zero score Δ, the optimal-ridge limit (m = 1, rows of the limit table) and the
+    empirical optimal score."""
     ax.axhline(-math.expm1(-2 * t), color="k", ls="-.", lw=0.9, label="zero score (Δ)")
-    ax.plot(theory[along], theory["optimal_test_error"], color="0.45", lw=1.2,
+    optimal = optimal.sort_values(along)
+    ax.plot(optimal[along], optimal["value"], color="0.45", lw=1.2, marker=".",
             label="optimal λ, m = 1, d = ∞")
     emp = sub[sub["d"] == sub["d"].max()].groupby(along)["test_error_emp"].mean()
     ax.plot(emp.index, emp.values, color="crimson", ls="--", lw=1, marker="x", ms=3,
@@ -101,6 +101,7 @@ def learning_curves(inputs: dict, params: dict):
     df = df[df["lambda"] == lam]
     lim = read_parquet(inputs["limit"][0])
     fit = lim[(lim["lambda"] == lam) & (lim["method"] == "fit_inverse_d")]
+    optimal = lim[lim["method"] == "optimal_ridge"]
     ms, dims = sorted(df["m"].unique()), sorted(df["d"].unique())
     colors = m_colors(ms)
     cols = ("test_error", "train_error", "gap_ratio", "dist_ratio")
@@ -131,7 +132,8 @@ def learning_curves(inputs: dict, params: dict):
                 ax.plot(theory[along], theory[q], color=colors[1.0] if 1.0 in colors else "k",
                         lw=1.8, label="m = 1, d = ∞ (derived)")
             if q == "test_error":
-                drawn["reference"].append(_references(ax, sub, along, theory, t).assign(
+                opt = optimal[(optimal["curve"] == along) & (optimal[other] == fixed)]
+                drawn["reference"].append(_references(ax, sub, along, opt, t).assign(
                     sweep=title))
             if q == "gap_ratio":
                 ax.axhline(regimes.THRESHOLD, color="k", lw=0.8, ls="-.")
