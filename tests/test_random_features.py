@@ -135,7 +135,7 @@ def test_memorising_solution_at_large_psi_p():
     ratio = (df["dist_emp"] / df["gap_emp_true"]).to_numpy()
     assert np.all(np.diff(ratio) < 0), ratio
     assert ratio[-1] < 0.1
-    assert df["memorising"].iloc[-1]
+    assert df["closer_to_emp"].iloc[-1]
 
 
 def test_interpolation_at_finite_m():
@@ -215,11 +215,15 @@ def test_workflow_runs_the_stage(run_workflow):
     run_workflow(cfg)
     out = run_workflow.workdir / "results"
     curves = pd.read_parquet(out / "random_features" / "curves" / "psi_p_d8.parquet")
-    assert {"train_error", "test_error", "dist_emp", "memorising"} <= set(curves.columns)
+    assert {"train_error", "test_error", "dist_emp", "gap_ratio", "memorising"} <= set(curves.columns)
     assert set(curves["m"]) == {1.0, 2.0, INF}
-    ext = pd.read_parquet(out / "random_features" / "extrapolated.parquet")
-    assert set(ext["quantity"]) == {"test_error", "train_error", "dist_emp"}
+    lim = pd.read_parquet(out / "random_features" / "limit.parquet")
+    assert set(lim["method"]) == {"deterministic_equivalent", "optimal_ridge", "fit_inverse_d"}
+    assert set(lim.loc[lim["method"] == "deterministic_equivalent", "m"]) == {1.0}
+    for name in ("tanh_t0.1", "relu_t0.1"):
+        assert (out / "random_features" / "phase" / f"{name}.parquet").exists()
+    assert (out / "random_features" / "convergence" / "d12.parquet").exists()
     samples = pd.read_parquet(out / "random_features" / "samples.parquet")
     assert set(samples["model"]) == {"memorising", "generalising"}
-    for name in plan.FIGURES:
-        assert (out / "figures" / f"{name}.png").stat().st_size > 0
+    for fig in plan.FIGURES:
+        assert (out / "figures" / f"{fig.name}.png").stat().st_size > 0

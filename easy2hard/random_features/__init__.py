@@ -7,8 +7,11 @@ with W fixed and A trained by ridge-regularised DSM on n data points and m noise
   moments     Gaussian second moments of the features (Gauss-Hermite + Mehler series)
   problem     seeded draws (data, W, noise) and the feature map
   ridge       the exact ridge solution in one spectral decomposition, reused across λ
-  empirical   the empirical optimal (memorising) score and nearest-neighbour distances
+  empirical   the empirical optimal score and nearest-neighbour distances
   grid        learning curves and the phase diagram: errors over (ψ_n, ψ_p, m, λ, seed)
   sampling    ancestral sampling with ridge solutions on a grid of diffusion times
-  extrapolate the d -> inf limit of the simulations, by a fit in 1/d
+  asymptotics the d -> inf errors at m = 1 (ridge deterministic equivalent)
+  extrapolate the d -> inf table: derived at m = 1, a 1/d fit for other m
+  regimes     memorisation by the generalisation gap and where it sets in
+  plots       the figures (drawing functions of the figure registry)
 """

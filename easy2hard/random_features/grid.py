@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 import pandas as pd
 import torch
 
-from . import empirical, moments, problem, ridge
+from . import empirical, moments, problem, regimes, ridge
 
 INF = float("inf")
 
@@ -44,7 +44,7 @@ def _errors(sp: ridge.Spectral, lambdas, pop, prob, phi_mix, x_mix, emp) -> dict
     return {"train_error": sp.train_error(lambdas),
             "test_error": sp.test_error(lambdas, sigma, M, prob.delta),
             "dist_emp": dist_emp, "dist_true_mix": dist_true,
-            "memorising": dist_emp < dist_true}
+            "closer_to_emp": dist_emp < dist_true}
 
 
 def _cells_one_seed(prob, cells, ms, lambdas, order, nodes, log):
@@ -64,6 +64,8 @@ def _cells_one_seed(prob, cells, ms, lambdas, order, nodes, log):
         emp = empirical.scaled_score(x_mix, prob.a[:n], prob.t)
         gap = empirical.sq_distance(emp.T, -math.sqrt(prob.delta) * x_mix.T).item()
         train_emp = empirical.sq_distance(emp.T, -prob.z_eval.T).item()
+        emp_test = empirical.scaled_score(prob.x_test, prob.a[:n], prob.t)
+        test_emp = empirical.sq_distance(emp_test.T, -math.sqrt(prob.delta) * prob.x_test.T).item()
         phi_mix = problem.features(x_mix, prob.W, prob.activation)
         for p in sorted({sizes(d, psi_p) for psi_p in by_n[n]}):
             pop = (pop_full[0][:p, :p], pop_full[1][:, :p])
@@ -76,6 +78,7 @@ def _cells_one_seed(prob, cells, ms, lambdas, order, nodes, log):
                 err = _errors(sp, lambdas, pop, prob, phi_mix[:p], x_mix, emp)
                 true = _true_train_error(prob, n, m)
                 yield (n, p), {"m": float(m), "gap_emp_true": gap, "train_error_emp": train_emp,
+                               "test_error_emp": test_emp,
                                "train_error_true": true,
                                "overfitting": err["train_error"] < true, **err}
         log(f"d={d} n={n}: {len(by_n[n])} p values done")
@@ -107,14 +110,14 @@ def run(d: int, cells: Sequence[tuple[float, float]], ms: Sequence[float],
     df = pd.DataFrame(rows)
     df.insert(0, "d", d)
     df["t"], df["activation"] = t, activation
-    return df
+    return regimes.with_gaps(df)
 
 
 def curve_cells(curve: str, spec: dict) -> list[tuple[float, float]]:
-    """(ψ_n, ψ_p) cells of a learning curve: ``psi_p`` sweeps ψ_p at fixed ψ_n, ``psi_n``
-    sweeps ψ_n at fixed ψ_p (``spec``: the fixed ratio and ``values``)."""
+    """(ψ_n, ψ_p) cells of a learning curve: ``psi_p`` sweeps ψ_p at each ψ_n of the list
+    ``spec["psi_n"]``, ``psi_n`` sweeps ψ_n at the fixed ``spec["psi_p"]``."""
     if curve == "psi_p":
-        return [(spec["psi_n"], v) for v in spec["values"]]
+        return [(n, v) for n in spec["psi_n"] for v in spec["values"]]
     if curve == "psi_n":
         return [(v, spec["psi_p"]) for v in spec["values"]]
     raise ValueError(f"unknown curve {curve!r}; allowed: psi_p, psi_n")

@@ -22,12 +22,14 @@ DTYPE = torch.float64
 @dataclass
 class Problem:
     """Data a (n_max, d) ~ N(0, I_d), first layer W (p_max, d) ~ N(0, 1), training noise
-    z (m_max, n_max, d) and evaluation noise (eval_points, d), for one seed and d."""
+    z (m_max, n_max, d), evaluation noise (eval_points, d) and fresh target points
+    x_test (eval_points, d) ~ N(0, I_d), for one seed and d."""
 
     a: torch.Tensor
     W: torch.Tensor
     z: torch.Tensor
     z_eval: torch.Tensor
+    x_test: torch.Tensor
     t: float
     activation: str
 
@@ -53,6 +55,7 @@ def draw(seed: int, d: int, n_max: int, p_max: int, m_max: int, eval_points: int
 
     return Problem(a=normal("data", n_max, d), W=normal("W", p_max, d),
                    z=normal("noise", m_max, n_max, d), z_eval=normal("eval", eval_points, d),
+                   x_test=normal("test", eval_points, d),
                    t=t, activation=activation)
 
 

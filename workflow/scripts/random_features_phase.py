@@ -1,4 +1,5 @@
-"""Phase diagram of random-features DSM in (ψ_n, ψ_p) at one d (docs/science.md §13.5)."""
+"""Phase diagram of random-features DSM in (ψ_n, ψ_p) at one d, activation and t
+(docs/science.md §13.5)."""
 
 import itertools
 import time
@@ -19,5 +20,5 @@ table = grid.run(spec["d"], cells, spec["m"], spec["lambdas"], spec["seeds"], sp
                  spec["eval_points"], log=log.info)
 table.insert(0, "curve", "phase")
 write_parquet(table, snakemake.output[0])
-log.info("memorising fraction %.2f over %d rows in %.1f s", table["memorising"].mean(),
-         len(table), time.perf_counter() - start)
+log.info("memorising fraction (gap ratio > 1/2) %.2f over %d rows in %.1f s",
+         table["memorising"].mean(), len(table), time.perf_counter() - start)

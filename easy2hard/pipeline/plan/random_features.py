@@ -1,25 +1,47 @@
 """Plan of the random_features stage (docs/science.md §13): one learning-curve table per
-(curve, d) under results/random_features/curves/, the 1/d extrapolation, the phase diagram,
-the samples, and four figures. Nothing is planned unless random_features.enabled."""
+(curve, d), the m = 1 convergence check per d, the d -> inf limit table, one phase diagram per
+(activation, t), the samples, and four figures. Nothing is planned unless
+random_features.enabled."""
 
 from __future__ import annotations
-
-from .stage import Stage
 
 import math
 
 from .common import figure_files, pick
+from .stage import Figure, Stage
 
 CURVES = ("psi_p", "psi_n")
-FIGURES = ("random_features_learning_curves", "random_features_convergence",
-           "random_features_phase", "random_features_samples")
 MODEL_KEYS = ("activation", "t", "seeds", "m", "lambdas", "hermite_order", "quadrature_nodes",
               "eval_points")
+SOLVER_KEYS = ("hermite_order", "quadrature_nodes", "eval_points")
+CATEGORY = "Random features"
+
+
+def rf_dir(results: str) -> str:
+    return f"{results}/random_features"
 
 
 def curve_tables(cfg: dict, results: str) -> list[str]:
-    return [f"{results}/random_features/curves/{c}_d{d}.parquet"
+    return [f"{rf_dir(results)}/curves/{c}_d{d}.parquet"
             for c in CURVES for d in cfg["random_features"]["dims"]]
+
+
+def convergence_tables(cfg: dict, results: str) -> list[str]:
+    return [f"{rf_dir(results)}/convergence/d{d}.parquet"
+            for d in cfg["random_features"]["convergence"]["dims"]]
+
+
+def phase_settings(cfg: dict) -> list[tuple[str, float]]:
+    """(activation, t) of the phase diagrams: every phase time with the stage's activation,
+    and every phase activation at the stage's t."""
+    rf = cfg["random_features"]
+    pairs = ([(rf["activation"], float(t)) for t in rf["phase"]["times"]]
+             + [(a, float(rf["t"])) for a in rf["phase"]["activations"]])
+    return list(dict.fromkeys(pairs))
+
+
+def phase_tables(cfg: dict, results: str) -> list[str]:
+    return [f"{rf_dir(results)}/phase/{a}_t{t:g}.parquet" for a, t in phase_settings(cfg)]
 
 
 def curve_params(cfg: dict, curve: str) -> dict:
@@ -28,9 +50,21 @@ def curve_params(cfg: dict, curve: str) -> dict:
     return {**pick(rf, *MODEL_KEYS), "curve": curve, "spec": rf["curves"][curve]}
 
 
-def phase_params(cfg: dict) -> dict:
+def convergence_params(cfg: dict) -> dict:
     rf = cfg["random_features"]
-    return {**pick(rf, *MODEL_KEYS), **rf["phase"]}
+    return {**pick(rf, "activation", "t", *SOLVER_KEYS),
+            **{k: v for k, v in rf["convergence"].items() if k != "dims"}}
+
+
+def limit_params(cfg: dict) -> dict:
+    return pick(cfg["random_features"], "activation", "t", "lambdas")
+
+
+def phase_params(cfg: dict, activation: str, t: str) -> dict:
+    rf = cfg["random_features"]
+    spec = {k: v for k, v in rf["phase"].items() if k not in ("times", "activations")}
+    return {**pick(rf, "lambdas", *SOLVER_KEYS), **spec, "activation": activation,
+            "t": float(t)}
 
 
 def sample_params(cfg: dict) -> dict:
@@ -38,13 +72,38 @@ def sample_params(cfg: dict) -> dict:
     return {**pick(rf, "activation", "hermite_order", "quadrature_nodes"), **rf["samples"]}
 
 
+def figure_params(cfg: dict) -> dict:
+    return pick(cfg["random_features"], "figure_lambda", "activation", "t")
+
+
+def _inputs(cfg: dict, results: str) -> dict:
+    return {"curves": curve_tables(cfg, results),
+            "limit": [f"{rf_dir(results)}/limit.parquet"]}
+
+
+FIGURES = (
+    Figure("random_features_learning_curves",
+           "easy2hard.random_features.plots:learning_curves", _inputs, category=CATEGORY,
+           params=figure_params),
+    Figure("random_features_convergence", "easy2hard.random_features.plots:convergence",
+           lambda cfg, results: {"convergence": convergence_tables(cfg, results)},
+           category=CATEGORY, params=figure_params),
+    Figure("random_features_phase", "easy2hard.random_features.plots:phase",
+           lambda cfg, results: {"phase": phase_tables(cfg, results)}, category=CATEGORY,
+           params=figure_params),
+    Figure("random_features_samples", "easy2hard.random_features.plots:samples",
+           lambda cfg, results: {"samples": [f"{rf_dir(results)}/samples.parquet"]},
+           category=CATEGORY),
+)
+
+
 def targets(cfg: dict, results: str) -> list[str]:
     if not cfg["random_features"]["enabled"]:
         return []
-    tables = [f"{results}/random_features/{name}.parquet"
-              for name in ("extrapolated", "phase", "samples")]
-    return (curve_tables(cfg, results) + tables
-            + [f for name in FIGURES for f in figure_files(results, name)])
+    tables = [f"{rf_dir(results)}/{name}.parquet" for name in ("limit", "samples")]
+    return (curve_tables(cfg, results) + convergence_tables(cfg, results)
+            + phase_tables(cfg, results) + tables
+            + [f for fig in FIGURES for f in figure_files(results, fig.name)])
 
 
 def _integral_or_inf(key: str, values) -> list[str]:
@@ -72,4 +131,4 @@ def check(cfg: dict) -> list[str]:
     return out
 
 
-STAGE = Stage(name="random_features", targets=targets, check=check)
+STAGE = Stage(name="random_features", targets=targets, check=check, figures=FIGURES)
