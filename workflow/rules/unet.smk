@@ -2,8 +2,10 @@
 # One training job per (run, seed) writes every log-spaced checkpoint (their steps are a
 # function of the config, known before the job starts; full resume states are kept under
 # resume/, outside the job's declared output, so a killed job restarts from its newest
-# one). One evaluation job per checkpoint; the tables are merged per run. The file plan
-# (which runs, seeds, steps) lives in easy2hard.pipeline.plan.images.
+# one). One reference-denoiser job per (run, seed) (Wiener and empirical optimum on every
+# evaluation set), one evaluation job per checkpoint that reads it; the tables are merged per
+# run into losses, seed-mean gaps and the memorisation of the samples. The file plan (which
+# runs, seeds, steps) and the figures live in easy2hard.pipeline.plan.images.
 unet_plan = plan.images
 
 
@@ -149,7 +151,9 @@ rule unet_gaps:
 rule unet_memorisation:
     input:
         unpack(
-            lambda wc: unet_plan.memorisation_inputs(config, RESULTS, wc.dataset, wc.run)
+            lambda wc: unet_plan.memorisation_inputs(
+                config, RESULTS, wc.dataset, wc.run
+            )
         ),
     output:
         f"{UNET}/memorisation.parquet",
