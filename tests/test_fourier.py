@@ -137,6 +137,8 @@ def test_plan_targets_follow_the_config():
     cfg = e2h_config.validate(cfg)
     out = fourier_plan.targets(cfg, "results")
     assert "results/clones/natural_patches/amplitude_swap.npy" in out
+    assert "results/clones/natural_patches/amplitude_whitened.npy" in out
+    assert "results/fourier/natural_patches/covariance.parquet" in out
     assert "results/fourier/natural_patches/tracking.parquet" in out
     assert "results/fourier/synthetic/N12.parquet" in out
     assert "margin" not in fourier_plan.synthetic_spec(cfg) and "N" not in fourier_plan.synthetic_spec(cfg)
@@ -157,9 +159,12 @@ def test_tiny_workflow(run_workflow):
         x = np.load(root / f"clones/natural_patches/{kind}.npy")
         assert x.shape == (30, *test.shape[1:]) and x.dtype == np.float32
     losses = pd.read_parquet(root / "unet/natural_patches/tiny/losses.parquet")
-    assert set(losses["set"]) == {"test", "amplitude", "phase", "amplitude_swap"}
+    assert set(losses["set"]) == {"test", "amplitude", "phase", "amplitude_swap", "amplitude_whitened"}
+    assert np.isfinite(losses[["wiener_loss", "diff_minus_wiener", "empirical_loss"]]).all().all()
     tracking = pd.read_parquet(root / "fourier/natural_patches/tracking.parquet")
-    assert set(tracking["set"]) == {"amplitude", "phase", "amplitude_swap"}
+    assert set(tracking["set"]) == {"amplitude", "phase", "amplitude_swap", "amplitude_whitened"}
+    cov = pd.read_parquet(root / "fourier/natural_patches/covariance.parquet")
+    assert {"train", "meancov", *fourier_clones.CLONES, "circulant_projection"} <= set(cov["set"])
     cells = pd.concat(pd.read_parquet(root / f"fourier/synthetic/N{N}.parquet") for N in (8, 12))
     assert set(cells["alpha"]) == {0.0, 2.0} and set(cells["seed"]) == {0, 1}
     assert np.isfinite(cells[["loss_data", "loss_clone", "gap", "gap_se"]]).all().all()

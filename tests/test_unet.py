@@ -148,12 +148,23 @@ def test_pipeline_tables_and_figures(run_workflow):
     assert (df["n_images"] == 20).all() and np.isfinite(df["loss"]).all()
     assert (df.loc[df["set"] == "test", "diff_to_test"] == 0).all()
     assert not df.duplicated(["seed", "step", "set", "t"]).any()
+    # the reference denoisers, on the same images: constant over checkpoints, and the
+    # U-Net's gap minus the Wiener gap is the difference of the two gaps
+    assert (df.groupby(["seed", "set", "t"])["wiener_loss"].nunique() == 1).all()
+    assert np.allclose(df["diff_minus_wiener"], df["diff_to_test"] - df["wiener_diff_to_test"])
+    train = df[df["set"] == "train"]
+    assert (train["empirical_loss"] < train["wiener_loss"]).all()  # it memorises its training set
+    gaps = pd.read_parquet(root / "unet/natural_patches/tiny/gaps.parquet")
+    assert len(gaps) == len(steps) * 4 * 3 and (gaps["n_seeds"] == 2).all()
+    memo = pd.read_parquet(root / "unet/natural_patches/tiny/memorisation.parquet")
+    assert list(memo["source"]) == ["samples", "samples", "test"] and (memo["n"].iloc[:2] == 4).all()
     # Two seeds train two different networks.
     last = df[(df["step"] == 30) & (df["set"] == "test") & (df["t"] == "all")]
     assert last["loss"].nunique() == 2
     samples = pd.read_parquet(root / "unet/natural_patches/tiny/samples.parquet")
     assert sorted(samples["step"].unique()) == [1, 30] and len(samples) == 2 * 4
-    for name in ("clone_losses_natural_patches", "samples_natural_patches"):
+    for name in ("clone_losses_natural_patches", "samples_natural_patches",
+                 "memorisation_natural_patches", "clone_examples_natural_patches"):
         for ext in ("pdf", "png"):
             assert (root / f"figures/{name}.{ext}").stat().st_size > 1000
     assert (root / "unet/natural_patches/tiny/seed0/samples/step30.png").exists()

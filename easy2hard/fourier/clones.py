@@ -2,8 +2,15 @@
 
 With X_i = F x_i = A_i e^{iθ_i} the 2-D DFT of image i (per channel):
 
-- ``amplitude``:      A_i e^{iφ}, φ uniform and Hermitian (spectra.hermitian_phases): the
-                      power spectrum of every image is kept exactly, its phases are noise;
+- ``amplitude``:      A_i e^{i(θ_i + φ)}, φ uniform and Hermitian (spectra.hermitian_phases),
+                      one field φ shared by the channels (so the phase differences between
+                      channels, their correlation, are kept): the power spectrum of every
+                      image is kept exactly, its spatial phases are noise;
+- ``amplitude_whitened``: the ``amplitude`` clone in whitened coordinates, recoloured:
+                      μ + S (amplitude clone of S⁻¹(x_i − μ)), S = Σ^{1/2} the symmetric root
+                      of the test covariance. Whitened images have covariance I, which random
+                      phases keep, so the clone keeps the test mean and covariance exactly (in
+                      expectation) where ``amplitude`` keeps only the circulant part;
 - ``phase``:          Ā e^{iθ_i}, Ā(k) = sqrt(mean_j A_j(k)²): every image keeps its own
                       phases, with the set's root-mean-square amplitude, so the set keeps
                       the test split's mean power spectrum and each image loses its own;
@@ -23,7 +30,7 @@ import torch
 from ..core import streams
 from .spectra import hermitian_phases, polar, synthesize, zero_frequency
 
-CLONES = ("amplitude", "phase", "amplitude_swap")
+CLONES = ("amplitude", "phase", "amplitude_swap", "amplitude_whitened")
 DIMS = (-2, -1)
 
 
@@ -47,12 +54,23 @@ def _clone(kind: str, x: torch.Tensor, source: torch.Tensor, gen, rms: torch.Ten
     A, theta = polar(x, DIMS)
     dc = zero_frequency(DIMS, x.dim())
     if kind == "amplitude":
-        phase = hermitian_phases(x.shape, DIMS, gen)
-        phase[dc] = theta[dc]
-        return synthesize(A, phase, DIMS)
+        shift = hermitian_phases((len(x), 1, *x.shape[2:]), DIMS, gen)
+        shift[dc] = 0
+        return synthesize(A, theta + shift, DIMS)
     donor = rms.expand_as(A).clone() if kind == "phase" else polar(source, DIMS)[0]
     donor[dc] = A[dc]
     return synthesize(donor, theta, DIMS)
+
+
+def whitening(x: torch.Tensor, floor: float = 1e-10):
+    """(μ, S, S⁻¹) of images x (n, C, H, W): S = V diag(√λ) Vᵀ the symmetric root of the
+    unbiased covariance, eigenvalues below ``floor`` times the largest raised to it."""
+    flat = x.flatten(1)
+    mu = flat.mean(0)
+    c = flat - mu
+    lam, V = torch.linalg.eigh(c.T @ c / (len(x) - 1))
+    lam = lam.clamp(min=floor * float(lam.max()))
+    return mu, (V * lam.sqrt()) @ V.T, (V / lam.sqrt()) @ V.T
 
 
 def sample(kind: str, images: np.ndarray, n: int | None, seed: int,
@@ -67,10 +85,16 @@ def sample(kind: str, images: np.ndarray, n: int | None, seed: int,
     gen = streams.generator(seed, "fourier", "clones", kind)
     partner = derangement(len(x), gen) if kind == "amplitude_swap" else None
     rms = mean_amplitude(x) if kind == "phase" else None
+    if kind == "amplitude_whitened":
+        mu, root, inverse = whitening(x)
+        x = ((x.flatten(1) - mu) @ inverse).view_as(x)
     idx = torch.arange(n) % len(x)
     out = np.empty((n, *x.shape[1:]), np.float32)
     for start in range(0, n, chunk):
         i = idx[start:start + chunk]
         source = x[partner[i]] if partner is not None else None
-        out[start:start + len(i)] = _clone(kind, x[i], source, gen, rms).numpy()
+        y = _clone("amplitude" if kind == "amplitude_whitened" else kind, x[i], source, gen, rms)
+        if kind == "amplitude_whitened":
+            y = (mu + y.flatten(1) @ root).view_as(y)
+        out[start:start + len(i)] = y.numpy()
     return out

@@ -57,21 +57,3 @@ rule clones_examples:
         range=lambda wc: config["datasets"][wc.dataset]["range"],
     script:
         "../scripts/clones_examples.py"
-
-
-rule figure_clone_examples:
-    input:
-        f"{RESULTS}/clones/{{dataset}}/examples.parquet",
-    output:
-        pdf=f"{RESULTS}/figures/clone_examples_{{dataset}}.pdf",
-        png=report(
-            f"{RESULTS}/figures/clone_examples_{{dataset}}.png",
-            caption="../report/clone_examples.rst",
-            category="Images",
-        ),
-    log:
-        f"{RESULTS}/logs/figures/clone_examples_{{dataset}}.log",
-    conda:
-        "../../envs/plot.yaml"
-    script:
-        "../scripts/figure_clone_examples.py"

@@ -1,7 +1,8 @@
 # Fourier stage (docs/science.md §12): do diffusion models learn amplitudes before phases?
-# Image part: three Fourier clones of each dataset's test split (beside the Gaussian clones
-# of clones.smk, evaluated by the U-Net jobs of unet.smk when a run lists them), an example
-# figure, and the gaps of each set's loss to the test loss. Synthetic part: one lockstep
+# Image part: four Fourier clones of each dataset's test split (beside the Gaussian clones
+# of clones.smk, evaluated by the U-Net jobs of unet.smk when a run lists them), their
+# examples, the covariance mismatch of every clone to the test split, and the gaps of each
+# set's loss to the test loss (figures: plan.images.FIGURES). Synthetic part: one lockstep
 # cell per N of a wide tied autoencoder on |k|^-α signals with sparse phases (the denoiser),
 # and one cell per N of the phase classifier (one spherical neuron, online SGD, numba kernel).
 # The synthetic figures come from the registry (plan.fourier.SYNTHETIC_FIGURES).
@@ -16,7 +17,7 @@ rule fourier_clone:
     log:
         f"{RESULTS}/logs/clones/{{dataset}}/{{fclone}}.log",
     wildcard_constraints:
-        fclone="amplitude|phase|amplitude_swap",
+        fclone="amplitude|phase|amplitude_swap|amplitude_whitened",
     conda:
         "../../envs/images.yaml"
     params:
@@ -45,22 +46,19 @@ rule fourier_examples:
         "../scripts/fourier_examples.py"
 
 
-rule figure_fourier_examples:
+rule fourier_covariance:
     input:
-        f"{RESULTS}/fourier/{{dataset}}/examples.parquet",
+        unpack(lambda wc: fourier_plan.covariance_inputs(config, RESULTS, wc.dataset)),
     output:
-        pdf=f"{RESULTS}/figures/fourier_examples_{{dataset}}.pdf",
-        png=report(
-            f"{RESULTS}/figures/fourier_examples_{{dataset}}.png",
-            caption="../report/fourier_examples.rst",
-            category="Fourier",
-        ),
+        f"{RESULTS}/fourier/{{dataset}}/covariance.parquet",
     log:
-        f"{RESULTS}/logs/figures/fourier_examples_{{dataset}}.log",
+        f"{RESULTS}/logs/fourier/{{dataset}}/covariance.log",
+    wildcard_constraints:
+        dataset="natural_patches|cifar10|celeba",
     conda:
-        "../../envs/plot.yaml"
+        "../../envs/images.yaml"
     script:
-        "../scripts/figure_clone_examples.py"
+        "../scripts/fourier_covariance.py"
 
 
 rule fourier_tracking:
@@ -78,24 +76,6 @@ rule fourier_tracking:
         z=config["fourier"]["tracking_z"],
     script:
         "../scripts/fourier_tracking.py"
-
-
-rule figure_fourier_clone_gaps:
-    input:
-        f"{RESULTS}/fourier/{{dataset}}/tracking.parquet",
-    output:
-        pdf=f"{RESULTS}/figures/fourier_clone_gaps_{{dataset}}.pdf",
-        png=report(
-            f"{RESULTS}/figures/fourier_clone_gaps_{{dataset}}.png",
-            caption="../report/fourier_clone_gaps.rst",
-            category="Fourier",
-        ),
-    log:
-        f"{RESULTS}/logs/figures/fourier_clone_gaps_{{dataset}}.log",
-    conda:
-        "../../envs/plot.yaml"
-    script:
-        "../scripts/figure_fourier_clone_gaps.py"
 
 
 rule fourier_synthetic_cell:

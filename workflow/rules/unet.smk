@@ -2,8 +2,10 @@
 # One training job per (run, seed) writes every log-spaced checkpoint (their steps are a
 # function of the config, known before the job starts; full resume states are kept under
 # resume/, outside the job's declared output, so a killed job restarts from its newest
-# one). One evaluation job per checkpoint; the tables are merged per run. The file plan
-# (which runs, seeds, steps) lives in easy2hard.pipeline.plan.images.
+# one). One reference-denoiser job per (run, seed) (Wiener and empirical optimum on every
+# evaluation set), one evaluation job per checkpoint that reads it; the tables are merged per
+# run into losses, seed-mean gaps and the memorisation of the samples. The file plan (which
+# runs, seeds, steps) and the figures live in easy2hard.pipeline.plan.images.
 unet_plan = plan.images
 
 
@@ -63,6 +65,27 @@ rule unet_evaluate:
         "../scripts/unet_evaluate.py"
 
 
+rule unet_reference:
+    input:
+        unpack(lambda wc: unet_plan.set_files(config, RESULTS, wc.dataset, wc.run)),
+    output:
+        f"{UNET}/seed{{seed}}/reference.parquet",
+    log:
+        f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/seed{{seed}}/reference.log",
+    conda:
+        "../../envs/images.yaml"
+    threads: 1
+    params:
+        spec=lambda wc: unet_plan.train_spec(
+            unet_plan.run_spec(config, wc.run, wc.dataset)
+        ),
+        evaluation=lambda wc: unet_plan.run_spec(config, wc.run, wc.dataset)[
+            "evaluation"
+        ],
+    script:
+        "../scripts/unet_reference.py"
+
+
 rule unet_losses:
     input:
         lambda wc: unet_plan.eval_tables(config, RESULTS, wc.dataset, wc.run),
@@ -112,45 +135,33 @@ rule unet_samples:
         "../scripts/unet_merge.py"
 
 
-rule figure_clone_losses:
+rule unet_gaps:
     input:
-        lambda wc: [
-            f"{RESULTS}/unet/{wc.dataset}/{run}/losses.parquet"
-            for run in unet_plan.runs_on(config, wc.dataset)
-        ],
+        f"{UNET}/losses.parquet",
     output:
-        pdf=f"{RESULTS}/figures/clone_losses_{{dataset}}.pdf",
-        png=report(
-            f"{RESULTS}/figures/clone_losses_{{dataset}}.png",
-            caption="../report/clone_losses.rst",
-            category="Images",
-        ),
+        f"{UNET}/gaps.parquet",
     log:
-        f"{RESULTS}/logs/figures/clone_losses_{{dataset}}.log",
+        f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/gaps.log",
     conda:
         "../../envs/plot.yaml"
     script:
-        "../scripts/figure_clone_losses.py"
+        "../scripts/unet_gaps.py"
 
 
-rule figure_samples:
+rule unet_memorisation:
     input:
-        lambda wc: [
-            f"{RESULTS}/unet/{wc.dataset}/{run}/samples.parquet"
-            for run in unet_plan.runs_on(config, wc.dataset, with_samples=True)
-        ],
-    output:
-        pdf=f"{RESULTS}/figures/samples_{{dataset}}.pdf",
-        png=report(
-            f"{RESULTS}/figures/samples_{{dataset}}.png",
-            caption="../report/samples.rst",
-            category="Images",
+        unpack(
+            lambda wc: unet_plan.memorisation_inputs(
+                config, RESULTS, wc.dataset, wc.run
+            )
         ),
+    output:
+        f"{UNET}/memorisation.parquet",
     log:
-        f"{RESULTS}/logs/figures/samples_{{dataset}}.log",
+        f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/memorisation.log",
     conda:
-        "../../envs/plot.yaml"
+        "../../envs/images.yaml"
     params:
-        range=lambda wc: config["datasets"][wc.dataset]["range"],
+        spec=lambda wc: unet_plan.run_spec(config, wc.run, wc.dataset),
     script:
-        "../scripts/figure_samples.py"
+        "../scripts/unet_memorisation.py"

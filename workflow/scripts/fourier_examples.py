@@ -1,13 +1,14 @@
 """Long table of a few test images and the same images in each Fourier clone."""
 
 from easy2hard.core import io as tables
+from easy2hard.fourier import clones as fourier_clones
 from easy2hard.images import clones as image_clones
 from easy2hard.images import datasets
 from easy2hard.pipeline.scripting import log_to
 
 log = log_to(snakemake)  # noqa: F821
 sets = {"test": datasets.load_split(snakemake.input.test)}  # noqa: F821
-for kind in ("amplitude", "phase", "amplitude_swap"):
+for kind in fourier_clones.CLONES:
     if hasattr(snakemake.input, kind):  # noqa: F821
         sets[kind] = datasets.load_split(getattr(snakemake.input, kind))  # noqa: F821
 df = image_clones.examples_table(sets, snakemake.params.k, snakemake.wildcards.dataset,  # noqa: F821

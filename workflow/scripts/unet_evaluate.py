@@ -1,6 +1,8 @@
-"""DDPM loss of one checkpoint on train, test and the clones (common random numbers)."""
+"""DDPM loss of one checkpoint on train, test and the clones (common random numbers), beside
+the reference denoisers' losses on the same images."""
 
 import torch
+from easy2hard.core.io import read_parquet
 from easy2hard.images.datasets import load_split
 from easy2hard.pipeline.scripting import log_to, pick_device
 from easy2hard.core.io import write_parquet
@@ -22,8 +24,9 @@ for name in dict.fromkeys(["test", *ev["sets"]]):  # test first: the reference
     sets[name] = images
 ckpt = verify_checkpoint(state_path(snakemake.input.ckpt, step))  # noqa: F821  (SHA256SUMS)
 model = load_model(ckpt, spec, sets["test"].shape[1], device)
+reference = read_parquet(snakemake.input.reference) if ev["reference"] else None  # noqa: F821
 table = evaluate(model, sets, ev["n_images"], ev["fixed_k"], schedule(spec), ev["seed"],
-                 batch=ev["batch"], device=device)
+                 batch=ev["batch"], device=device, denoisers=reference)
 if "test" not in ev["sets"]:
     table = table[table.set != "test"]
 table = table.assign(dataset=wc.dataset, run=wc.run, seed=seed, step=step)

@@ -1,8 +1,9 @@
 """Plan of the fourier stage (docs/science.md §12): amplitudes before phases.
 
 Paths, under ``results``:
-  clones/{dataset}/{amplitude,phase,amplitude_swap}.npy   Fourier clones of the test split
+  clones/{dataset}/{amplitude,phase,amplitude_swap,amplitude_whitened}.npy  Fourier clones
   fourier/{dataset}/examples.parquet                      a few test images and their clones
+  fourier/{dataset}/covariance.parquet                    each clone's covariance mismatch
   fourier/{dataset}/tracking.parquet                      U-Net loss gaps of each set to test
   fourier/synthetic/N{N}.parquet                          one lockstep cell per N (α x seeds)
   fourier/synthetic/examples.parquet                      signals of the model and its clone
@@ -22,7 +23,7 @@ from .stage import Figure, Stage
 from . import images
 from .common import figure_files, without
 
-CLONES = ("amplitude", "phase", "amplitude_swap")
+CLONES = images.FOURIER_CLONES
 SETS = ("meancov", *CLONES)  # the sets the gap figure compares with test
 
 
@@ -32,8 +33,15 @@ def clone_files(cfg: dict, results: str, dataset: str) -> dict:
 
 def tracked_runs(cfg: dict, dataset: str) -> list[str]:
     """U-Net runs on ``dataset`` that evaluate at least one Fourier clone."""
-    return [r for r in images.runs_on(cfg, dataset)
-            if set(cfg["unet"]["runs"][r]["evaluation"]["sets"]) & set(CLONES)]
+    return images.fourier_runs(cfg, dataset)
+
+
+def covariance_inputs(cfg: dict, results: str, dataset: str) -> dict:
+    """The test and train splits, every Gaussian clone and every Fourier clone."""
+    return {"test": f"{results}/data/{dataset}/test.npy",
+            "train": f"{results}/data/{dataset}/train.npy",
+            **{c: f"{results}/clones/{dataset}/{c}.npy" for c in images.CLONES},
+            **clone_files(cfg, results, dataset)}
 
 
 def tracking_inputs(cfg: dict, results: str, dataset: str) -> list[str]:
@@ -109,6 +117,7 @@ def image_targets(cfg: dict, results: str) -> list[str]:
         return out
     for dataset in cfg["datasets"]["build"]:
         out += list(clone_files(cfg, results, dataset).values())
+        out.append(f"{results}/fourier/{dataset}/covariance.parquet")
         out += figure_files(results, f"fourier_examples_{dataset}")
     for dataset in images.datasets(cfg):
         if tracked_runs(cfg, dataset):

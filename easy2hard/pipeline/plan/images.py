@@ -5,19 +5,27 @@ Paths, under ``results``:
   clones/{dataset}/{clone}.npy                            clones of the test split
   unet/{dataset}/{run}/seed{seed}/ckpt/step{step}.pt     checkpoints (training job output)
   unet/{dataset}/{run}/seed{seed}/resume/                 resume states (kept across kills)
+  unet/{dataset}/{run}/seed{seed}/reference.parquet      reference denoisers, per image
   unet/{dataset}/{run}/seed{seed}/eval/step{step}.parquet one evaluation job per checkpoint
   unet/{dataset}/{run}/seed{seed}/samples/step{step}.png  sample grids (first seed)
   unet/{dataset}/{run}/losses.parquet, samples.parquet    merged per run
+  unet/{dataset}/{run}/gaps.parquet                       seed-mean gaps, U-Net and Wiener
+  unet/{dataset}/{run}/memorisation.parquet               nearest-neighbour ratio per step
+  figures/clone_examples_, clone_losses_, samples_, memorisation_, fourier_examples_,
+          fourier_clone_gaps_{dataset}                    (.pdf, .png; registered below)
 """
 
 from __future__ import annotations
 
-from .stage import Stage
+from .stage import Figure, Stage
 
 from ...core.lockstep import checkpoint_steps
 from .common import figure_files
 
 CLONES = ("mean", "meancov", "mean_iso")
+#: Fourier clones (made by the fourier stage's rules, evaluated like any clone)
+FOURIER_CLONES = ("amplitude", "phase", "amplitude_swap", "amplitude_whitened")
+DATASET = "natural_patches|cifar10|celeba"
 
 
 def run_spec(cfg: dict, run: str, dataset: str) -> dict:
@@ -77,21 +85,43 @@ def sample_tables(cfg: dict, results: str, dataset: str, run: str) -> list[str]:
             for step in sample_steps(spec)]
 
 
-def eval_inputs(cfg: dict, results: str, dataset: str, run: str, seed) -> dict:
+def set_files(cfg: dict, results: str, dataset: str, run: str) -> dict:
+    """The images of every evaluation set of ``run`` (test and train always)."""
     spec = run_spec(cfg, run, dataset)
     files = {s: f"{results}/clones/{dataset}/{s}.npy" for s in spec["evaluation"]["sets"]}
     files["test"] = f"{results}/data/{dataset}/test.npy"
     files["train"] = f"{results}/data/{dataset}/train.npy"
-    return {"ckpt": f"{run_dir(results, dataset, run)}/seed{seed}/ckpt", **files}
+    return files
+
+
+def reference_table(results: str, dataset: str, run: str, seed) -> str:
+    return f"{run_dir(results, dataset, run)}/seed{seed}/reference.parquet"
+
+
+def eval_inputs(cfg: dict, results: str, dataset: str, run: str, seed) -> dict:
+    """Checkpoints, sets and (when the run lists reference denoisers) their losses."""
+    out = {"ckpt": f"{run_dir(results, dataset, run)}/seed{seed}/ckpt",
+           **set_files(cfg, results, dataset, run)}
+    if run_spec(cfg, run, dataset)["evaluation"]["reference"]:
+        out["reference"] = reference_table(results, dataset, run, seed)
+    return out
+
+
+def memorisation_inputs(cfg: dict, results: str, dataset: str, run: str) -> dict:
+    return {"samples": f"{run_dir(results, dataset, run)}/samples.parquet",
+            "train": f"{results}/data/{dataset}/train.npy",
+            "test": f"{results}/data/{dataset}/test.npy"}
 
 
 def unet_targets(cfg: dict, results: str) -> list[str]:
     out = []
     for dataset in datasets(cfg):
         out += [f"{run_dir(results, dataset, run)}/losses.parquet" for run in runs_on(cfg, dataset)]
+        out += [f"{run_dir(results, dataset, run)}/gaps.parquet" for run in runs_on(cfg, dataset)]
         out += figure_files(results, f"clone_losses_{dataset}")
         if runs_on(cfg, dataset, with_samples=True):
             out += figure_files(results, f"samples_{dataset}")
+            out += figure_files(results, f"memorisation_{dataset}")
     return out
 
 
@@ -157,4 +187,52 @@ def unet_depth(run: str, spec: dict, size: int) -> list[str]:
             f"{size}; allowed: depth in {fits or '(none: make the size even)'}"]
 
 
-STAGE = Stage(name="images", targets=targets, check=check)
+def runs_files(name: str, with_samples: bool = False):
+    """Inputs of a figure that reads ``{run_dir}/<name>`` of every run on the dataset."""
+    def inputs(cfg: dict, results: str, dataset: str) -> dict:
+        return {name.split(".")[0]: [f"{run_dir(results, dataset, run)}/{name}"
+                                     for run in runs_on(cfg, dataset, with_samples)]}
+    return inputs
+
+
+def fourier_runs(cfg: dict, dataset: str) -> list[str]:
+    """U-Net runs on ``dataset`` that evaluate at least one Fourier clone."""
+    return [r for r in runs_on(cfg, dataset)
+            if set(cfg["unet"]["runs"][r]["evaluation"]["sets"]) & set(FOURIER_CLONES)]
+
+
+def clone_gaps_inputs(cfg: dict, results: str, dataset: str) -> dict:
+    return {"gaps": [f"{run_dir(results, dataset, r)}/gaps.parquet" for r in fourier_runs(cfg, dataset)],
+            "tracking": [f"{results}/fourier/{dataset}/tracking.parquet"]}
+
+
+def clone_gaps_params(cfg: dict, dataset: str) -> dict:
+    return {"z": cfg["fourier"]["tracking_z"], "sets": ["meancov", *cfg["fourier"]["clones"]]}
+
+
+def examples_inputs(folder: str):
+    def inputs(cfg: dict, results: str, dataset: str) -> dict:
+        return {"examples": [f"{results}/{folder}/{dataset}/examples.parquet"]}
+    return inputs
+
+
+FIGURES = (
+    Figure("clone_examples_{dataset}", "easy2hard.images.plots:clone_examples",
+           examples_inputs("clones"), category="Images", wildcards={"dataset": DATASET}),
+    Figure("clone_losses_{dataset}", "easy2hard.images.plots:clone_losses",
+           runs_files("losses.parquet"), category="Images", wildcards={"dataset": DATASET}),
+    Figure("samples_{dataset}", "easy2hard.images.plots:samples",
+           runs_files("samples.parquet", with_samples=True), category="Images",
+           params=lambda cfg, dataset: {"range": cfg["datasets"][dataset]["range"]},
+           wildcards={"dataset": DATASET}),
+    Figure("memorisation_{dataset}", "easy2hard.images.plots:memorisation",
+           runs_files("memorisation.parquet", with_samples=True), category="Images",
+           wildcards={"dataset": DATASET}),
+    Figure("fourier_examples_{dataset}", "easy2hard.images.plots:clone_examples",
+           examples_inputs("fourier"), category="Fourier", wildcards={"dataset": DATASET}),
+    Figure("fourier_clone_gaps_{dataset}", "easy2hard.images.plots:clone_gaps",
+           clone_gaps_inputs, params=clone_gaps_params, category="Fourier",
+           wildcards={"dataset": DATASET}),
+)
+
+STAGE = Stage(name="images", targets=targets, check=check, figures=FIGURES)
