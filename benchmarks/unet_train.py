@@ -1,6 +1,6 @@
 """Training speed of the paper-size U-Net DDPM: plain fp32 against the fastest settings (one JSON line).
 
-Setting (issue 3): U-Net 64-128-256-512-1024 (33.07 M parameters), one channel, 32x32,
+Setting: U-Net 64-128-256-512-1024 (33.07 M parameters), one channel, 32x32,
 Adam, batch 100, ε-prediction MSE with k uniform. Variants, each timed in this process
 on the same device with the library's own training step (easy2hard.images.training.make_step):
 plain fp32; channels_last; bf16 autocast; bf16 + channels_last; and, with --compile,

@@ -5,7 +5,7 @@ Used by tests/test_slurm.py and benchmarks/slurm_grouping.py. Needs root and apt
 on these machines, so munged, slurmctld and slurmd are started by hand in the foreground,
 and ``SlurmCluster.stop()`` ends exactly those processes by PID.
 
-Facts about Debian 12 / Slurm 22.05 this relies on (see issue 5):
+Facts about Debian 12 / Slurm 22.05 this relies on:
 - ``ProctrackType=proctrack/linuxproc`` and ``TaskPlugin=task/none`` need no cgroups;
 - the config must be at /etc/slurm/slurm.conf: the executor plugin's job step drops
   ``SLURM_CONF`` before its inner ``srun``;

@@ -80,7 +80,7 @@ def test_configfile_replaces_default(run_workflow):
     assert "results/mcm/covariance/" not in plan
 
 
-# ------------------------------------------------------------------ numbers (issue 10.3)
+# ------------------------------------------------------------------ numbers
 def test_integral_floats_of_integer_keys_become_ints():
     cfg = cfgmod.validate({"mcm": {"sweeps": {"s": tiny_mcm_sweep(N=[8.0, 12], batch=2.0)}}})
     sweep = cfg["mcm"]["sweeps"]["s"]
@@ -106,7 +106,7 @@ def test_number_written_as_string_says_how_to_write_it(text, hint):
     assert yaml.safe_load(hint.split()[1]) == float(text)  # the hint is a YAML number
 
 
-# ------------------------------------------------------------------ canonical (issue 10.1)
+# ------------------------------------------------------------------ canonical
 def _reversed(obj):
     """``obj`` with the keys of every mapping in reverse order (lists kept)."""
     if isinstance(obj, dict):
@@ -131,7 +131,7 @@ def test_canonical_normalises_mappings_and_numbers():
     assert repr(cfgmod.canonical(messy)) == "{'a': {'x': True, 'y': 3}, 'b': [1, 0.0]}"
 
 
-# ------------------------------------------------------------------ --config (issue 10.4)
+# ------------------------------------------------------------------ --config
 def test_nested_override_strings_are_parsed_against_the_schema():
     # what Snakemake makes of --config 'theory={kmax: 6, t: [0.1, 1]}' and 'mcm={...}'
     raw = {"theory": {"kmax": "6", "t": ["0.1", "1"]}, "device": "cpu",
@@ -147,7 +147,7 @@ def test_nested_override_strings_are_parsed_against_the_schema():
     assert cfg["theory"]["kmax"] == 6 and cfg["mcm"]["sweeps"]["s"]["log_points"] == 100
 
 
-# ------------------------------------------------------------------ cross-key (issue 10.2)
+# ------------------------------------------------------------------ cross-key
 def _unet(**changes) -> dict:
     cfg = load_test_config("images")
     for path, value in changes.items():
@@ -224,7 +224,7 @@ def test_stage_checks_run_at_validation(section, change, key):
     assert f"config key '{key}" in _error(cfg)
 
 
-# ------------------------------------------------------------------ files (issue 10.7)
+# ------------------------------------------------------------------ files
 def test_yaml_syntax_error_names_file_line_and_column(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("mcm:\n  sweeps: {a: [1, 2}\n")

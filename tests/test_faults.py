@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from easy2hard.core import io
+from easy2hard.core import tables as io
 from easy2hard.core.progress import Progress
 from easy2hard.pipeline import config, cost, integrity
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from easy2hard.core.io import write_parquet
+from easy2hard.core.tables import write_parquet
 from easy2hard.mcm import analysis, plots, sweeps
 from easy2hard.theory import dynamics
 from easy2hard.theory import exponents as E

@@ -414,7 +414,7 @@ def test_missing_mnist_says_what_to_do(tmp_path):
 @pytest.fixture(scope="module")
 def tiny_tables(tmp_path_factory):
     """The tiny config's synthetic tables, analysis tables and digits tables, on disk."""
-    from easy2hard.core.io import write_parquet
+    from easy2hard.core.tables import write_parquet
     from easy2hard.pipeline import config as e2h_config, plan
 
     cfg = e2h_config.validate(load_test_config("multipatch"))

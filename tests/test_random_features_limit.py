@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from easy2hard.core.io import write_parquet
+from easy2hard.core.tables import write_parquet
 from easy2hard.random_features import asymptotics, extrapolate, grid, plots, regimes
 
 

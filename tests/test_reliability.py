@@ -1,4 +1,4 @@
-"""Reliability (issue 10): key order reruns nothing, nested --config overrides, every
+"""Reliability: key order reruns nothing, nested --config overrides, every
 cross-key problem before any job, failed logs in view, conda prerequisites, and outputs
 that are readable, reproducible byte for byte and free of leftovers."""
 
@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from easy2hard.core import io
+from easy2hard.core import tables as io
 
 from .conftest import REPO, load_test_config, snakemake
 from .test_config import _reversed

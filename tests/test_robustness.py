@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from easy2hard.core import io as tables
+from easy2hard.core import tables
 
 from .conftest import REPO, snakemake, tiny_config, tiny_mcm_sweep
 
@@ -84,7 +84,7 @@ def test_killed_write_leaves_no_file_at_target(tmp_path, writer, ext, die_in):
     previous file or nothing at the target, never a truncated one."""
     target = tmp_path / f"out.{ext}"
     src = (f"import os, signal, sys, numpy as np, pandas as pd\n"
-           f"from easy2hard.core import io as tables\n"
+           f"from easy2hard.core import tables\n"
            f"def die(*a, **k): os.kill(os.getpid(), signal.SIGKILL)\n"
            f"{die_in} = die\n"
            f"writer = {_WRITERS[ext]}\n"

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 from easy2hard.images import training as unet_training
-from easy2hard.core.io import load_torch
+from easy2hard.core.tables import load_torch
 
 from .conftest import REPO, snakemake
 from .test_unet import tiny_unet_config
@@ -126,7 +126,7 @@ def test_sigkill_mid_training_then_rerun_matches_uninterrupted(tmp_path):
     assert last.read_bytes() == good
 
 
-# ------------------------------------------------------------------ corrupt states (issue 10.5)
+# ------------------------------------------------------------------ corrupt states
 def _train(images, state_dir, steps):
     unet_training.train(images, SPEC, 3, state_dir, steps, progress=False)
     return unet_training.state_path(state_dir, steps[-1])

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.io import atomic_path, sha256
+from ..core.tables import atomic_path, sha256
 
 SPLITS = ("train", "val", "test")
 DATASETS = ("natural_patches", "cifar10", "celeba")

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..core.io import read_parquet, read_parquets
+from ..core.tables import read_parquet, read_parquets
 from . import grid as image_grid
 
 LABELS = {"train": "train", "test": "test", "mean": "mean clone N(μ, I)",

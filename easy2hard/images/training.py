@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from ..core import ddpm
-from ..core.io import load_torch, save_torch, sha256, write_text
+from ..core.tables import load_torch, save_torch, sha256, write_text
 from ..core.lockstep import checkpoint_steps  # noqa: F401  (re-exported)
 from ..core.progress import Progress
 from .unet import UNet, n_parameters

@@ -62,7 +62,7 @@ def cells(stats: pd.DataFrame, targets, ds, axes):
 # easy2hard.pipeline.plan.stage).
 
 def _read(inputs: dict, group: str = "tables") -> pd.DataFrame:
-    from ..core.io import read_parquets
+    from ..core.tables import read_parquets
 
     return read_parquets(inputs[group])
 

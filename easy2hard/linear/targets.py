@@ -160,7 +160,7 @@ def from_files(name: str, d: int, exponent: float = 1.0, pool: str | None = None
                heldout: str | None = None, dof: int = 6, normalise_trace: bool = True) -> Target:
     """:func:`build` with the natural patches read from .npy files (as written by the
     linear_patches rule)."""
-    from ..core.io import read_npy
+    from ..core.tables import read_npy
 
     arrays = [read_npy(p) if p else None for p in (pool, heldout)]
     return build(name, d, exponent, *arrays, dof=dof, normalise_trace=normalise_trace)

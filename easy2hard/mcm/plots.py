@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ..core.io import read_parquets
+from ..core.tables import read_parquets
 from . import analysis as ma
 
 ALGO = {"sphere": "pSGD", "none": "plain SGD"}

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..core.io import read_parquet
+from ..core.tables import read_parquet
 
 OBJECTIVE_COLORS = {"classification": "tab:red", "diffusion": "tab:blue"}
 PHASE_STYLE = {"growth": ("o", "-"), "final": ("s", "--")}

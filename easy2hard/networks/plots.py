@@ -12,7 +12,7 @@ import pandas as pd
 import seaborn as sns
 
 from ..core import activation_names
-from ..core.io import read_parquets
+from ..core.tables import read_parquets
 
 ACTIVATION_LABELS = activation_names.LABELS
 

@@ -1,7 +1,7 @@
 """Checks the workflow runs before any job starts, so that a fault is no dead end.
 
 - :func:`corrupt_tables` / :func:`remove_corrupt_tables`: every Parquet table written by
-  ``easy2hard.core.io.write_parquet`` has a sidecar ``<table>.sha256`` (``sha256sum``
+  ``easy2hard.core.tables.write_parquet`` has a sidecar ``<table>.sha256`` (``sha256sum``
   format); a table whose bytes no longer match it is removed, with one line naming it and
   the rule that made it, so that Snakemake rebuilds it (and what reads it) in this run.
 - :func:`unwritable`: every output root (and its folders) can be written, one line per
@@ -21,14 +21,14 @@ import shutil
 import tempfile
 from pathlib import Path
 
-SIDECAR = ".sha256"  # as easy2hard.core.io.SIDECAR (imported lazily: the writability check
+SIDECAR = ".sha256"  # as easy2hard.core.tables.SIDECAR (imported lazily: the writability check
 #                      runs with the standard library alone, e.g. as another user)
 
 
 def corrupt_tables(root: str | Path) -> list[tuple[Path, str]]:
     """(table, rule that made it) for every table under ``root`` whose sidecar checksum does
     not match its bytes (tables without a sidecar are not judged)."""
-    from easy2hard.core import io
+    from easy2hard.core import tables as io
 
     out = []
     root = Path(root)

@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from ..core.io import atomic_path  # noqa: E402
+from ..core.tables import atomic_path  # noqa: E402
 
 
 def style() -> None:

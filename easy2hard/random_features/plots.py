@@ -14,7 +14,7 @@ import seaborn as sns
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.ticker import NullLocator
 
-from ..core.io import read_parquet, read_parquets
+from ..core.tables import read_parquet, read_parquets
 from . import asymptotics, regimes
 
 QUANTITY_LABELS = {

@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from ..core.io import read_parquet
+from ..core.tables import read_parquet
 
 
 def radial_term(inputs: dict, params: dict):

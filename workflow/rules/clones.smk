@@ -1,4 +1,4 @@
-# Stage 2: Gaussian clones of each dataset's test split (docs/science.md §7): the fitted mean
+# Gaussian clones of each dataset's test split (docs/science.md §7): the fitted mean
 # mu.npy (1, H, W) and covariance cov.npy (D, D), one job per clone set
 # {mean: N(μ, I), meancov: N(μ, Σ), mean_iso: N(μ, σ̄² I)}, and the example figure.
 

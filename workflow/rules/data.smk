@@ -1,4 +1,4 @@
-# Stage 1: datasets. One job per dataset builds its train/val/test splits (float32 .npy,
+# datasets. One job per dataset builds its train/val/test splits (float32 .npy,
 # shape (n, 1, H, W), values in the configured range) and a Parquet manifest. Downloads
 # (cifar10, celeba) go under config `datasets.root` and are reused when already present.
 

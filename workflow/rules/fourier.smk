@@ -84,7 +84,7 @@ rule fourier_synthetic_cell:
     log:
         f"{RESULTS}/logs/fourier/synthetic/N{{N}}.log",
     conda:
-        "../../envs/mcm.yaml"
+        "../../envs/numerics.yaml"
     threads: 1
     params:
         spec=fourier_plan.synthetic_spec(config),
@@ -99,7 +99,7 @@ rule fourier_synthetic_examples:
     log:
         f"{RESULTS}/logs/fourier/synthetic/examples.log",
     conda:
-        "../../envs/mcm.yaml"
+        "../../envs/numerics.yaml"
     params:
         spec=lambda wc: {
             k: config["fourier"]["synthetic"][k]
@@ -131,7 +131,7 @@ rule fourier_classifier_cell:
     log:
         f"{RESULTS}/logs/fourier/classifier/N{{N}}.log",
     conda:
-        "../../envs/mcm.yaml"
+        "../../envs/numerics.yaml"
     threads: 1
     params:
         spec=fourier_plan.classifier_spec(config),
@@ -147,7 +147,7 @@ rule fourier_classifier_thresholds:
     log:
         f"{RESULTS}/logs/fourier/classifier/thresholds.log",
     conda:
-        "../../envs/mcm.yaml"
+        "../../envs/numerics.yaml"
     params:
         bootstrap=config["fourier"]["classifier"]["bootstrap"],
     script:

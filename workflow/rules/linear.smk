@@ -22,7 +22,7 @@ rule linear_patches:
     wildcard_constraints:
         d="[0-9]+",
     conda:
-        "../../envs/mcm.yaml"
+        "../../envs/numerics.yaml"
     params:
         downsample=config["linear"]["natural_patches"]["downsample"],
     script:
@@ -40,7 +40,7 @@ rule linear_closed_form:
         target="isotropic|power_law|student_t|laplace_latent|natural_patches",
         d="[0-9]+",
     conda:
-        "../../envs/mcm.yaml"
+        "../../envs/numerics.yaml"
     params:
         spec=lambda wc: plan.linear.cell_spec(config, wc.target),
     script:
@@ -58,7 +58,7 @@ rule linear_trained:
         target="isotropic|power_law|student_t|laplace_latent|natural_patches",
         d="[0-9]+",
     conda:
-        "../../envs/mcm.yaml"
+        "../../envs/numerics.yaml"
     params:
         spec=lambda wc: plan.linear.trained_spec(config, wc.target),
         device=config["device"],
@@ -76,7 +76,7 @@ rule linear_samples:
     wildcard_constraints:
         d="[0-9]+",
     conda:
-        "../../envs/mcm.yaml"
+        "../../envs/numerics.yaml"
     params:
         spec=lambda wc: plan.linear.samples_spec(config),
     script:
@@ -93,7 +93,7 @@ rule linear_hierarchy:
     wildcard_constraints:
         d="[0-9]+",
     conda:
-        "../../envs/mcm.yaml"
+        "../../envs/numerics.yaml"
     params:
         spec=lambda wc: plan.linear.hierarchy_spec(config),
     script:
@@ -110,7 +110,7 @@ rule linear_nonlinear:
     wildcard_constraints:
         d="[0-9]+",
     conda:
-        "../../envs/mcm.yaml"
+        "../../envs/numerics.yaml"
     params:
         spec=lambda wc: plan.linear.nonlinear_spec(config),
         device=config["device"],

@@ -11,7 +11,7 @@ rule mcm_sweep_cell:
     log:
         f"{RESULTS}/logs/mcm/{{sweep}}/N{{N}}.log",
     conda:
-        "../../envs/mcm.yaml"
+        "../../envs/numerics.yaml"
     threads: 1
     params:
         spec=lambda wc: plan.mcm.sweep_spec(config, wc.sweep),
@@ -30,7 +30,7 @@ rule mcm_thresholds:
     log:
         f"{RESULTS}/logs/mcm/thresholds.log",
     conda:
-        "../../envs/mcm.yaml"
+        "../../envs/numerics.yaml"
     params:
         options=lambda wc: plan.mcm.threshold_params(config),
     script:

@@ -14,7 +14,7 @@ rule networks_cell:
         m="[0-9]+",
         L="[0-9]+",
     conda:
-        "../../envs/mcm.yaml"
+        "../../envs/numerics.yaml"
     params:
         spec=lambda wc: plan.networks.cell_spec(config, wc.sweep),
         device=config["device"],

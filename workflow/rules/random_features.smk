@@ -15,7 +15,7 @@ rule random_features_curve:
         curve="psi_p|psi_n",
         d="[0-9]+",
     conda:
-        "../../envs/mcm.yaml"
+        "../../envs/numerics.yaml"
     threads: 1
     params:
         spec=lambda wc: plan.random_features.curve_params(config, wc.curve),
@@ -31,7 +31,7 @@ rule random_features_convergence:
     wildcard_constraints:
         d="[0-9]+",
     conda:
-        "../../envs/mcm.yaml"
+        "../../envs/numerics.yaml"
     threads: 1
     params:
         spec=plan.random_features.convergence_params(config),
@@ -47,7 +47,7 @@ rule random_features_limit:
     log:
         f"{RESULTS}/logs/random_features/limit.log",
     conda:
-        "../../envs/mcm.yaml"
+        "../../envs/numerics.yaml"
     params:
         spec=plan.random_features.limit_params(config),
     script:
@@ -63,7 +63,7 @@ rule random_features_phase:
         activation="[a-z0-9]+",
         t="[0-9.e-]+",
     conda:
-        "../../envs/mcm.yaml"
+        "../../envs/numerics.yaml"
     threads: 1
     params:
         spec=lambda wc: plan.random_features.phase_params(config, wc.activation, wc.t),
@@ -77,7 +77,7 @@ rule random_features_samples:
     log:
         f"{RESULTS}/logs/random_features/samples.log",
     conda:
-        "../../envs/mcm.yaml"
+        "../../envs/numerics.yaml"
     threads: 1
     params:
         spec=plan.random_features.sample_params(config),

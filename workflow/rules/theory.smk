@@ -15,7 +15,7 @@ rule theory_hermite:
     log:
         f"{RESULTS}/logs/theory/hermite.log",
     conda:
-        "../../envs/mcm.yaml"
+        "../../envs/numerics.yaml"
     params:
         theory=plan.theory.hermite_params(config),
     script:
@@ -28,7 +28,7 @@ rule theory_sweep_exponents:
     log:
         f"{RESULTS}/logs/theory/sweeps/{{sweep}}.log",
     conda:
-        "../../envs/mcm.yaml"
+        "../../envs/numerics.yaml"
     params:
         spec=lambda wc: plan.mcm.sweep_spec(config, wc.sweep),
         kmax=config["theory"]["kmax"],
@@ -43,7 +43,7 @@ rule theory_dynamics:
     log:
         f"{RESULTS}/logs/theory/dynamics/{{sweep}}.log",
     conda:
-        "../../envs/mcm.yaml"
+        "../../envs/numerics.yaml"
     params:
         spec=lambda wc: plan.mcm.sweep_spec(config, wc.sweep),
         cells=lambda wc: plan.mcm.sweep_cells(config, wc.sweep),
@@ -58,7 +58,7 @@ rule theory_radial:
     log:
         f"{RESULTS}/logs/theory/radial.log",
     conda:
-        "../../envs/mcm.yaml"
+        "../../envs/numerics.yaml"
     params:
         theory=plan.theory.radial_params(config),
     script:

@@ -1,4 +1,4 @@
-# Stage 3: U-Net DDPM training and clone-loss evaluation (docs/science.md §7).
+# U-Net DDPM training and clone-loss evaluation (docs/science.md §7).
 # One training job per (run, seed) writes every log-spaced checkpoint (their steps are a
 # function of the config, known before the job starts; full resume states are kept under
 # resume/, outside the job's declared output, so a killed job restarts from its newest

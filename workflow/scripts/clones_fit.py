@@ -4,7 +4,7 @@ import numpy as np
 
 from easy2hard.images import datasets
 from easy2hard.images import clones as image_clones
-from easy2hard.core import io as tables
+from easy2hard.core import tables
 from easy2hard.pipeline.scripting import log_to
 
 log = log_to(snakemake)  # noqa: F821

@@ -1,7 +1,7 @@
 """Build one dataset's train/val/test splits (float32 .npy) and its Parquet manifest."""
 
 from easy2hard.images import datasets
-from easy2hard.core import io as tables
+from easy2hard.core import tables
 from easy2hard.pipeline.scripting import log_to
 
 log = log_to(snakemake)  # noqa: F821

@@ -1,7 +1,7 @@
 """One N of the phase classification sweep: online SGD on one spherical neuron telling the
 synthetic model's signals from their random-phase clones, every alpha x seed (docs/science.md §12.5)."""
 
-from easy2hard.core import io as tables
+from easy2hard.core import tables
 from easy2hard.fourier import classifier
 from easy2hard.pipeline.scripting import log_to
 

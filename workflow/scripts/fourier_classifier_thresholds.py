@@ -1,7 +1,7 @@
 """n* of the phase classifier: per seed, per (N, alpha) with bootstrap intervals, and the
 fitted exponent of n* against N per alpha (docs/science.md §12.5)."""
 
-from easy2hard.core import io as tables
+from easy2hard.core import tables
 from easy2hard.fourier import analysis
 from easy2hard.pipeline.scripting import log_to
 

@@ -1,6 +1,6 @@
 """Make one Fourier clone (amplitude, phase or amplitude_swap) of a dataset's test split."""
 
-from easy2hard.core import io as tables
+from easy2hard.core import tables
 from easy2hard.fourier import clones as fourier_clones
 from easy2hard.images import datasets
 from easy2hard.pipeline.scripting import log_to

@@ -1,6 +1,6 @@
 """Covariance mismatch (relative Frobenius) of the train split and every clone to the test split."""
 
-from easy2hard.core.io import write_parquet
+from easy2hard.core.tables import write_parquet
 from easy2hard.fourier.covariance import mismatch_table
 from easy2hard.images.datasets import load_split
 from easy2hard.pipeline.scripting import log_to

@@ -1,6 +1,6 @@
 """Long table of a few test images and the same images in each Fourier clone."""
 
-from easy2hard.core import io as tables
+from easy2hard.core import tables
 from easy2hard.fourier import clones as fourier_clones
 from easy2hard.images import clones as image_clones
 from easy2hard.images import datasets

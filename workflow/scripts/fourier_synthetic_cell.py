@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pandas as pd
 import torch
 
-from easy2hard.core import io as tables
+from easy2hard.core import tables
 from easy2hard.core import streams
 from easy2hard.fourier import synthetic, training
 from easy2hard.networks import models

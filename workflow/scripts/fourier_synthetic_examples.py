@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from easy2hard.core import io as tables
+from easy2hard.core import tables
 from easy2hard.core import streams
 from easy2hard.fourier import synthetic
 from easy2hard.pipeline.scripting import log_to

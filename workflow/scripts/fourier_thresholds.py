@@ -1,6 +1,6 @@
 """n* per (N, α): the first n where the seed-mean relative loss gap clone − data reaches the margin."""
 
-from easy2hard.core import io as tables
+from easy2hard.core import tables
 from easy2hard.fourier import analysis
 from easy2hard.pipeline.scripting import log_to
 

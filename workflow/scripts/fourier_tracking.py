@@ -1,6 +1,6 @@
 """Gaps of each evaluated set's U-Net loss to the test loss, seed-mean, and when each departs."""
 
-from easy2hard.core import io as tables
+from easy2hard.core import tables
 from easy2hard.fourier import analysis
 from easy2hard.pipeline.scripting import log_to
 

@@ -2,7 +2,7 @@
 N, seed, ridge λ, flow time τ and sampler (docs/science.md §10)."""
 
 from easy2hard.core.ddpm import Schedule
-from easy2hard.core.io import write_parquet
+from easy2hard.core.tables import write_parquet
 from easy2hard.linear import denoiser, sweep, targets
 from easy2hard.pipeline.scripting import log_to
 

@@ -4,7 +4,7 @@ paths of power-law Gaussians of every exponent α, and of trace-normalised natur
 import pandas as pd
 
 from easy2hard.core.ddpm import Schedule
-from easy2hard.core.io import write_parquet
+from easy2hard.core.tables import write_parquet
 from easy2hard.linear import denoiser, sweep, targets
 from easy2hard.pipeline.scripting import log_to
 

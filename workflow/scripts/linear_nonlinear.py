@@ -4,7 +4,7 @@ over N and seeds (docs/science.md §10.10): test and train error, k-NN KL, memor
 import torch
 
 from easy2hard.core.ddpm import Schedule
-from easy2hard.core.io import write_parquet
+from easy2hard.core.tables import write_parquet
 from easy2hard.linear import comparison, denoiser, nonlinear, targets
 from easy2hard.pipeline.scripting import log_to, pick_device
 

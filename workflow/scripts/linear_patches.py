@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from easy2hard.core.io import read_npy, write_npy
+from easy2hard.core.tables import read_npy, write_npy
 from easy2hard.linear import targets
 from easy2hard.pipeline.scripting import log_to
 

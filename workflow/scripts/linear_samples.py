@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from easy2hard.core.ddpm import Schedule
-from easy2hard.core.io import write_parquet
+from easy2hard.core.tables import write_parquet
 from easy2hard.linear import denoiser, samples, sweep, targets
 from easy2hard.pipeline.scripting import log_to
 

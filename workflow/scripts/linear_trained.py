@@ -5,7 +5,7 @@ import pandas as pd
 import torch
 
 from easy2hard.core.ddpm import Schedule
-from easy2hard.core.io import write_parquet
+from easy2hard.core.tables import write_parquet
 from easy2hard.linear import denoiser, sweep, targets, training
 from easy2hard.pipeline.scripting import log_to, pick_device
 

@@ -2,7 +2,7 @@
 
 import torch
 
-from easy2hard.core.io import write_parquet
+from easy2hard.core.tables import write_parquet
 from easy2hard.mcm import sweeps
 from easy2hard.pipeline.scripting import log_to, pick_device
 

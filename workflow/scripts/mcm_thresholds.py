@@ -1,6 +1,6 @@
 """Simulated n* (seed bootstrap CI) against the overlap SDE's predicted n*, per sweep and N."""
 
-from easy2hard.core.io import read_parquets, write_parquet
+from easy2hard.core.tables import read_parquets, write_parquet
 from easy2hard.mcm import analysis
 from easy2hard.pipeline.scripting import log_to
 

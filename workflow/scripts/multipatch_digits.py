@@ -5,7 +5,7 @@ maps of a few test images at the last step."""
 import pandas as pd
 import torch
 
-from easy2hard.core.io import write_parquet
+from easy2hard.core.tables import write_parquet
 from easy2hard.multipatch import digits, noisy_digits
 from easy2hard.pipeline.scripting import log_to
 

@@ -4,7 +4,7 @@ the classifier's switch point and the width exponents with seed-bootstrap CIs
 
 import pandas as pd
 
-from easy2hard.core.io import read_parquet, read_parquets, write_parquet
+from easy2hard.core.tables import read_parquet, read_parquets, write_parquet
 from easy2hard.multipatch import phases
 from easy2hard.pipeline.scripting import log_to
 

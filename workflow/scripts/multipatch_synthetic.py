@@ -4,7 +4,7 @@ the data and on its Gaussian clones) at log-spaced steps (docs/science.md §11.4
 
 import torch
 
-from easy2hard.core.io import write_parquet
+from easy2hard.core.tables import write_parquet
 from easy2hard.multipatch import synthetic
 from easy2hard.pipeline.scripting import log_to
 

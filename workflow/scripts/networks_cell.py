@@ -2,7 +2,7 @@
 
 import torch
 
-from easy2hard.core.io import write_parquet
+from easy2hard.core.tables import write_parquet
 from easy2hard.networks.cell import run_cell
 from easy2hard.pipeline.scripting import log_to, pick_device
 

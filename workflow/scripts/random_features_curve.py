@@ -4,7 +4,7 @@ import time
 
 import torch
 
-from easy2hard.core.io import write_parquet
+from easy2hard.core.tables import write_parquet
 from easy2hard.pipeline.scripting import log_to
 from easy2hard.random_features import grid
 

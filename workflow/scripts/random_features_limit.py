@@ -1,7 +1,7 @@
 """The d -> inf learning curves: derived at m = 1, fitted in 1/d otherwise, and the peaks
 (docs/science.md §13.7)."""
 
-from easy2hard.core.io import read_parquets, write_parquet
+from easy2hard.core.tables import read_parquets, write_parquet
 from easy2hard.pipeline.scripting import log_to
 from easy2hard.random_features import extrapolate
 

@@ -2,7 +2,7 @@
 
 from easy2hard.pipeline.report import table_html
 from easy2hard.pipeline.scripting import log_to
-from easy2hard.core.io import atomic_path, read_parquet
+from easy2hard.core.tables import atomic_path, read_parquet
 
 log = log_to(snakemake)
 

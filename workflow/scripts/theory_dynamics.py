@@ -1,7 +1,7 @@
 """Predicted overlap curves of one MCM sweep: the overlap SDE of pSGD (docs/science.md §6.8)
 per setting and N, its full form and its drift-only check."""
 
-from easy2hard.core.io import write_parquet
+from easy2hard.core.tables import write_parquet
 from easy2hard.pipeline.scripting import log_to
 from easy2hard.theory import dynamics
 

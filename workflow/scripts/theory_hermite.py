@@ -4,7 +4,7 @@ import numpy as np
 
 from easy2hard.theory import exponents as theory
 from easy2hard.pipeline.scripting import log_to
-from easy2hard.core.io import write_parquet
+from easy2hard.core.tables import write_parquet
 
 log = log_to(snakemake)
 cfg = snakemake.params.theory

@@ -3,7 +3,7 @@ sweep, so the MCM figures read their theory slopes from a table (one per sweep).
 
 from easy2hard.theory import exponents as theory
 from easy2hard.pipeline.scripting import log_to
-from easy2hard.core.io import write_parquet
+from easy2hard.core.tables import write_parquet
 
 log = log_to(snakemake)  # noqa: F821
 sweep = snakemake.wildcards.sweep  # noqa: F821

@@ -2,10 +2,10 @@
 the reference denoisers' losses on the same images."""
 
 import torch
-from easy2hard.core.io import read_parquet
+from easy2hard.core.tables import read_parquet
 from easy2hard.images.datasets import load_split
 from easy2hard.pipeline.scripting import log_to, pick_device
-from easy2hard.core.io import write_parquet
+from easy2hard.core.tables import write_parquet
 from easy2hard.images.evaluation import evaluate
 from easy2hard.images.training import (load_model, schedule, state_path, training_subset,
                                         verify_checkpoint)

@@ -1,6 +1,6 @@
 """Seed-mean gaps of every set to test: U-Net, Wiener, empirical optimum, U-Net minus Wiener."""
 
-from easy2hard.core.io import read_parquet, write_parquet
+from easy2hard.core.tables import read_parquet, write_parquet
 from easy2hard.images.evaluation import seed_mean_gaps
 from easy2hard.pipeline.scripting import log_to
 

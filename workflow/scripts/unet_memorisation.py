@@ -1,6 +1,6 @@
 """Nearest-neighbour memorisation of the U-Net samples at every sampled checkpoint."""
 
-from easy2hard.core.io import read_parquet, write_parquet
+from easy2hard.core.tables import read_parquet, write_parquet
 from easy2hard.images import grid
 from easy2hard.images.datasets import load_split
 from easy2hard.images.memorisation import memorisation_table

@@ -1,7 +1,7 @@
 """Concatenate per-checkpoint tables (losses or samples) into one table per run."""
 
 from easy2hard.pipeline.scripting import log_to
-from easy2hard.core.io import read_parquets, write_parquet
+from easy2hard.core.tables import read_parquets, write_parquet
 
 log = log_to(snakemake)  # noqa: F821
 table = read_parquets(snakemake.input)  # noqa: F821

@@ -2,7 +2,7 @@
 training subset, on every evaluation set, with the evaluation's shared ε and k."""
 
 import torch
-from easy2hard.core.io import write_parquet
+from easy2hard.core.tables import write_parquet
 from easy2hard.core.progress import Progress
 from easy2hard.images.datasets import load_split
 from easy2hard.images.evaluation import reference_losses

@@ -7,7 +7,7 @@ import torch
 from easy2hard.core import ddpm
 from easy2hard.images import grid as image_grid
 from easy2hard.pipeline.scripting import log_to, pick_device
-from easy2hard.core.io import atomic_path, write_parquet
+from easy2hard.core.tables import atomic_path, write_parquet
 from easy2hard.images.training import load_model, schedule, state_path
 from PIL import Image
 from tqdm import tqdm
