@@ -100,14 +100,14 @@ def test_use_conda_without_conda_points_to_the_readme(tmp_path):
     proc = _smk(tmp_path, cfg, "-n", "--use-conda", env=env)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert "README section 'Conda'" in out and "24.7.1" in out
+    assert "docs/running.md, section 'Conda'" in out and "24.7.1" in out
 
 
-def test_readme_states_snakemakes_minimum_conda_version():
+def test_docs_state_snakemakes_minimum_conda_version():
     from snakemake.deployment.conda import MIN_CONDA_VER
 
-    readme = (REPO / "README.md").read_text()
-    conda = readme.split("\n## Conda\n", 1)[1].split("\n## ", 1)[0]
+    running = (REPO / "docs" / "running.md").read_text()  # moved from the README
+    conda = running.split("\n## Conda\n", 1)[1].split("\n## ", 1)[0]
     assert f"version **{MIN_CONDA_VER} or later**" in conda and "network access" in conda
     assert MIN_CONDA_VER in (REPO / "workflow/rules/common.smk").read_text()
     reliability = (REPO / "docs" / "reliability.md").read_text()  # moved from the README

@@ -28,7 +28,7 @@ if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
         raise WorkflowError(
             "--use-conda: the `conda` command is not on PATH; Snakemake needs conda >= "
             "24.7.1 (mamba alone is not enough) and network access to create the "
-            "environments. See README section 'Conda', or run without --use-conda."
+            "environments. See docs/running.md, section 'Conda', or run without --use-conda."
         )
 
 # A --configfile is a complete config: it replaces config/config.yaml rather than being
