@@ -28,7 +28,7 @@ from easy2hard.core import mixed_cumulant as mcm
 from easy2hard.core import streams
 from easy2hard.core.progress import Progress
 from easy2hard.mcm import engine, one_neuron, reduced
-from easy2hard.mcm.engine import Cell, Run
+from easy2hard.mcm.engine import Cell, NeuronRun
 
 T = 0.3
 
@@ -55,7 +55,7 @@ def naive(N: int, steps: int) -> float:
 
 def rate(train, N: int, runs: int, steps: int, **kw) -> float:
     print(f"{train.__module__} N={N} runs={runs} steps={steps}", file=sys.stderr, flush=True)
-    rs = [Run(seed=s, activation="sigma_star", projection="sphere", t=T, lr=lr(N))
+    rs = [NeuronRun(seed=s, activation="sigma_star", projection="sphere", t=T, lr=lr(N))
           for s in range(runs)]
     train(Cell(N=N, steps=4, log_points=2), rs[:2], **kw)  # warm-up: compile, tables
     start = time.perf_counter()
@@ -65,7 +65,7 @@ def rate(train, N: int, runs: int, steps: int, **kw) -> float:
 
 def progress_overhead(steps: int) -> float:
     """Relative slowdown of progress reporting between chunks (module docstring)."""
-    rs = [Run(seed=s, activation="sigma_star", projection="sphere", t=T, lr=lr(128))
+    rs = [NeuronRun(seed=s, activation="sigma_star", projection="sphere", t=T, lr=lr(128))
           for s in range(16)]
     cell = Cell(N=128, steps=steps, log_points=2)
     quiet = logging.getLogger("benchmark.progress")

@@ -58,11 +58,11 @@ def test_paths_reproducible_and_drift_only_is_monotone():
 
 def test_sde_follows_the_reduced_simulator():
     from easy2hard.mcm import analysis, reduced
-    from easy2hard.mcm.engine import Cell, Run
+    from easy2hard.mcm.engine import Cell, NeuronRun
 
     N, lr, steps = 24, 0.01 * (24 / 32) ** -2, 40_000
     cell = Cell(N=N, steps=steps, log_points=12)
-    sim = reduced.train(cell, [Run(seed=s, t=0.3, lr=lr) for s in range(96)])
+    sim = reduced.train(cell, [NeuronRun(seed=s, t=0.3, lr=lr) for s in range(96)])
     curve = analysis.mean_curves(analysis.with_target(sim.assign(sweep="x")))
     curve = curve[curve["n"] > 0]
     pred = D.predict(D.Setting("sigma_star", 0.3), N, lr, curve["n"].to_numpy(float), paths=128)

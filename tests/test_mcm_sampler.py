@@ -8,7 +8,7 @@ import torch
 
 from easy2hard.core import mixed_cumulant as mcm
 from easy2hard.core import streams
-from easy2hard.mcm.engine import Cell, Run, sample_chunk
+from easy2hard.mcm.engine import Cell, NeuronRun, sample_chunk
 
 n = 200_000
 Z = 5.0
@@ -114,7 +114,7 @@ def test_clone_moments(kind):
 def test_engine_sampler_matches_model(law, correlated, spikes):
     """The engine's chunked sampler draws the same law as mcm.sample."""
     cell = Cell(N=8, steps=1, spikes=spikes, mean_shift=0.5, student_df=9.0)
-    runs = [Run(seed=s, latent=law, correlated=correlated, beta_u=4.0, beta_v=math.inf)
+    runs = [NeuronRun(seed=s, latent=law, correlated=correlated, beta_u=4.0, beta_v=math.inf)
             for s in range(4)]
     x = sample_chunk(cell, runs, n // 4)
     for r, xr in zip(runs, x):

@@ -13,7 +13,7 @@ from easy2hard.core import activations
 from easy2hard.core import mixed_cumulant as mcm
 from easy2hard.mcm import one_neuron
 from easy2hard.core import streams
-from easy2hard.mcm.engine import Cell, Run, train
+from easy2hard.mcm.engine import Cell, NeuronRun, train
 
 from .conftest import REPO
 
@@ -61,7 +61,7 @@ def test_integrated_gradient_matches_autograd(act):
 
 def test_psgd_keeps_unit_norm():
     cell = Cell(N=16, steps=3000, log_points=10)
-    runs = [Run(seed=s, activation=a, t=0.3, lr=0.05) for s in range(3)
+    runs = [NeuronRun(seed=s, activation=a, t=0.3, lr=0.05) for s in range(3)
             for a in ("sigma_star", "tanh", "relu")]
     df = train(cell, runs)
     assert (df["w_norm"] - 1).abs().max() < 1e-5

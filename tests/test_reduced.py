@@ -25,7 +25,7 @@ from scipy import stats
 from easy2hard.mcm import engine, reduced
 from easy2hard.mcm import reduced_kernel as K
 from easy2hard.mcm import one_neuron
-from easy2hard.mcm.engine import Cell, Run
+from easy2hard.mcm.engine import Cell, NeuronRun
 
 Z_MAX = 4.5
 KS_LEVEL = 1e-3
@@ -61,36 +61,36 @@ def ks_final(a: pd.DataFrame, b: pd.DataFrame, col: str) -> float:
     return stats.ks_2samp(a.loc[a.step == last, col], b.loc[b.step == last, col]).pvalue
 
 
-def both(cell: Cell, runs: list[Run], **kw):
+def both(cell: Cell, runs: list[NeuronRun], **kw):
     torch.set_num_threads(1)
     full = engine.train(cell, runs)
-    red = reduced.train(cell, [Run(**{**r.__dict__, "seed": r.seed + OFFSET}) for r in runs], **kw)
+    red = reduced.train(cell, [NeuronRun(**{**r.__dict__, "seed": r.seed + OFFSET}) for r in runs], **kw)
     return full, red
 
 
 CASES = {
     # pSGD σ* on the Rademacher cumulant spike, lr = 0.01 (N/32)^-3 as in the default sweep.
     "cumulant_psgd": (Cell(N=16, steps=6000, log_points=12),
-                      [Run(seed=s, t=0.3, lr=0.08) for s in range(300)]),
+                      [NeuronRun(seed=s, t=0.3, lr=0.08) for s in range(300)]),
     # plain SGD, tanh, covariance spike: ‖w‖ moves too.
     "covariance_sgd_tanh": (Cell(N=16, steps=1500, log_points=10),
-                            [Run(seed=s, activation="tanh", projection="none", beta_u=1.0,
+                            [NeuronRun(seed=s, activation="tanh", projection="none", beta_u=1.0,
                                  beta_v=0.0, t=0.3, lr=0.04) for s in range(300)]),
     "correlated": (Cell(N=16, steps=3000, log_points=10),
-                   [Run(seed=s, correlated=True, beta_u=9.0, t=0.3, lr=0.01) for s in range(300)]),
+                   [NeuronRun(seed=s, correlated=True, beta_u=9.0, t=0.3, lr=0.01) for s in range(300)]),
     # finite β_v (whitening along v), three-point latent, random spikes.
     "finite_beta_v": (Cell(N=16, steps=5000, log_points=10, spikes="random", latent_a=0.3),
-                      [Run(seed=s, latent="three_point", beta_v=4.0, t=0.3, lr=0.08)
+                      [NeuronRun(seed=s, latent="three_point", beta_v=4.0, t=0.3, lr=0.08)
                        for s in range(300)]),
     "batch_4": (Cell(N=16, steps=1000, batch=4, log_points=10),
-                [Run(seed=s, t=0.3, lr=0.2, projection=p) for s in range(150)
+                [NeuronRun(seed=s, t=0.3, lr=0.2, projection=p) for s in range(150)
                  for p in ("sphere", "none")]),
     "mc_z": (Cell(N=16, steps=2000, z="mc", log_points=10),
-             [Run(seed=s, t=0.3, lr=0.02, beta_u=1.0, projection=p) for s in range(150)
+             [NeuronRun(seed=s, t=0.3, lr=0.02, beta_u=1.0, projection=p) for s in range(150)
               for p in ("sphere", "none")]),
     # test losses on the MCM and its clones, with a mean shift (dim S = 3), Student-t latents.
     "eval_losses": (Cell(N=16, steps=800, log_points=6, eval_samples=100, mean_shift=1.0),
-                    [Run(seed=s, t=0.3, lr=0.05, beta_u=2.0, correlated=c, activation="tanh",
+                    [NeuronRun(seed=s, t=0.3, lr=0.05, beta_u=2.0, correlated=c, activation="tanh",
                          latent="student_t") for s in range(150) for c in (False, True)]),
 }
 
@@ -123,7 +123,7 @@ def test_stein_terms_match_the_library():
     lam = np.linspace(-4, 4, 9)
     for act in K.ACTS:
         for r, bv in ((1.0, math.inf), (0.6, 4.0)):
-            run = Run(seed=0, activation=act, t=0.3, beta_v=bv)
+            run = NeuronRun(seed=0, activation=act, t=0.3, beta_v=bv)
             _, f = reduced._run_params(Cell(N=16, steps=1), run, 0)
             want = one_neuron.stein_terms(act, torch.tensor(lam), r, 0.3, bv, 24)
             got = np.array([K.stein(K.ACTS.index(act), x, r, f[K.F_DECAY], f[K.F_SD],
@@ -134,7 +134,7 @@ def test_stein_terms_match_the_library():
 
 def test_runs_do_not_depend_on_cell_mates_or_threads():
     cell = Cell(N=40, steps=500, log_points=5, eval_samples=20)
-    runs = [Run(seed=s, activation=a, projection=p, t=0.3, lr=0.05)
+    runs = [NeuronRun(seed=s, activation=a, projection=p, t=0.3, lr=0.05)
             for s in (0, 1) for a in ("sigma_star", "tanh") for p in ("sphere", "none")]
     together = reduced.train(cell, runs)
     alone = pd.concat([reduced.train(cell, [r]) for r in runs])
@@ -149,7 +149,7 @@ def test_planted_solution_stays_put():
     v = np.zeros(N)
     v[1] = 1.0
     cell = Cell(N=N, steps=20_000, log_points=4)
-    df = reduced.train(cell, [Run(seed=s, t=0.3, lr=0.01) for s in range(4)],
+    df = reduced.train(cell, [NeuronRun(seed=s, t=0.3, lr=0.01) for s in range(4)],
                        init=np.tile(v, (4, 1)))
     assert df.loc[df.step == 0, "overlap_v"].eq(1.0).all()
     assert df.loc[df.step == df.step.max(), "overlap_v"].min() > 0.9
@@ -161,7 +161,7 @@ def test_progress_chunks_do_not_change_results():
     from easy2hard.core.progress import Progress
 
     cell = Cell(N=40, steps=700, log_points=5, eval_samples=10)
-    runs = [Run(seed=s, activation=a, projection=p, t=0.3, lr=0.05)
+    runs = [NeuronRun(seed=s, activation=a, projection=p, t=0.3, lr=0.05)
             for s in (0, 1) for a in ("sigma_star", "tanh") for p in ("sphere", "none")]
     progress = Progress(len(runs) * cell.steps, every=0.0)
     chunked = reduced.train(cell, runs, progress=progress, chunk=64)

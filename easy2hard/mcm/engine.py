@@ -50,7 +50,7 @@ TABLE_SIZE = 1 << 15
 
 
 @dataclass(frozen=True)
-class Run:
+class NeuronRun:
     """The per-run settings of one lockstep run (one row group of the output table)."""
 
     seed: int
@@ -82,17 +82,17 @@ class Cell:
     eval_samples: int = 0
 
 
-def _model(cell: Cell, run: Run) -> mcm.MCM:
+def _model(cell: Cell, run: NeuronRun) -> mcm.MCM:
     return mcm.MCM(N=cell.N, beta_u=run.beta_u, beta_v=run.beta_v, latent=run.latent,
                    latent_a=cell.latent_a, student_df=cell.student_df,
                    correlated=run.correlated, mean_shift=cell.mean_shift)
 
 
-def _spikes(cell: Cell, run: Run):
+def _spikes(cell: Cell, run: NeuronRun):
     return lockstep.spike_basis(cell.N, run.seed, cell.spikes, "mcm-spikes")
 
 
-def table_range(cell: Cell, run: Run) -> float:
+def table_range(cell: Cell, run: NeuronRun) -> float:
     """Half-width L of the λ grid; |λ| <= ‖x‖ on the sphere, and ‖x‖ < L but for rare tails."""
     return 2 * math.sqrt(cell.N) + 8 * math.sqrt(1 + run.beta_u) + 3 * abs(cell.mean_shift) + 8
 
@@ -112,7 +112,7 @@ class _Tables:
     exactly by Gauss-Hermite.
     """
 
-    def __init__(self, cell: Cell, runs: list[Run], coef: list[float], device):
+    def __init__(self, cell: Cell, runs: list[NeuronRun], coef: list[float], device):
         keys, index, values = {}, [], []
         for run, c in zip(runs, coef):
             key = (run.activation, run.t, run.beta_v, table_range(cell, run), c)
@@ -161,7 +161,7 @@ class _Tables:
 class _Data:
     """Chunked per-run MCM samples in a buffer (R, chunk, N + 2) on the device."""
 
-    def __init__(self, cell: Cell, runs: list[Run], chunk: int, device, noise: bool):
+    def __init__(self, cell: Cell, runs: list[NeuronRun], chunk: int, device, noise: bool):
         N, R = cell.N, len(runs)
         self.N, self.chunk, self.device = N, chunk, device
         gdev = device if device.type == "cuda" else None
@@ -226,14 +226,14 @@ class _Data:
         return self.buf[:, lo:hi, : self.N]
 
 
-def sample_chunk(cell: Cell, runs: list[Run], chunk: int, device="cpu") -> torch.Tensor:
+def sample_chunk(cell: Cell, runs: list[NeuronRun], chunk: int, device="cpu") -> torch.Tensor:
     """One chunk (R, chunk, N) of the engine's training samples (for tests of its sampler)."""
     data = _Data(cell, runs, chunk, torch.device(device), noise=False)
     data.refill()
     return data.x(0, chunk).clone()
 
 
-def _eval_sets(cell: Cell, runs: list[Run], device):
+def _eval_sets(cell: Cell, runs: list[NeuronRun], device):
     """Held-out samples of each run's MCM and its two clones, with common random numbers."""
     sets = [lockstep.clone_test_sets(_model(cell, run), _spikes(cell, run), cell.eval_samples,
                                      run.seed, "mcm-eval") for run in runs]
@@ -249,7 +249,7 @@ class Lockstep:
     ``renormalise`` puts pSGD runs back on the sphere; ``record`` logs one row per run.
     """
 
-    def __init__(self, cell: Cell, runs: list[Run], device, chunk_samples: int, init):
+    def __init__(self, cell: Cell, runs: list[NeuronRun], device, chunk_samples: int, init):
         if cell.z not in ("integrated", "mc"):
             raise ValueError(f"unknown z {cell.z!r}; allowed: integrated, mc")
         for r in runs:
@@ -282,7 +282,7 @@ class Lockstep:
         self._buffers()
         self.records: list[dict] = []
 
-    def _plan(self, runs: list[Run]) -> list[int]:
+    def _plan(self, runs: list[NeuronRun]) -> list[int]:
         """Sort the runs into groups; return the order (index into the given runs)."""
         fast = self.cell.z == "integrated"
         order = sorted(range(len(runs)), key=lambda i: (
@@ -411,7 +411,7 @@ class Lockstep:
         return _table(self.cell, self.runs, self.records)
 
 
-def train(cell: Cell, runs: list[Run], device="cpu", chunk_samples: int = 256,
+def train(cell: Cell, runs: list[NeuronRun], device="cpu", chunk_samples: int = 256,
           init: torch.Tensor | None = None) -> pd.DataFrame:
     """Train all ``runs`` of ``cell`` in lockstep; one output row per run and logged step.
 
@@ -437,7 +437,7 @@ def _mc_step(w, sl, x, z, act, proj, t, beta_v, lr):
         w[sl] = w[sl] - lr[sl, None] * g
 
 
-def _table(cell: Cell, runs: list[Run], records: list[dict]) -> pd.DataFrame:
+def _table(cell: Cell, runs: list[NeuronRun], records: list[dict]) -> pd.DataFrame:
     labels = lockstep.labels(runs)
     labels.insert(0, "N", cell.N)
     labels["batch"] = cell.batch
@@ -446,7 +446,7 @@ def _table(cell: Cell, runs: list[Run], records: list[dict]) -> pd.DataFrame:
                             "beta_v", "t", "step"], kind="stable").reset_index(drop=True)
 
 
-def table_error(cell: Cell, run: Run, points: int = 2001) -> float:
+def table_error(cell: Cell, run: NeuronRun, points: int = 2001) -> float:
     """Largest |P_table - P_exact| / (1 + |P_exact|) over λ in [-L, L] (float32 table)."""
     tables = _Tables(cell, [run], [-1.0], torch.device("cpu"))
     L = table_range(cell, run)

@@ -3,7 +3,7 @@
 Every update keeps w in span(w, x_1..x_B[, z_1..z_B]), and outside S = span(u, v[, m]) the MCM
 bulk is N(0, I). So (w_S, ‖w_⊥‖) is a Markov chain whose step needs x_S, one normal per
 sample and one χ² per step: the cost does not depend on N. ``train`` takes the full engine's
-``Cell`` and ``Run`` and returns a table with the same columns and meaning
+``Cell`` and ``NeuronRun`` and returns a table with the same columns and meaning
 (easy2hard.mcm.engine.train); the inner loop is compiled (``reduced_kernel``), all runs of a
 cell in one call per chunk of steps. Run r draws from xoshiro256++ streams (easy2hard.mcm.rng)
 seeded by the run's own stream keys (seed, "mcm-data" | "mcm-noise" | "mcm-eval", N) and its
@@ -27,7 +27,7 @@ from ..core.diffusion import delta
 from ..core.quadrature import gauss_hermite
 from . import reduced_kernel as K
 from . import rng
-from .engine import Cell, Run
+from .engine import Cell, NeuronRun
 
 TABLE_SIZE = 1 << 16
 CHUNK = 1 << 22  # samples (all runs together) between two progress reports
@@ -48,13 +48,13 @@ def dim_s(cell: Cell) -> int:
     return 3 if cell.mean_shift else 2
 
 
-def table_range(cell: Cell, run: Run) -> float:
+def table_range(cell: Cell, run: NeuronRun) -> float:
     """Half-width L of the P table: |λ| <= ‖(x_S, ξ)‖ on the sphere, below L but for far tails."""
     extent = 1 / math.sqrt(2 * cell.latent_a) if run.latent == "three_point" else 1.0
     return 8 * math.sqrt(1 + run.beta_u) + extent + abs(cell.mean_shift) + 16
 
 
-def _run_params(cell: Cell, run: Run, table: int):
+def _run_params(cell: Cell, run: NeuronRun, table: int):
     model = mcm.MCM(N=cell.N, beta_u=run.beta_u, beta_v=run.beta_v, latent=run.latent,
                     correlated=run.correlated)
     decay, dt = math.exp(-run.t), delta(run.t)
@@ -88,7 +88,7 @@ def _tables(cell: Cell, fpar: np.ndarray, ipar: np.ndarray, gx, gw) -> np.ndarra
     return np.stack(rows) if rows else np.zeros((1, 2))
 
 
-def initial_state(cell: Cell, run: Run, init=None) -> np.ndarray:
+def initial_state(cell: Cell, run: NeuronRun, init=None) -> np.ndarray:
     """(w_S, s) of the start: a uniform direction (stream "mcm-init"), norm 1 for pSGD and
     w_init_norm for plain SGD; or the reduced coordinates of a given w ∈ R^N (``init``)."""
     dS = dim_s(cell)
@@ -117,7 +117,7 @@ def chunks(logs: np.ndarray, size: int):
     return out
 
 
-def train(cell: Cell, runs: list[Run], threads: int = 1, init=None, device=None,
+def train(cell: Cell, runs: list[NeuronRun], threads: int = 1, init=None, device=None,
           drop_xi: bool = False, progress=None, chunk: int = CHUNK) -> pd.DataFrame:
     """Train all ``runs`` of ``cell`` with the reduced dynamics; the table of engine.train.
 
@@ -172,7 +172,7 @@ def train(cell: Cell, runs: list[Run], threads: int = 1, init=None, device=None,
     return table_of(cell, runs, logs, out)
 
 
-def table_of(cell: Cell, runs: list[Run], logs: np.ndarray, out: np.ndarray) -> pd.DataFrame:
+def table_of(cell: Cell, runs: list[NeuronRun], logs: np.ndarray, out: np.ndarray) -> pd.DataFrame:
     """One row per (run, logged step), columns and order as engine.train's table."""
     R, T = out.shape[:2]
     df = lockstep.labels(runs).loc[np.repeat(np.arange(R), T)]

@@ -29,9 +29,9 @@ def learning_rate(spec: dict, N: int) -> float:
     return float(lr["coef"] * (N / lr["ref_N"]) ** (-lr["power"]))
 
 
-def expand(spec: dict, N: int) -> tuple[Cell, list[Run]]:
+def expand(spec: dict, N: int) -> tuple[Cell, list[NeuronRun]]:
     """The cell settings and the runs of the sweep ``spec`` at dimension ``N``."""
-    from .engine import Cell, Run  # torch: only where cells are built, not when planning
+    from .engine import Cell, NeuronRun  # torch: only where cells are built, not when planning
 
     if "N" in spec and N not in spec["N"]:
         raise ValueError(f"N={N} is not in this sweep's N list {spec['N']}")
@@ -39,7 +39,7 @@ def expand(spec: dict, N: int) -> tuple[Cell, list[Run]]:
     steps = math.ceil(n_max(spec, N) / batch)
     cell = Cell(N=int(N), steps=steps, **{k: spec[k] for k in CELL_KEYS})
     lr = learning_rate(spec, N)
-    runs = [Run(seed=int(seed), activation=act, projection=proj, latent=lat,
+    runs = [NeuronRun(seed=int(seed), activation=act, projection=proj, latent=lat,
                 correlated=bool(corr), beta_u=float(bu), beta_v=float(bv), t=float(t), lr=lr)
             for act, proj, lat, corr, bu, bv, t, seed
             in itertools.product(*(spec[k] for k in GRID))]
