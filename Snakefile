@@ -28,6 +28,7 @@ provenance.attach_code_hashes(workflow)
 
 
 rule all:
+    """Every table and figure of the enabled stages (easy2hard.pipeline.plan.final_output)."""
     default_target: True
     input:
         plan.final_output(config, RESULTS),

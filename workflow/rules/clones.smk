@@ -8,6 +8,7 @@ wildcard_constraints:
 
 
 rule clones_fit:
+    """Fit a dataset's Gaussian clones: the test split's mean and covariance root."""
     input:
         test=f"{RESULTS}/data/{{dataset}}/test.npy",
     output:
@@ -22,6 +23,7 @@ rule clones_fit:
 
 
 rule clones_sample:
+    """Draw one Gaussian clone (mean, mean_iso or meancov) of a dataset's test split."""
     input:
         mu=f"{RESULTS}/clones/{{dataset}}/mu.npy",
         cov=f"{RESULTS}/clones/{{dataset}}/cov.npy",
@@ -40,6 +42,7 @@ rule clones_sample:
 
 
 rule clones_examples:
+    """A few test images beside their Gaussian clones, for the examples figure."""
     input:
         **{
             clone: f"{RESULTS}/clones/{{dataset}}/{clone}.npy"

@@ -8,6 +8,7 @@ wildcard_constraints:
 
 
 rule data_splits:
+    """Build one dataset's train/val/test splits (float32 .npy) and its manifest."""
     output:
         train=f"{RESULTS}/data/{{dataset}}/train.npy",
         val=f"{RESULTS}/data/{{dataset}}/val.npy",

@@ -10,6 +10,7 @@ fourier_plan = plan.fourier
 
 
 rule fourier_clone:
+    """Draw one Fourier clone (amplitude, phase, amplitude_swap, amplitude_whitened) of a dataset's test split."""
     input:
         test=f"{RESULTS}/data/{{dataset}}/test.npy",
     output:
@@ -28,6 +29,7 @@ rule fourier_clone:
 
 
 rule fourier_examples:
+    """A few test images beside their Fourier clones, for the examples figure."""
     input:
         unpack(lambda wc: fourier_plan.clone_files(config, RESULTS, wc.dataset)),
         test=f"{RESULTS}/data/{{dataset}}/test.npy",
@@ -47,6 +49,7 @@ rule fourier_examples:
 
 
 rule fourier_covariance:
+    """Covariance mismatch of every clone to the test split (relative Frobenius norm)."""
     input:
         unpack(lambda wc: fourier_plan.covariance_inputs(config, RESULTS, wc.dataset)),
     output:
@@ -62,6 +65,7 @@ rule fourier_covariance:
 
 
 rule fourier_tracking:
+    """Gaps of each evaluated set's U-Net loss to the test loss, with departure steps."""
     input:
         lambda wc: fourier_plan.tracking_inputs(config, RESULTS, wc.dataset),
     output:
@@ -79,6 +83,7 @@ rule fourier_tracking:
 
 
 rule fourier_synthetic_cell:
+    """One N of the synthetic denoiser: every (alpha, seed) run in lockstep, with its linear and Bayes references."""
     output:
         f"{RESULTS}/fourier/synthetic/N{{N}}.parquet",
     log:
@@ -94,6 +99,7 @@ rule fourier_synthetic_cell:
 
 
 rule fourier_synthetic_examples:
+    """Example signals of the synthetic model and of its random-phase clone."""
     output:
         f"{RESULTS}/fourier/synthetic/examples.parquet",
     log:
@@ -111,6 +117,7 @@ rule fourier_synthetic_examples:
 
 
 rule fourier_thresholds:
+    """The denoiser's n* per (N, alpha): samples until it beats the best linear loss by the margin."""
     input:
         lambda wc: fourier_plan.synthetic_cells(config, RESULTS),
     output:
@@ -126,6 +133,7 @@ rule fourier_thresholds:
 
 
 rule fourier_classifier_cell:
+    """One N of the phase classifier (one neuron, online SGD, numba kernel): every (alpha, seed) run."""
     output:
         f"{RESULTS}/fourier/classifier/N{{N}}.parquet",
     log:
@@ -140,6 +148,7 @@ rule fourier_classifier_cell:
 
 
 rule fourier_classifier_thresholds:
+    """The classifier's n* per (N, alpha) with bootstrap intervals, and the fitted exponent in N."""
     input:
         lambda wc: fourier_plan.classifier_cells(config, RESULTS),
     output:

@@ -10,6 +10,7 @@ LINEAR = f"{RESULTS}/linear"
 
 
 rule linear_patches:
+    """Natural patches reduced to d pixels: the training pool and the held-out set."""
     input:
         train=f"{RESULTS}/data/natural_patches/train.npy",
         val=f"{RESULTS}/data/natural_patches/val.npy",
@@ -30,6 +31,7 @@ rule linear_patches:
 
 
 rule linear_closed_form:
+    """Closed-form linear denoisers of one (target, d): every N, seed, ridge, stopping time and sampler."""
     input:
         unpack(lambda wc: plan.linear.cell_inputs(wc.target, wc.d, RESULTS)),
     output:
@@ -48,6 +50,7 @@ rule linear_closed_form:
 
 
 rule linear_trained:
+    """Adam and SGD training of the linear denoisers of one (target, d), beside their closed forms."""
     input:
         unpack(lambda wc: plan.linear.cell_inputs(wc.target, wc.d, RESULTS)),
     output:
@@ -67,6 +70,7 @@ rule linear_trained:
 
 
 rule linear_samples:
+    """DDPM samples of linear models trained with N < d, N = d and N > d natural patches."""
     input:
         unpack(lambda wc: plan.linear.cell_inputs("natural_patches", wc.d, RESULTS)),
     output:
@@ -84,6 +88,7 @@ rule linear_samples:
 
 
 rule linear_hierarchy:
+    """Spectra of growing hierarchy at fixed trace: KL and test error over N/d at the best ridge and stopping time."""
     input:
         unpack(lambda wc: plan.linear.hierarchy_inputs(wc.d, config, RESULTS)),
     output:
@@ -101,6 +106,7 @@ rule linear_hierarchy:
 
 
 rule linear_nonlinear:
+    """An MLP denoiser beside the linear one over the same N/d sweep: test error, divergence, memorisation."""
     input:
         unpack(lambda wc: plan.linear.cell_inputs("natural_patches", wc.d, RESULTS)),
     output:

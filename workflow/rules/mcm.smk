@@ -6,6 +6,7 @@
 
 
 rule mcm_sweep_cell:
+    """One cell of an MCM sweep (one N): every run of the sweep trained in lockstep by the chosen engine."""
     output:
         f"{RESULTS}/mcm/{{sweep}}/N{{N}}.parquet",
     log:
@@ -21,6 +22,7 @@ rule mcm_sweep_cell:
 
 
 rule mcm_thresholds:
+    """Simulated n* per sweep and N with its interval, against the overlap SDE's predicted n*."""
     input:
         unpack(
             lambda wc: plan.mcm.with_theory("mcm_threshold_scaling")(config, RESULTS)

@@ -7,6 +7,7 @@ MULTIPATCH = f"{RESULTS}/multipatch"
 
 
 rule multipatch_classification:
+    """Two-layer classifier on the two-patch data over the n SNR^2, width and seed grids."""
     output:
         table=f"{MULTIPATCH}/synthetic/classification.parquet",
     log:
@@ -22,6 +23,7 @@ rule multipatch_classification:
 
 
 rule multipatch_diffusion:
+    """Two-layer denoiser on the two-patch data over the same grids, with its clones' losses."""
     output:
         table=f"{MULTIPATCH}/synthetic/diffusion.parquet",
         losses=f"{MULTIPATCH}/synthetic/diffusion_losses.parquet",
@@ -38,6 +40,7 @@ rule multipatch_diffusion:
 
 
 rule multipatch_phases:
+    """Growth and stationary phases of every run, and the slopes and width exponents with bootstrap CIs."""
     input:
         tables=plan.multipatch.synthetic_tables(RESULTS),
         losses=plan.multipatch.losses_table(RESULTS),
@@ -54,6 +57,7 @@ rule multipatch_phases:
 
 
 rule multipatch_digits:
+    """Noisy-digits: classifier and denoiser alignments over the SNR~ sweep and seeds."""
     output:
         **plan.multipatch.digits_tables(RESULTS),
     log:

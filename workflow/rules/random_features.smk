@@ -7,6 +7,7 @@ RF = f"{RESULTS}/random_features"
 
 
 rule random_features_curve:
+    """Exact finite-d DSM test and train errors of random features along one learning curve at one d."""
     output:
         f"{RF}/curves/{{curve}}_d{{d}}.parquet",
     log:
@@ -24,6 +25,7 @@ rule random_features_curve:
 
 
 rule random_features_convergence:
+    """Finite-d errors at one d, to check the approach to the d = infinity limit."""
     output:
         f"{RF}/convergence/d{{d}}.parquet",
     log:
@@ -40,6 +42,7 @@ rule random_features_convergence:
 
 
 rule random_features_limit:
+    """The d = infinity rows: the derived m = 1 limit, its optimal ridge, and the 1/d fit where no limit is derived."""
     input:
         plan.random_features.curve_tables(config, RESULTS),
     output:
@@ -55,6 +58,7 @@ rule random_features_limit:
 
 
 rule random_features_phase:
+    """Memorisation phase diagram in (psi_n, psi_p) for one activation and time t."""
     output:
         f"{RF}/phase/{{activation}}_t{{t}}.parquet",
     log:
@@ -72,6 +76,7 @@ rule random_features_phase:
 
 
 rule random_features_samples:
+    """Samples of random-features scores: norms and nearest-training distances."""
     output:
         f"{RF}/samples.parquet",
     log:

@@ -8,6 +8,7 @@ THEORY = f"{RESULTS}/theory"
 
 
 rule theory_hermite:
+    """Hermite coefficients c_k and l_k, the information exponent k* and the population loss L(m)."""
     output:
         hermite=f"{THEORY}/hermite.parquet",
         exponents=f"{THEORY}/exponents.parquet",
@@ -23,6 +24,7 @@ rule theory_hermite:
 
 
 rule theory_sweep_exponents:
+    """The theory's k* for the settings of one MCM sweep."""
     output:
         f"{THEORY}/sweeps/{{sweep}}.parquet",
     log:
@@ -38,6 +40,7 @@ rule theory_sweep_exponents:
 
 
 rule theory_dynamics:
+    """The overlap SDE's predicted overlap curves and n* for one MCM sweep."""
     output:
         f"{THEORY}/dynamics/{{sweep}}.parquet",
     log:
@@ -53,6 +56,7 @@ rule theory_dynamics:
 
 
 rule theory_radial:
+    """The radial term L_0(r) - L_0(0) near r = 0 per activation and t."""
     output:
         f"{THEORY}/radial.parquet",
     log:

@@ -19,6 +19,7 @@ UNET = f"{RESULTS}/unet/{{dataset}}/{{run}}"
 
 
 rule unet_train:
+    """Train one U-Net seed (resumable) and publish its checkpoints with a SHA256SUMS manifest."""
     input:
         train=f"{RESULTS}/data/{{dataset}}/train.npy",
     output:
@@ -40,6 +41,7 @@ rule unet_train:
 
 
 rule unet_evaluate:
+    """Denoising losses of one checkpoint on test, train and every clone, with common random numbers."""
     input:
         unpack(
             lambda wc: unet_plan.eval_inputs(
@@ -66,6 +68,7 @@ rule unet_evaluate:
 
 
 rule unet_reference:
+    """Wiener and empirical-optimal reference denoisers on every evaluated set, same noise as the U-Net."""
     input:
         unpack(lambda wc: unet_plan.set_files(config, RESULTS, wc.dataset, wc.run)),
     output:
@@ -87,6 +90,7 @@ rule unet_reference:
 
 
 rule unet_losses:
+    """All evaluation tables of one run, joined with the reference losses."""
     input:
         lambda wc: unet_plan.eval_tables(config, RESULTS, wc.dataset, wc.run),
     output:
@@ -100,6 +104,7 @@ rule unet_losses:
 
 
 rule unet_sample:
+    """DDPM samples of one checkpoint (PNG grid and array)."""
     input:
         ckpt=f"{UNET}/seed{{seed}}/ckpt",
     output:
@@ -123,6 +128,7 @@ rule unet_sample:
 
 
 rule unet_samples:
+    """All sample tables of one run."""
     input:
         lambda wc: unet_plan.sample_tables(config, RESULTS, wc.dataset, wc.run),
     output:
@@ -136,6 +142,7 @@ rule unet_samples:
 
 
 rule unet_gaps:
+    """Per clone and k: U-Net gap, Wiener gap and their difference with its standard error (seed means)."""
     input:
         f"{UNET}/losses.parquet",
     output:
@@ -149,6 +156,7 @@ rule unet_gaps:
 
 
 rule unet_memorisation:
+    """Nearest/second-nearest training-image distance ratio of the samples at every checkpoint."""
     input:
         unpack(
             lambda wc: unet_plan.memorisation_inputs(
