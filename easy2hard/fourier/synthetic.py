@@ -25,6 +25,7 @@ import math
 import torch
 
 from .spectra import hermitian_phases, synthesize
+from ..core import ou
 
 KINDS = ("data", "clone")
 SIGNS = ("random", "positive")
@@ -83,7 +84,7 @@ def linear_loss(N: int, alpha: float, t: float) -> float:
     """
     lam = eigenvalues(N, alpha)
     s = math.exp(-2 * t) * lam
-    return float((s / (s - math.expm1(-2 * t))).mean())
+    return float((s / (s + ou.delta(t))).mean())
 
 
 def one_spike_templates(N: int, alpha: float) -> torch.Tensor:
@@ -104,7 +105,7 @@ def bayes_loss(N: int, alpha: float, t: float, n: int, generator) -> tuple[float
     ẑ = (x_t − e^{-t} E[x₀|x_t]) / √Δ.
     """
     T = one_spike_templates(N, alpha)
-    d = float(-math.expm1(-2 * t))
+    d = ou.delta(t)
     x0 = T[torch.randint(0, len(T), (n,), generator=generator)]
     z = torch.randn(n, N, generator=generator, dtype=torch.float64)
     xt = math.exp(-t) * x0 + math.sqrt(d) * z
@@ -131,7 +132,7 @@ def wiener_noise_map(N: int, alpha: float, t: float) -> torch.Tensor:
     so L = √Δ (e^{-2t} C + Δ I)⁻¹: the circulant with multiplier √Δ / (e^{-2t} λ_k + Δ) on
     frequency k (λ_k the covariance eigenvalues). Its loss per coordinate is linear_loss.
     """
-    d = -math.expm1(-2 * t)
+    d = ou.delta(t)
     m = math.sqrt(d) / (math.exp(-2 * t) * eigenvalues(N, alpha) + d)
     eye = torch.eye(N, dtype=torch.float64)
     return torch.fft.ifft(torch.fft.fft(eye, dim=0) * m[:, None], dim=0).real

@@ -19,6 +19,7 @@ import math
 
 import torch
 import torch.nn.functional as F
+from ..core import ou
 
 
 def _h(W: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
@@ -44,7 +45,7 @@ def denoiser(W: torch.Tensor, X: torch.Tensor, scale=None) -> torch.Tensor:
 
 def coefficients(t: float) -> tuple[float, float]:
     """(α_t, β_t) = (e^{-t}, √(1 − e^{-2t})): x_t = α_t x_0 + β_t ε."""
-    return math.exp(-t), math.sqrt(-math.expm1(-2 * t))
+    return math.exp(-t), math.sqrt(ou.delta(t))
 
 
 def ddpm_loss_per_sample(W: torch.Tensor, X0: torch.Tensor, t: float, scale=None,

@@ -29,6 +29,7 @@ import torch
 
 from ..core import activations
 from ..core.quadrature import gauss_hermite
+from ..core import ou
 
 
 @lru_cache(maxsize=None)
@@ -79,7 +80,7 @@ class Problem:
 
     @property
     def delta(self) -> float:
-        return -math.expm1(-2 * self.t)
+        return ou.delta(self.t)
 
     def spectrum(self):
         """(s, ℓ, w): eigenvalues s = μ1² ℓ + μ*² of Σ at the MP nodes ℓ, with weights w."""

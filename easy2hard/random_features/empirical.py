@@ -11,11 +11,12 @@ from __future__ import annotations
 import math
 
 import torch
+from ..core import ou
 
 
 def scaled_score(x: torch.Tensor, a: torch.Tensor, t: float) -> torch.Tensor:
     """sqrt(Δ) s_emp(x) for points x (K, d) and training points a (n, d): (K, d)."""
-    decay, delta = math.exp(-t), -math.expm1(-2 * t)
+    decay, delta = math.exp(-t), ou.delta(t)
     centres = decay * a
     logits = -torch.cdist(x, centres).pow(2) / (2 * delta)
     mean = torch.softmax(logits, dim=1) @ centres

@@ -16,6 +16,7 @@ import torch
 
 from ..core import activations
 from ..core.quadrature import gauss_hermite
+from ..core import ou
 
 
 def hermite_basis(nodes: torch.Tensor, order: int) -> torch.Tensor:
@@ -79,7 +80,7 @@ class ClusterMoments:
 
     def __init__(self, W: torch.Tensor, activation: str, t: float, order: int, nodes: int):
         self.W, self.activation, self.order, self.nodes = W, activation, order, nodes
-        self.decay, self.delta = math.exp(-t), -math.expm1(-2 * t)
+        self.decay, self.delta = math.exp(-t), ou.delta(t)
         s, self.rho = correlations(W)
         self.s = s * math.sqrt(self.delta)
         p = W.shape[0]

@@ -15,6 +15,7 @@ from matplotlib.colors import TwoSlopeNorm
 from matplotlib.ticker import NullLocator
 
 from ..core.tables import read_parquet, read_parquets
+from ..core import ou
 from . import asymptotics, regimes
 
 QUANTITY_LABELS = {
@@ -84,7 +85,7 @@ def _sweeps(df: pd.DataFrame):
 def _references(ax, sub, along, optimal, t):
     """Zero score Δ, the optimal-ridge limit (m = 1, rows of the limit table) and the
     empirical optimal score."""
-    ax.axhline(-math.expm1(-2 * t), color="k", ls="-.", lw=0.9, label="zero score (Δ)")
+    ax.axhline(ou.delta(t), color="k", ls="-.", lw=0.9, label="zero score (Δ)")
     optimal = optimal.sort_values(along)
     ax.plot(optimal[along], optimal["value"], color="0.45", lw=1.2, marker=".",
             label="optimal λ, m = 1, d = ∞")

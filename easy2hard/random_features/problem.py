@@ -15,6 +15,7 @@ import torch
 
 from ..core import activations
 from ..core.streams import generator
+from ..core import ou
 
 DTYPE = torch.float64
 
@@ -43,7 +44,7 @@ class Problem:
 
     @property
     def delta(self) -> float:
-        return -math.expm1(-2 * self.t)
+        return ou.delta(self.t)
 
 
 def draw(seed: int, d: int, n_max: int, p_max: int, m_max: int, eval_points: int, t: float,

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import asymptotics
+from ..core import ou
 
 THRESHOLD = 0.5
 SETTING = ["activation", "t"]
@@ -42,7 +43,7 @@ def with_gaps(df: pd.DataFrame) -> pd.DataFrame:
 def gap_emp_limit(t: float) -> float:
     """d -> inf gap of the empirical optimal score (module docstring)."""
     noise = math.exp(-2 * t)
-    return noise + noise * (1 + noise) / -math.expm1(-2 * t)
+    return noise + noise * (1 + noise) / ou.delta(t)
 
 
 def gap_ratio_limit(psi_n: float, psi_p: float, lam: float, t: float, activation: str) -> float:

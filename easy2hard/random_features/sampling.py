@@ -18,6 +18,7 @@ import torch
 
 from . import empirical, moments, problem, ridge
 from ..core.streams import generator
+from ..core import ou
 
 
 def time_grid(t_min: float, t_max: float, steps: int) -> np.ndarray:
@@ -54,7 +55,7 @@ def sample(prob: problem.Problem, n: int, p: int, m: float, lam: float, times: n
         t = float(times[k])
         sp = solve(dataclasses.replace(prob, t=t), n, p, m, order, nodes)
         eps = sp.predict(problem.features(x, prob.W[:p], prob.activation), lam_t)[0].T
-        x0 = (x + math.sqrt(-math.expm1(-2 * t)) * eps) * math.exp(t)
+        x0 = (x + math.sqrt(ou.delta(t)) * eps) * math.exp(t)
         if k == 0:
             return x0
         mean, var = _bridge(x, x0, float(times[k - 1]), t)

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.hermite import DEFAULT_ORDER, he, split_rule
+from ..core import ou
 
 LAWS = ("rademacher", "three_point", "student_t")
 SPIKES = ("cumulant", "covariance")
@@ -78,7 +79,7 @@ class Spike:
 # ------------------------------------------------------------------ activations and Ψ_t
 def delta(t):
     """Δ_t = 1 - e^{-2t} (as easy2hard.core.diffusion.delta, without importing torch)."""
-    return -np.expm1(-2 * np.asarray(t, dtype=np.float64))
+    return ou.delta(np.asarray(t, dtype=np.float64))
 
 
 def _act(act, h, t, beta_v):
