@@ -442,9 +442,10 @@ def test_empty_value_range_is_refused(run_workflow):
 
 def test_paper_config_plans_cifar10_and_celeba_offline(run_workflow):
     cfg = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
-    proc = run_workflow(cfg, "-n", "results/clones/cifar10/meancov.npy",
-                        "results/clones/celeba/meancov.npy")
+    root = cfg["results_dir"]  # the paper config writes under its own root
+    proc = run_workflow(cfg, "-n", f"{root}/clones/cifar10/meancov.npy",
+                        f"{root}/clones/celeba/meancov.npy")
     text = proc.stdout + proc.stderr
     for ds in ("cifar10", "celeba"):
-        assert f"results/data/{ds}/test.npy" in text
-        assert f"results/clones/{ds}/meancov.npy" in text
+        assert f"{root}/data/{ds}/test.npy" in text
+        assert f"{root}/clones/{ds}/meancov.npy" in text

@@ -150,7 +150,7 @@ rule unet_gaps:
     log:
         f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/gaps.log",
     conda:
-        "../../envs/plot.yaml"
+        "../../envs/numerics.yaml"
     script:
         "../scripts/unet_gaps.py"
 

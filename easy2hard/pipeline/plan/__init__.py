@@ -30,10 +30,12 @@ def final_output(cfg: dict, results: str = "results") -> list[str]:
 
 
 def problems(cfg: dict) -> list[str]:
-    """Every cross-key problem of a schema-valid config, from the ``check`` of each enabled
-    stage. The report's check plans every target, so it runs only once the others are sound."""
-    out = [msg for stage in enabled_stages(cfg) if stage is not report.STAGE
-           for msg in stage.check(cfg)]
+    """Every cross-key problem of a schema-valid config: the shared datasets' checks, then the
+    ``check`` of each enabled stage. The report's check plans every target, so it runs only
+    once the others are sound."""
+    out = images.dataset_problems(cfg)
+    out += [msg for stage in enabled_stages(cfg) if stage is not report.STAGE
+            for msg in stage.check(cfg)]
     if out or not report.STAGE.enabled(cfg):
         return out
     return report.STAGE.check(cfg)

@@ -136,8 +136,14 @@ def targets(cfg: dict, results: str) -> list[str]:
 
 
 def check(cfg: dict) -> list[str]:
-    """Every dataset's value range is an interval; every U-Net run's settings fit together."""
-    out = unet_problems(cfg)
+    """Every U-Net run's settings fit together."""
+    return unet_problems(cfg)
+
+
+def dataset_problems(cfg: dict) -> list[str]:
+    """Every built dataset's value range is an interval. Datasets serve several stages (images,
+    linear, multipatch), so this runs whether or not the images stage is on."""
+    out = []
     for dataset in cfg["datasets"]["build"]:
         lo, hi = cfg["datasets"][dataset]["range"]
         if not lo < hi:
