@@ -363,6 +363,8 @@ def _check_drawn_data(wd, cfg):
     """Each network figure drew, per curve, the seed mean of the table it read."""
     from easy2hard.networks import plots
 
+    cfg = config_lib.validate(cfg)
+
     def tables(fig):
         return {"tables": [str(wd / p) for p in
                            plan.networks.figure_tables(cfg, fig, "results")]}

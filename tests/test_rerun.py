@@ -40,7 +40,7 @@ def test_edit_one_sweep_plans_only_its_jobs(run_workflow):
     edited["mcm"]["sweeps"]["cov"]["lr"] = {"coef": 0.02}
     plan = planned_outputs(run_workflow(edited, "-n", *FIGURES))
     expected = {"results/mcm/cov/N8.parquet", "results/mcm/cov/N12.parquet",
-                "results/theory/sweeps/cov.parquet",
+                "results/theory/sweeps/cov.parquet", "results/theory/dynamics/cov.parquet",
                 "results/figures/mcm_overlap_vs_n.pdf", "results/figures/mcm_overlap_vs_n.png",
                 "results/figures/mcm_threshold_scaling.pdf",
                 "results/figures/mcm_threshold_scaling.png"}
