@@ -9,6 +9,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from ..core.crossing import log_first_crossing
+
 
 # Columns that identify one curve (all seeds of one setting at one N).
 SETTING = ["sweep", "activation", "projection", "latent", "correlated", "beta_u", "beta_v", "t"]
@@ -69,15 +71,7 @@ def first_passage(n: np.ndarray, y: np.ndarray, level: float) -> float:
     """n where y first reaches ``level``, interpolated linearly in log n; nan if never."""
     n, y = np.asarray(n, float), np.asarray(y, float)
     keep = n > 0
-    n, y = n[keep], y[keep]
-    above = np.nonzero(y >= level)[0]
-    if not len(above):
-        return math.nan
-    i = above[0]
-    if i == 0:
-        return float(n[0])
-    f = (level - y[i - 1]) / (y[i] - y[i - 1])
-    return float(np.exp(np.log(n[i - 1]) + f * (np.log(n[i]) - np.log(n[i - 1]))))
+    return log_first_crossing(n[keep], y[keep], level)
 
 
 def thresholds(df: pd.DataFrame, level: float) -> pd.DataFrame:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from . import asymptotics
 from ..core import ou
+from ..core.crossing import log_first_crossing
 
 THRESHOLD = 0.5
 SETTING = ["activation", "t"]
@@ -55,14 +56,7 @@ def gap_ratio_limit(psi_n: float, psi_p: float, lam: float, t: float, activation
 def first_crossing(x: np.ndarray, y: np.ndarray, level: float = THRESHOLD) -> float:
     """Smallest x where y rises through ``level`` (linear in log x between grid points);
     x[0] if y[0] is already above, nan if y never is."""
-    above = np.flatnonzero(y > level)
-    if not len(above):
-        return float("nan")
-    k = above[0]
-    if k == 0:
-        return float(x[0])
-    u = (level - y[k - 1]) / (y[k] - y[k - 1])
-    return float(np.exp(np.log(x[k - 1]) + u * (np.log(x[k]) - np.log(x[k - 1]))))
+    return log_first_crossing(x, y, level, inclusive=False)
 
 
 def crossover(df: pd.DataFrame, lam: float) -> pd.DataFrame:
