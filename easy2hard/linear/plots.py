@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..core.palette import palette
+
 
 def seed_summary(df: pd.DataFrame, keys: list[str], cols: list[str]) -> pd.DataFrame:
     """Mean and standard error (sd / sqrt(seeds)) of ``cols`` over seeds, per ``keys``.
@@ -40,10 +42,9 @@ def ratio_axis(ax, values) -> None:
 def target_columns(df: pd.DataFrame, rows: int = 2):
     """(targets, ds, colour per d, fig, axes): one column per target, ``rows`` rows."""
     import matplotlib.pyplot as plt
-    import seaborn as sns
 
     targets, ds = list(dict.fromkeys(df.target)), sorted(df.d.unique())
-    colors = dict(zip(ds, sns.color_palette("viridis", len(ds))))
+    colors = dict(zip(ds, palette("viridis", len(ds))))
     fig, axes = plt.subplots(rows, len(targets), figsize=(4.2 * len(targets), 3.5 * rows),
                              squeeze=False)
     return targets, ds, colors, fig, axes
@@ -136,7 +137,6 @@ def regularisation(inputs: dict, params: dict):
     """KL and excess test error against N/d for each ridge λ (τ = ∞) and each flow time τ
     (λ = 0), for one (target, d)."""
     import matplotlib.pyplot as plt
-    import seaborn as sns
 
     df = _read(inputs)
     df = df[df.sampler == params["sampler"]]
@@ -149,7 +149,7 @@ def regularisation(inputs: dict, params: dict):
     for c, (axis, keep, sym, title) in enumerate(panels):
         sub = stats[keep]
         values = sorted(sub[axis].unique())
-        colors = dict(zip(values, sns.color_palette("rocket_r", len(values))))
+        colors = dict(zip(values, palette("magma_r", len(values))))
         for v in values:
             s = sub[sub[axis] == v].sort_values("N")
             label = f"{sym} = {'∞' if np.isinf(v) else f'{v:g}'}"
@@ -200,7 +200,6 @@ def samples(inputs: dict, params: dict):
 def trained(inputs: dict, params: dict):
     """KL and test error of trained linear denoisers (markers) against the closed forms (lines)."""
     import matplotlib.pyplot as plt
-    import seaborn as sns
 
     df = _read(inputs)
     df = df[df.step > 0]
@@ -208,7 +207,7 @@ def trained(inputs: dict, params: dict):
     stats = seed_summary(df, ["target", "d", "optimizer", "N", "step"], cols)
     panels = list(stats[["target", "d", "optimizer"]].drop_duplicates().itertuples(index=False))
     Ns = sorted(stats.N.unique())
-    colors = dict(zip(Ns, sns.color_palette("viridis", len(Ns))))
+    colors = dict(zip(Ns, palette("viridis", len(Ns))))
     fig, axes = plt.subplots(2, len(panels), figsize=(3.8 * len(panels), 6.5), squeeze=False)
     for c, (target, d, opt) in enumerate(panels):
         sub = stats[(stats.target == target) & (stats.d == d) & (stats.optimizer == opt)]
@@ -254,11 +253,10 @@ def hierarchy(inputs: dict, params: dict):
     """KL / d and excess test error against N/d per spectral exponent α (trace d) and for
     trace-normalised patches: unregularised, at the best ridge and at the best stopping time."""
     import matplotlib.pyplot as plt
-    import seaborn as sns
 
     best = best_of_paths(_read(inputs))
     names = list(dict.fromkeys(best.sort_values("exponent").target))
-    colors = dict(zip(names, sns.color_palette("viridis", len(names))))
+    colors = dict(zip(names, palette("viridis", len(names))))
     colors["natural_patches"] = "k"
     regimes = ["none", "best ridge", "best time"]
     fig, axes = plt.subplots(2, 3, figsize=(12.5, 7.5), sharey="row")
@@ -289,7 +287,6 @@ def non_gaussian(inputs: dict, params: dict):
     against N/d, beside the Gaussian with the same covariance; below, the excess over the
     population-optimal linear model, N (KL − KL_∞) / d²."""
     import matplotlib.pyplot as plt
-    import seaborn as sns
 
     df = _read(inputs)
     df = df[df.kl_mc.notna()]
@@ -302,7 +299,7 @@ def non_gaussian(inputs: dict, params: dict):
     stats = seed_summary(df, ["target", "d", "N", "N_over_d", "floor", "theory"],
                          ["kl_mc_per_dim", "kl_mc_se", "scaled", "scaled_gauss"])
     names = list(dict.fromkeys(df.target))
-    colors = dict(zip(names, sns.color_palette("tab10", len(names))))
+    colors = dict(zip(names, palette("tab10", len(names))))
     styles = dict(zip(sorted(stats.d.unique()), ["-", "--", ":", "-."]))
     fig, axes = plt.subplots(1, 3, figsize=(13, 4.3))
     for (name, d), s in stats.groupby(["target", "d"], sort=False):

@@ -8,8 +8,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 
+from ..core.palette import palette
 from ..core.tables import read_parquets
 from . import analysis as ma
 
@@ -35,7 +35,7 @@ def overlap_vs_n(inputs: dict, params: dict):
     rows = [(p, scale) for p in sorted(curves["projection"].unique(), reverse=True)
             for scale in ("raw", "rescaled")]
     Ns = sorted(curves["N"].unique())
-    colors = dict(zip(Ns, sns.color_palette("viridis", len(Ns))))
+    colors = dict(zip(Ns, palette("viridis", len(Ns))))
     acts = sorted(curves["activation"].unique())  # solid for one activation; dashed: theory
     styles = dict(zip(acts, ["-", "-.", ":", (0, (1, 3))] * 4))
     fig, axes = plt.subplots(len(rows), len(spikes), squeeze=False, sharey=True,

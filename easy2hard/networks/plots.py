@@ -9,9 +9,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 
 from ..core import activation_names
+from ..core.palette import palette
 from ..core.tables import read_parquets
 
 ACTIVATION_LABELS = activation_names.LABELS
@@ -34,7 +34,7 @@ def overlap_grid(df: pd.DataFrame, hue: str, hue_label: str, title: str, y="over
     """
     acts = list(dict.fromkeys(df["activation"]))
     values = sorted(df[hue].unique())
-    colors = sns.color_palette("viridis", len(values))
+    colors = palette("viridis", len(values))
     fig, axes = plt.subplots(rows, len(acts), figsize=(3.2 * len(acts), 3.0 * rows),
                              squeeze=False)
     for ax in axes[0][1:]:
@@ -78,7 +78,7 @@ def final_vs(ax, df: pd.DataFrame, x: str, y: str = "overlap_v"):
     """Final ``y`` against ``x``, one line per activation (mean and every seed)."""
     fin = final_rows(df)
     acts = list(dict.fromkeys(fin["activation"]))
-    for a, color in zip(acts, sns.color_palette("tab10", len(acts))):
+    for a, color in zip(acts, palette("tab10", len(acts))):
         sub = fin[fin.activation == a]
         g = sub.groupby(x)[y].mean()
         ax.plot(g.index, g.values, "o-", color=color, label=ACTIVATION_LABELS.get(a, a))
@@ -142,7 +142,7 @@ def figA4(inputs: dict, params: dict):
         sub = df[df.sweep == sweep]
         for ax, a in zip(row, acts):
             cells = sub[sub.activation == a]
-            for (m, lr), color in zip(cells.groupby(["m", "lr"]).groups, sns.color_palette("tab10")):
+            for (m, lr), color in zip(cells.groupby(["m", "lr"]).groups, palette("tab10")):
                 band(ax, cells[(cells.m == m) & (cells.lr == lr)], "overlap_v", f"m={m}, lr={lr}",
                      color)
             ax.set_title(f"{sweep}: {ACTIVATION_LABELS.get(a, a)}", fontsize=9)

@@ -10,10 +10,10 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.ticker import NullLocator
 
+from ..core.palette import palette
 from ..core.tables import read_parquet, read_parquets
 from ..core import ou
 from . import asymptotics, regimes
@@ -33,7 +33,7 @@ def m_label(m: float) -> str:
 
 def m_colors(ms) -> dict:
     ms = sorted(set(ms))
-    return dict(zip(ms, sns.color_palette("viridis", len(ms))[::-1]))
+    return dict(zip(ms, palette("viridis", len(ms))[::-1]))
 
 
 def with_ratio(df: pd.DataFrame) -> pd.DataFrame:
@@ -179,7 +179,7 @@ def convergence(inputs: dict, params: dict):
     gaps = convergence_gaps(read_parquets(inputs["convergence"]))
     cells = gaps[["psi_n", "psi_p", "lambda"]].drop_duplicates().itertuples(index=False)
     cells = list(cells)
-    colors = dict(zip(cells, sns.color_palette("tab10", len(cells))))
+    colors = dict(zip(cells, palette("tab10", len(cells))))
     fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
     for i, q in enumerate(("test_error", "train_error")):
         for cell in cells:

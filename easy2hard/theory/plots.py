@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pandas as pd
-import seaborn as sns
 
+from ..core.palette import palette
 from ..core.tables import read_parquet
 
 
@@ -15,7 +15,7 @@ def radial_term(inputs: dict, params: dict):
     df = read_parquet(inputs["radial"][0])
     ts = sorted(df["t"].unique())
     acts = list(dict.fromkeys(df["activation"]))
-    colors = dict(zip(acts, sns.color_palette("tab10", len(acts))))
+    colors = dict(zip(acts, palette("tab10", len(acts))))
     fig, axes = plt.subplots(2, len(ts), figsize=(4.2 * len(ts), 7.5), squeeze=False,
                              sharey="row")
     drawn = []
@@ -42,12 +42,12 @@ def radial_term(inputs: dict, params: dict):
     return fig, {"radial": pd.concat(drawn, ignore_index=True)}
 
 
-def _axes(df, palette: str = "tab10"):
+def _axes(df, cmap: str = "tab10"):
     """Sorted t, the activations and latents in table order, a colour per activation."""
     ts = sorted(df["t"].unique())
     acts = list(dict.fromkeys(df["activation"]))
     latents = list(dict.fromkeys(df["latent"]))
-    return ts, acts, latents, dict(zip(acts, sns.color_palette(palette, len(acts))))
+    return ts, acts, latents, dict(zip(acts, palette(cmap, len(acts))))
 
 
 def hermite_coefficients(inputs: dict, params: dict):
