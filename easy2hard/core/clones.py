@@ -14,10 +14,17 @@ each caller's random numbers and rounding are its own.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
-import torch
 
 CLONES = ("mean", "mean_iso", "meancov")
+
+
+def _is_tensor(x) -> bool:
+    """Whether ``x`` is a torch tensor (torch is never imported here: a tensor implies it is)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(x, torch.Tensor)
 
 
 def check(kind: str) -> None:
@@ -27,10 +34,10 @@ def check(kind: str) -> None:
 
 def sqrt_factor(cov):
     """A with A Aᵀ = Σ₊ (Σ with its negative eigenvalues clipped to 0), by ``eigh`` in float64."""
-    if isinstance(cov, torch.Tensor):
+    if _is_tensor(cov):
         cov = cov.double()
-        lam, V = torch.linalg.eigh((cov + cov.T) / 2)
-        return V * torch.sqrt(lam.clamp(min=0))
+        lam, V = sys.modules["torch"].linalg.eigh((cov + cov.T) / 2)
+        return V * lam.clamp(min=0).sqrt()
     cov = np.asarray(cov, dtype=np.float64)
     lam, V = np.linalg.eigh((cov + cov.T) / 2)
     return V * np.sqrt(np.clip(lam, 0.0, None))
@@ -38,8 +45,8 @@ def sqrt_factor(cov):
 
 def iso_scale(cov):
     """σ̄ = sqrt(tr Σ / D), the standard deviation of ``mean_iso``."""
-    if isinstance(cov, torch.Tensor):
-        return torch.sqrt(torch.diagonal(cov).mean())
+    if _is_tensor(cov):
+        return cov.diagonal().mean().sqrt()
     cov = np.asarray(cov)
     return np.sqrt(np.trace(cov) / cov.shape[0])
 
@@ -62,7 +69,7 @@ def apply(mean, fac, z):
 def covariance(kind: str, cov):
     """The covariance of clone ``kind`` of a law with covariance Σ (for tests and docs)."""
     check(kind)
-    eye = torch.eye(cov.shape[0], dtype=cov.dtype) if isinstance(cov, torch.Tensor) \
+    eye = sys.modules["torch"].eye(cov.shape[0], dtype=cov.dtype) if _is_tensor(cov) \
         else np.eye(cov.shape[0])
     if kind == "mean":
         return eye
