@@ -48,7 +48,7 @@ ZK, ZW, ZF = _ziggurat_tables()
 
 def seed_state(seed: int, *tags) -> np.ndarray:
     """The (4,) uint64 xoshiro256++ state of stream (seed, *tags)."""
-    entropy = streams.generator(seed, *tags).initial_seed()
+    entropy = streams.seed_of(seed, *tags)
     state = np.random.SeedSequence(entropy).generate_state(4, np.uint64)
     if not state.any():
         state[0] = 1
