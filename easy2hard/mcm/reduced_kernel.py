@@ -109,7 +109,7 @@ def latent(st, law, p3, df):
 
 
 @njit(cache=True, inline="always")
-def draw_s(st, corr, sqbu, scale_u, law, p3, ldf, a, sv, mu, dS):
+def draw_xs(st, corr, sqbu, scale_u, law, p3, ldf, a, sv, mu, dS):
     """(<u, x>, <v, x>, <m, x> or 0, new state) of one MCM sample (§3.1), from scalars only
     (no array crosses the call, so none is reference-counted inside the loops);
     scale_u = sqrt(1 + β_u)."""
@@ -131,17 +131,6 @@ def draw_s(st, corr, sqbu, scale_u, law, p3, ldf, a, sv, mu, dS):
         g, st = normal(st)
         x2 = mu + g
     return x0, x1, x2, st
-
-
-@njit(cache=True, inline="always")
-def draw_xs(st, ip, fp, cp, dS, out):
-    """(<u, x>, <v, x>[, <m, x>]) of one MCM sample (§3.1), written to ``out``."""
-    out[0], out[1], x2, st = draw_s(
-        st, ip[I_CORR], fp[F_SQBU], math.sqrt(1.0 + fp[F_SQBU] * fp[F_SQBU]), ip[I_LATENT],
-        cp[C_P3], cp[C_DF], fp[F_A], fp[F_S], cp[C_MU], dS)
-    if dS == 3:
-        out[2] = x2
-    return st
 
 
 @njit(cache=True, inline="always")
@@ -180,7 +169,7 @@ def advance_sphere(sta, ip, fp, cp, ki, w, table, gx, gw, n):
     w0, w1, w2, s = w[0], w[1], w[2] if dS == 3 else 0.0, w[dS]
     st = load(sta)
     for _ in range(n):
-        x0, x1, x2, st = draw_s(st, corr, sqbu, scale_u, law, p3, ldf, a_v, s_v, mu, dS)
+        x0, x1, x2, st = draw_xs(st, corr, sqbu, scale_u, law, p3, ldf, a_v, s_v, mu, dS)
         xi = 0.0
         if d > 0:
             xi, st = normal(st)
@@ -216,8 +205,13 @@ def step(sta, nsta, ip, fp, cp, ki, w, table, gx, gw, buf):
     xs, zs, xi, ze, lam, mu, bx, bz = buf
     s = w[dS]
     st, nst = load(sta), load(nsta)
+    sqbu = fp[F_SQBU]
+    scale_u = math.sqrt(1.0 + sqbu * sqbu)
     for b in range(B):
-        st = draw_xs(st, ip, fp, cp, dS, xs[b])
+        xs[b, 0], xs[b, 1], x2, st = draw_xs(st, ip[I_CORR], sqbu, scale_u, ip[I_LATENT],
+                                            cp[C_P3], cp[C_DF], fp[F_A], fp[F_S], cp[C_MU], dS)
+        if dS == 3:
+            xs[b, 2] = x2
         xi[b] = 0.0
         if d > 0:
             g, st = normal(st)
