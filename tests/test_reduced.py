@@ -188,7 +188,8 @@ import sys
 from easy2hard.core.tables import write_parquet
 from easy2hard.mcm import sweeps
 from easy2hard.pipeline.scripting import log_to, pick_device
-spec = {"N": [8], "seeds": [0, 1], "engine": "reduced", "n_max": {"coef": 50, "power": 1, "log": False},
+spec = {"N": [8], "seeds": [0, 1], "engine": "reduced",
+        "n_max": {"coef": 50, "power": 1, "log": False},
         "lr": {"coef": 0.05, "power": 0, "ref_N": 8}, "batch": 1, "activation": ["sigma_star"],
         "projection": ["sphere", "none"], "latent": ["rademacher"], "correlated": [False],
         "beta_u": [0.0], "beta_v": [float("inf")], "t": [0.3], "spikes": "axes", "mean_shift": 0.0,

@@ -2,8 +2,9 @@
 
 A sweep is a grid over activation x projection x latent x correlated x beta_u x beta_v x t
 x seeds; every run of a cell shares N, the sample budget, the learning rate, the batch size
-and the data settings, and trains in one engine call (easy2hard.mcm.reduced or easy2hard.mcm.engine). Defaults come from the
-schema (the spec passed here is already validated and filled in).
+and the data settings, and trains in one engine call (easy2hard.mcm.reduced or
+easy2hard.mcm.engine). Defaults come from the schema (the spec passed here is already
+validated and filled in).
 """
 
 from __future__ import annotations
