@@ -3,7 +3,8 @@ one-run loop, all measured in this process (one JSON line).
 
 Setting: pSGD, matched activation σ*, batch 1, Rademacher cumulant spike (β_v = inf), t = 0.3,
 z integrated out, lr = 0.01 (N/32)^-3. Rates are samples per second (runs × steps / wall time),
-single-threaded (numba and torch), after a warm-up call (numba's compilation is cached on disk).
+single-threaded (numba and torch), after a warm-up call (numba's compilation is cached on disk);
+``reduced_samples_per_cpu_s``: the reduced engine's samples per CPU-second of this process.
 The reduced engine runs at N = 128 and N = 4096 with 16 runs (a real sweep cell) and 1024
 runs; the full engine at the same points (fewer steps) but for 1024 runs at N = 4096 (out of
 memory, see below); the naive loop (mcm.sample +
@@ -53,13 +54,20 @@ def naive(N: int, steps: int) -> float:
     return steps / (time.perf_counter() - start)
 
 
-def rate(train, N: int, runs: int, steps: int, **kw) -> float:
+CPU = {}  # samples per CPU-second of this process, by benchmark key (see rate)
+
+
+def rate(train, N: int, runs: int, steps: int, key: str = "", **kw) -> float:
+    """Samples per wall-clock second; with a ``key``, also samples per CPU-second in CPU[key]
+    (the figure that a loaded machine distorts less)."""
     print(f"{train.__module__} N={N} runs={runs} steps={steps}", file=sys.stderr, flush=True)
     rs = [NeuronRun(seed=s, activation="sigma_star", projection="sphere", t=T, lr=lr(N))
           for s in range(runs)]
     train(Cell(N=N, steps=4, log_points=2), rs[:2], **kw)  # warm-up: compile, tables
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     train(Cell(N=N, steps=steps, log_points=2), rs, **kw)
+    if key:
+        CPU[key] = round(runs * steps / max(time.process_time() - cpu, 1e-9))
     return runs * steps / (time.perf_counter() - start)
 
 
@@ -91,8 +99,9 @@ def main():
     out = {"benchmark": "mcm_engine", "threads": 1, "device": "cpu", "samples_per_s": {}}
     sps = out["samples_per_s"]
     for N in (128, 4096):
-        sps[f"reduced_N{N}_R16"] = rate(reduced.train, N, 16, k(1_000_000))
-        sps[f"reduced_N{N}_R1024"] = rate(reduced.train, N, 1024, k(20_000))
+        for runs, steps in ((16, 1_000_000), (1024, 20_000)):
+            key = f"reduced_N{N}_R{runs}"
+            sps[key] = rate(reduced.train, N, runs, k(steps), key)
         sps[f"full_N{N}_R16"] = rate(engine.train, N, 16, k(4000 if N == 128 else 500))
         if N == 128:  # at N = 4096, 1024 full-engine runs hold 1024 views of eye(4096) (64 MB
             # each, core.mixed_cumulant.spikes) and run out of memory on a 24 GB machine
@@ -100,6 +109,7 @@ def main():
     sps["naive_N128_R1"] = naive(128, k(2000))
     out["progress_overhead"] = round(progress_overhead(k(300_000)), 4)
     out["samples_per_s"] = {key: round(v) for key, v in sps.items()}
+    out["reduced_samples_per_cpu_s"] = CPU
     out["ratios"] = {
         "reduced_N4096_over_N128_R16": round(sps["reduced_N4096_R16"] / sps["reduced_N128_R16"], 3),
         "reduced_over_full_N128_R16": round(sps["reduced_N128_R16"] / sps["full_N128_R16"], 1),

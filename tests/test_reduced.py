@@ -119,7 +119,7 @@ def test_dropping_xi_is_rejected():
 def test_stein_terms_match_the_library():
     """The compiled Gauss-Hermite terms equal one_neuron.stein_terms for every activation (to
     1e-5: the library computes σ*'s constants in float32)."""
-    gx, gw = (a.numpy() for a in reduced.gauss_hermite(24, dtype=torch.float64))
+    gx, gw = reduced.gauss_hermite_numpy(24)
     lam = np.linspace(-4, 4, 9)
     for act in K.ACTS:
         for r, bv in ((1.0, math.inf), (0.6, 4.0)):
@@ -175,3 +175,29 @@ def test_chunks_cover_every_log_point():
     assert [k for k, _ in out if k >= 0] == list(range(5))
     steps = [s for _, s in out]
     assert steps == sorted(steps) and steps[-1] == 100 and 16 in steps and 96 in steps
+
+
+def test_reduced_sweep_cell_imports_no_torch():
+    """The sweep-cell script's imports and a reduced-engine cell leave torch unimported (it
+    costs seconds of start-up per job); the full engine imports it where it is used."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+from easy2hard.core.tables import write_parquet
+from easy2hard.mcm import sweeps
+from easy2hard.pipeline.scripting import log_to, pick_device
+spec = {"N": [8], "seeds": [0, 1], "engine": "reduced",
+        "n_max": {"coef": 50, "power": 1, "log": False},
+        "lr": {"coef": 0.05, "power": 0, "ref_N": 8}, "batch": 1, "activation": ["sigma_star"],
+        "projection": ["sphere", "none"], "latent": ["rademacher"], "correlated": [False],
+        "beta_u": [0.0], "beta_v": [float("inf")], "t": [0.3], "spikes": "axes", "mean_shift": 0.0,
+        "latent_a": 0.1, "student_df": 5.0, "z": "integrated", "gh_order": 24, "w_init_norm": 1.0,
+        "log_points": 3, "eval_samples": 4}
+table = sweeps.train_cell(spec, 8)
+assert len(table) == 4 * 4, table
+print("torch" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out.stderr

@@ -11,36 +11,11 @@ Var <v, x> = 1 and v shows only in cumulants of order >= 3. An optional mean shi
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 
 from . import clones
-
-LATENTS = ("rademacher", "three_point", "student_t")
-
-
-@dataclass(frozen=True)
-class MCM:
-    """One mixed cumulant model. ``beta_v = inf`` makes <v, x> = ν exactly."""
-
-    N: int
-    beta_u: float = 0.0
-    beta_v: float = math.inf
-    latent: str = "rademacher"
-    latent_a: float = 0.1
-    student_df: float = 5.0
-    correlated: bool = False
-    mean_shift: float = 0.0
-
-    @property
-    def a(self) -> float:
-        return 1.0 if math.isinf(self.beta_v) else math.sqrt(self.beta_v / (1 + self.beta_v))
-
-    @property
-    def s(self) -> float:
-        return 0.0 if math.isinf(self.beta_v) else 1 / math.sqrt(1 + self.beta_v)
-
+from .mcm_model import LATENTS, MCM  # noqa: F401  (torch-free, re-exported)
 
 def spikes(N: int, kind: str = "axes", generator: torch.Generator | None = None):
     """Orthonormal (u, v, m): covariance spike, cumulant spike and mean direction.

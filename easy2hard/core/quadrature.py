@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-import torch
 
 
 @lru_cache(maxsize=None)
@@ -14,11 +13,21 @@ def _nodes(order: int):
     return x, w / w.sum()
 
 
-def gauss_hermite(order: int, dtype=torch.float32, device=None):
-    """Nodes ξ_k and weights ω_k (summing to 1) with Σ ω_k f(ξ_k) ≈ E_{ξ~N(0,1)} f(ξ).
+def gauss_hermite_numpy(order: int) -> tuple[np.ndarray, np.ndarray]:
+    """``gauss_hermite``'s nodes and weights as float64 numpy arrays (fresh copies, no torch)."""
+    x, w = _nodes(int(order))
+    return x.copy(), w.copy()
+
+
+def gauss_hermite(order: int, dtype=None, device=None):
+    """Nodes ξ_k and weights ω_k (summing to 1) with Σ ω_k f(ξ_k) ≈ E_{ξ~N(0,1)} f(ξ),
+    as torch tensors (``dtype`` default float32).
 
     Exact for polynomials of degree < 2 * order.
     """
+    import torch
+
+    dtype = torch.float32 if dtype is None else dtype
     x, w = _nodes(int(order))
     return (torch.as_tensor(x, dtype=dtype, device=device),
             torch.as_tensor(w, dtype=dtype, device=device))

@@ -8,16 +8,24 @@ chunks of many steps, so the loop over runs costs one call per run per chunk, no
 from __future__ import annotations
 
 import hashlib
-from typing import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
-import torch
+if TYPE_CHECKING:
+    import torch
+
+
+def seed_of(seed: int, *tags) -> int:
+    """The stable 63-bit hash of (seed, *tags) that seeds ``generator`` (no torch needed)."""
+    key = "/".join(map(str, (seed, *tags))).encode()
+    return int.from_bytes(hashlib.sha256(key).digest()[:8], "little") >> 1
 
 
 def generator(seed: int, *tags, device=None) -> torch.Generator:
-    """A generator (CPU unless ``device``) seeded by a stable hash of (seed, *tags)."""
-    key = "/".join(map(str, (seed, *tags))).encode()
+    """A generator (CPU unless ``device``) seeded by ``seed_of(seed, *tags)``."""
+    import torch
+
     gen = torch.Generator() if device is None else torch.Generator(device=device)
-    return gen.manual_seed(int.from_bytes(hashlib.sha256(key).digest()[:8], "little") >> 1)
+    return gen.manual_seed(seed_of(seed, *tags))
 
 
 def chunked(draws: Sequence[Callable[[int], torch.Tensor]], steps: int, chunk: int,
@@ -26,6 +34,8 @@ def chunked(draws: Sequence[Callable[[int], torch.Tensor]], steps: int, chunk: i
 
     ``draws[r](c)`` returns run r's next c steps, shape (c, ...), from run r's own generator.
     """
+    import torch
+
     done = 0
     while done < steps:
         c = min(chunk, steps - done)

@@ -18,16 +18,14 @@ import math
 import numba
 import numpy as np
 import pandas as pd
-import torch
 
-from ..core import lockstep
-from ..core import mixed_cumulant as mcm
-from ..core import streams
-from ..core.diffusion import delta
-from ..core.quadrature import gauss_hermite
+from ..core import lockstep_tables, streams
+from ..core.mcm_model import MCM
+from ..core.ou import delta
+from ..core.quadrature import gauss_hermite_numpy
 from . import reduced_kernel as K
 from . import rng
-from .engine import Cell, NeuronRun
+from .cells import Cell, NeuronRun
 
 TABLE_SIZE = 1 << 16
 CHUNK = 1 << 22  # samples (all runs together) between two progress reports
@@ -40,7 +38,7 @@ SORT = ["seed", "activation", "projection", "latent", "correlated", "beta_u", "b
 
 def numpy_generator(seed: int, *tags) -> np.random.Generator:
     """A PCG64 generator seeded from the same stable hash of (seed, *tags) as core.streams."""
-    return np.random.Generator(np.random.PCG64(streams.generator(seed, *tags).initial_seed()))
+    return np.random.Generator(np.random.PCG64(streams.seed_of(seed, *tags)))
 
 
 def dim_s(cell: Cell) -> int:
@@ -55,8 +53,8 @@ def table_range(cell: Cell, run: NeuronRun) -> float:
 
 
 def _run_params(cell: Cell, run: NeuronRun, table: int):
-    model = mcm.MCM(N=cell.N, beta_u=run.beta_u, beta_v=run.beta_v, latent=run.latent,
-                    correlated=run.correlated)
+    model = MCM(N=cell.N, beta_u=run.beta_u, beta_v=run.beta_v, latent=run.latent,
+               correlated=run.correlated)
     decay, dt = math.exp(-run.t), delta(run.t)
     V = decay**2 * model.s**2 + dt
     L = table_range(cell, run)
@@ -93,6 +91,8 @@ def initial_state(cell: Cell, run: NeuronRun, init=None) -> np.ndarray:
     w_init_norm for plain SGD; or the reduced coordinates of a given w ∈ R^N (``init``)."""
     dS = dim_s(cell)
     if init is not None:
+        from ..core import lockstep  # torch: only to rebuild the spikes of a given w
+
         w = np.asarray(init, dtype=np.float64)
         u, v, m = (x.double().numpy()
                    for x in lockstep.spike_basis(cell.N, run.seed, cell.spikes, "mcm-spikes"))
@@ -135,7 +135,7 @@ def train(cell: Cell, runs: list[NeuronRun], threads: int = 1, init=None, device
         if r.projection not in ("sphere", "none"):
             raise ValueError(f"unknown projection {r.projection!r}; allowed: sphere, none")
     N, dS = cell.N, dim_s(cell)
-    gx, gw = (a.numpy() for a in gauss_hermite(cell.gh_order, dtype=torch.float64))
+    gx, gw = gauss_hermite_numpy(cell.gh_order)
     params = [_run_params(cell, r, 0) for r in runs]
     ipar = np.stack([p[0] for p in params])
     fpar = np.stack([p[1] for p in params])
@@ -145,7 +145,7 @@ def train(cell: Cell, runs: list[NeuronRun], threads: int = 1, init=None, device
                    not drop_xi], np.int64)
     w = np.stack([initial_state(cell, r, None if init is None else init[i])
                   for i, r in enumerate(runs)])
-    logs = np.asarray(lockstep.log_steps(cell.steps, cell.log_points), dtype=np.int64)
+    logs = np.asarray(lockstep_tables.log_steps(cell.steps, cell.log_points), dtype=np.int64)
     sbar = np.array([math.sqrt(1 + r.beta_u / N) for r in runs])
     out = np.full((len(runs), len(logs), K.N_OUT), np.nan)
     st = np.stack([np.stack([rng.seed_state(r.seed, tag, N) for tag in STREAMS]) for r in runs])
@@ -175,7 +175,7 @@ def train(cell: Cell, runs: list[NeuronRun], threads: int = 1, init=None, device
 def table_of(cell: Cell, runs: list[NeuronRun], logs: np.ndarray, out: np.ndarray) -> pd.DataFrame:
     """One row per (run, logged step), columns and order as engine.train's table."""
     R, T = out.shape[:2]
-    df = lockstep.labels(runs).loc[np.repeat(np.arange(R), T)]
+    df = lockstep_tables.labels(runs).loc[np.repeat(np.arange(R), T)]
     df.insert(0, "N", cell.N)
     df["batch"] = cell.batch
     df["step"] = np.tile(logs, R)

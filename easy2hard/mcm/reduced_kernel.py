@@ -18,7 +18,8 @@ import math
 import numpy as np
 from numba import njit, prange, uint64
 
-from .rng import chisquare, load, next_u64, normal, store, student_t, uniform
+from .rng import (chisquare, chisquare_constants, chisquare_prepared, load, next_u64, normal,
+                  store, student_t, uniform)
 
 ACTS = ("sigma_star", "tanh", "sigmoid", "relu", "relu2", "square", "tanh2", "scaled_tanh",
         "linear")
@@ -108,25 +109,28 @@ def latent(st, law, p3, df):
 
 
 @njit(cache=True, inline="always")
-def draw_xs(st, ip, fp, cp, dS, out):
-    """(<u, x>, <v, x>[, <m, x>]) of one MCM sample (§3.1), written to ``out``."""
-    if ip[I_CORR]:
+def draw_xs(st, corr, sqbu, scale_u, law, p3, ldf, a, sv, mu, dS):
+    """(<u, x>, <v, x>, <m, x> or 0, new state) of one MCM sample (§3.1), from scalars only
+    (no array crosses the call, so none is reference-counted inside the loops);
+    scale_u = sqrt(1 + β_u)."""
+    if corr:
         lam, st = normal(st)
         g, st = normal(st)
-        out[0] = fp[F_SQBU] * lam + g
+        x0 = sqbu * lam + g
         nu = 1.0 if lam > 0 else (-1.0 if lam < 0 else 0.0)
     else:  # sqrt(β_u) λ + g_u is one normal of variance 1 + β_u
         g, st = normal(st)
-        out[0] = math.sqrt(1.0 + fp[F_SQBU] * fp[F_SQBU]) * g
-        nu, st = latent(st, ip[I_LATENT], cp[C_P3], cp[C_DF])
-    out[1] = fp[F_A] * nu
-    if fp[F_S] > 0:
+        x0 = scale_u * g
+        nu, st = latent(st, law, p3, ldf)
+    x1 = a * nu
+    if sv > 0:
         g, st = normal(st)
-        out[1] += fp[F_S] * g
+        x1 += sv * g
+    x2 = 0.0
     if dS == 3:
         g, st = normal(st)
-        out[2] = cp[C_MU] + g
-    return st
+        x2 = mu + g
+    return x0, x1, x2, st
 
 
 @njit(cache=True, inline="always")
@@ -148,27 +152,29 @@ def beta_exact(ip, fp, lam, gx, gw):
 
 
 @njit(cache=True)
-def advance_sphere(sta, ip, fp, cp, ki, w, table, gx, gw, xs, n):
+def advance_sphere(sta, ip, fp, cp, ki, w, table, gx, gw, n):
     """``n`` steps of the common case, pSGD with z integrated and B = 1, in scalars (the same
     law as ``step``): w' = (α w + β x)/ρ with α = 1 − βλ, and before the 1/ρ
-    ‖w'_⊥‖² = (α s + β ξ)² + β² χ²_{d−1}. One function with no calls in its loop but the
-    inlined draws and the rare off-table β (numba then keeps the arrays out of reference
-    counting: several times faster)."""
+    ‖w'_⊥‖² = (α s + β ξ)² + β² χ²_{d−1}. The loop holds scalars only (parameters, state and
+    draws; w_S padded to three coordinates, the third 0 when dS = 2, which adds exact zeros)
+    and no call but the inlined draws and the rare off-table β: numba then keeps the arrays
+    out of reference counting, and LLVM the state in registers."""
     dS = ki[K_DS]
     d = ki[K_N] - dS
-    df = float(d - 1)
+    ca, cd, cc = chisquare_constants(float(d - 1))
+    xi_on = float(ki[K_XI])
+    corr, sqbu, law, p3, ldf = ip[I_CORR], fp[F_SQBU], ip[I_LATENT], cp[C_P3], cp[C_DF]
+    scale_u, a_v, s_v, mu = math.sqrt(1.0 + sqbu * sqbu), fp[F_A], fp[F_S], cp[C_MU]
     L, invdx, k, size = fp[F_L], fp[F_INVDX], ip[I_TABLE], table.shape[1]
-    s = w[dS]
+    w0, w1, w2, s = w[0], w[1], w[2] if dS == 3 else 0.0, w[dS]
     st = load(sta)
     for _ in range(n):
-        st = draw_xs(st, ip, fp, cp, dS, xs)
+        x0, x1, x2, st = draw_xs(st, corr, sqbu, scale_u, law, p3, ldf, a_v, s_v, mu, dS)
         xi = 0.0
         if d > 0:
             xi, st = normal(st)
-            xi *= ki[K_XI]
-        lam = s * xi
-        for i in range(dS):
-            lam += w[i] * xs[i]
+            xi *= xi_on
+        lam = s * xi + w0 * x0 + w1 * x1 + w2 * x2
         u = (lam + L) * invdx
         if 0.0 <= u < size - 1:
             j = int(u)
@@ -177,16 +183,16 @@ def advance_sphere(sta, ip, fp, cp, ki, w, table, gx, gw, xs, n):
             b = beta_exact(ip, fp, lam, gx, gw)
         a = 1.0 - b * lam
         sb = a * s + b * xi
-        q, st = chisquare(st, df)
+        q, st = chisquare_prepared(st, ca, cd, cc)
         s2 = sb * sb + b * b * q
-        rho2 = s2
-        for i in range(dS):
-            w[i] = a * w[i] + b * xs[i]
-            rho2 += w[i] * w[i]
+        w0, w1, w2 = a * w0 + b * x0, a * w1 + b * x1, a * w2 + b * x2
+        rho2 = s2 + w0 * w0 + w1 * w1 + w2 * w2
         inv = 1.0 / math.sqrt(rho2)
-        for i in range(dS):
-            w[i] *= inv
+        w0, w1, w2 = w0 * inv, w1 * inv, w2 * inv
         s = math.sqrt(s2) * inv
+    w[0], w[1] = w0, w1
+    if dS == 3:
+        w[2] = w2
     w[dS] = s
     store(sta, st)
 
@@ -199,8 +205,13 @@ def step(sta, nsta, ip, fp, cp, ki, w, table, gx, gw, buf):
     xs, zs, xi, ze, lam, mu, bx, bz = buf
     s = w[dS]
     st, nst = load(sta), load(nsta)
+    sqbu = fp[F_SQBU]
+    scale_u = math.sqrt(1.0 + sqbu * sqbu)
     for b in range(B):
-        st = draw_xs(st, ip, fp, cp, dS, xs[b])
+        xs[b, 0], xs[b, 1], x2, st = draw_xs(st, ip[I_CORR], sqbu, scale_u, ip[I_LATENT],
+                                            cp[C_P3], cp[C_DF], fp[F_A], fp[F_S], cp[C_MU], dS)
+        if dS == 3:
+            xs[b, 2] = x2
         xi[b] = 0.0
         if d > 0:
             g, st = normal(st)
@@ -364,7 +375,7 @@ def advance(st, ip, fp, cp, ki, w, table, gx, gw, buf, n):
     """``n`` steps of one run; the step bodies are inlined so that the loop holds no calls
     (numba then keeps the arrays out of reference counting, several times faster)."""
     if ip[I_SPHERE] and not ki[K_MC] and ki[K_B] == 1:
-        advance_sphere(st[DATA], ip, fp, cp, ki, w, table, gx, gw, buf[0][0], n)
+        advance_sphere(st[DATA], ip, fp, cp, ki, w, table, gx, gw, n)
     else:
         for _ in range(n):
             step(st[DATA], st[NOISE], ip, fp, cp, ki, w, table, gx, gw, buf)

@@ -48,7 +48,7 @@ ZK, ZW, ZF = _ziggurat_tables()
 
 def seed_state(seed: int, *tags) -> np.ndarray:
     """The (4,) uint64 xoshiro256++ state of stream (seed, *tags)."""
-    entropy = streams.generator(seed, *tags).initial_seed()
+    entropy = streams.seed_of(seed, *tags)
     state = np.random.SeedSequence(entropy).generate_state(4, np.uint64)
     if not state.any():
         state[0] = 1
@@ -118,17 +118,23 @@ def normal(s):
 
 
 @njit(cache=True)
-def gamma(s, a):
-    """(Gamma(a, 1), new state) for a > 0 (Marsaglia & Tsang 2000; a < 1 by Gamma(a + 1) U^{1/a})."""
+def gamma_constants(a):
+    """(a, d, c) of ``gamma_prepared`` for shape a > 0: d = a' − 1/3 and c = 1/sqrt(9d) of
+    a' = a (a >= 1) or a + 1 (a < 1; the draw is then boosted by U^{1/a})."""
+    d = (a if a >= 1 else a + 1.0) - 1.0 / 3.0
+    return a, d, 1.0 / math.sqrt(9.0 * d)
+
+
+@njit(cache=True)
+def gamma_prepared(s, a, d, c):
+    """(Gamma(a, 1), new state) with the constants of ``gamma_constants(a)`` computed once
+    (Marsaglia & Tsang 2000; the same draws as ``gamma``)."""
     if a <= 0:
         return 0.0, s
     boost = 1.0
     if a < 1:
         u, s = uniform(s)
         boost = u ** (1.0 / a)
-        a += 1.0
-    d = a - 1.0 / 3.0
-    c = 1.0 / math.sqrt(9.0 * d)
     while True:
         x, s = normal(s)
         v = 1.0 + c * x
@@ -139,6 +145,32 @@ def gamma(s, a):
         x2 = x * x
         if u < 1.0 - 0.0331 * x2 * x2 or math.log(u) < 0.5 * x2 + d * (1.0 - v + math.log(v)):
             return d * v * boost, s
+
+
+@njit(cache=True)
+def gamma(s, a):
+    """(Gamma(a, 1), new state) for a > 0 (Marsaglia & Tsang 2000; a < 1 by Gamma(a + 1) U^{1/a})."""
+    if a <= 0:
+        return 0.0, s
+    a, d, c = gamma_constants(a)
+    return gamma_prepared(s, a, d, c)
+
+
+@njit(cache=True)
+def chisquare_constants(df):
+    """The constants of ``chisquare_prepared`` for df degrees of freedom (``gamma_constants``
+    of df/2; df <= 0 gives a zero draw)."""
+    if df <= 0:
+        return 0.0, 0.0, 0.0
+    return gamma_constants(0.5 * df)
+
+
+@njit(cache=True)
+def chisquare_prepared(s, a, d, c):
+    """(χ²_df, new state) with (a, d, c) = ``chisquare_constants(df)``: inside a loop, no
+    square root or division per draw (the same draws as ``chisquare``)."""
+    g, s = gamma_prepared(s, a, d, c)
+    return 2.0 * g, s
 
 
 @njit(cache=True)

@@ -2,8 +2,9 @@
 
 A sweep is a grid over activation x projection x latent x correlated x beta_u x beta_v x t
 x seeds; every run of a cell shares N, the sample budget, the learning rate, the batch size
-and the data settings, and trains in lockstep (easy2hard.mcm.engine). Defaults come from the
-schema (the spec passed here is already validated and filled in).
+and the data settings, and trains in one engine call (easy2hard.mcm.reduced or
+easy2hard.mcm.engine). Defaults come from the schema (the spec passed here is already
+validated and filled in).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def learning_rate(spec: dict, N: int) -> float:
 
 def expand(spec: dict, N: int) -> tuple[Cell, list[NeuronRun]]:
     """The cell settings and the runs of the sweep ``spec`` at dimension ``N``."""
-    from .engine import Cell, NeuronRun  # torch: only where cells are built, not when planning
+    from .cells import Cell, NeuronRun
 
     if "N" in spec and N not in spec["N"]:
         raise ValueError(f"N={N} is not in this sweep's N list {spec['N']}")
@@ -49,13 +50,14 @@ def expand(spec: dict, N: int) -> tuple[Cell, list[NeuronRun]]:
 def train_cell(spec: dict, N: int, threads: int = 1, device=None, log=None):
     """Every run of the sweep ``spec`` at dimension ``N``, trained by the spec's engine
     (``reduced``: exact in law, CPU, cost independent of N, docs/science.md §9; ``full``: the
-    lockstep engine on w ∈ R^N, CPU or CUDA); the engines' common table. ``log`` receives
-    the settings, progress lines about every 10 s (reduced engine) and the rate."""
+    lockstep engine on w ∈ R^N, CPU or CUDA, with ``threads`` torch threads); the engines'
+    common table. ``log`` receives the settings, progress lines about every 10 s (reduced
+    engine) and the rate. Only the full engine imports torch."""
     import logging
     import time
 
     from ..core.progress import Progress
-    from . import engine, reduced
+    from . import reduced
 
     log = log or logging.getLogger("easy2hard.mcm")
     cell, runs = expand(spec, N)
@@ -69,6 +71,11 @@ def train_cell(spec: dict, N: int, threads: int = 1, device=None, log=None):
         table = reduced.train(cell, runs, threads=threads, progress=progress)
         progress.finish()
     elif kind == "full":
+        import torch
+
+        from . import engine
+
+        torch.set_num_threads(threads)
         table = engine.train(cell, runs, device=device)
     else:
         raise ValueError(f"config key 'engine': unknown engine {kind!r}; allowed: reduced, full")
