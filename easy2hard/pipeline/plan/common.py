@@ -30,7 +30,7 @@ def device(cfg: dict) -> dict:
     return {"device": cfg["device"]}
 
 
-def from_wildcards(fn, cfg: dict, *names: str):
+def per_job(fn, cfg: dict, *names: str):
     """A param evaluated per job: ``fn(cfg, *values of the wildcards names)``."""
     def value(wildcards):
         return fn(cfg, *(getattr(wildcards, name) for name in names))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 from ...linear.targets import NON_GAUSSIAN, TARGETS
-from .common import device, figure_files, from_wildcards, pattern, pick
+from .common import device, figure_files, pattern, per_job, pick
 from .stage import Figure, Stage
 
 #: the wildcard constraint of the target names
@@ -197,12 +197,12 @@ def _figure(name: str, inputs, params=None) -> Figure:
 
 JOBS = {
     "linear_patches": lambda cfg: {"downsample": cfg["linear"]["natural_patches"]["downsample"]},
-    "linear_closed_form": lambda cfg: {"spec": from_wildcards(cell_spec, cfg, "target")},
-    "linear_trained": lambda cfg: {"spec": from_wildcards(trained_spec, cfg, "target"),
+    "linear_closed_form": lambda cfg: {"spec": per_job(cell_spec, cfg, "target")},
+    "linear_trained": lambda cfg: {"spec": per_job(trained_spec, cfg, "target"),
                                    **device(cfg)},
-    "linear_samples": lambda cfg: {"spec": from_wildcards(samples_spec, cfg)},
-    "linear_hierarchy": lambda cfg: {"spec": from_wildcards(hierarchy_spec, cfg)},
-    "linear_nonlinear": lambda cfg: {"spec": from_wildcards(nonlinear_spec, cfg), **device(cfg)},
+    "linear_samples": lambda cfg: {"spec": per_job(samples_spec, cfg)},
+    "linear_hierarchy": lambda cfg: {"spec": per_job(hierarchy_spec, cfg)},
+    "linear_nonlinear": lambda cfg: {"spec": per_job(nonlinear_spec, cfg), **device(cfg)},
 }
 
 STAGE = Stage(

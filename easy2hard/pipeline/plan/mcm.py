@@ -10,7 +10,7 @@ table and the figures.
 from __future__ import annotations
 
 from ...mcm import sweeps as mcm_sweeps
-from .common import device, figure_files, from_wildcards, without
+from .common import device, figure_files, per_job, without
 from .stage import Figure, Stage
 
 FIGURES = ("mcm_overlap_vs_n", "mcm_threshold_scaling", "mcm_projection")
@@ -87,8 +87,8 @@ def check(cfg: dict) -> list[str]:
 
 
 JOBS = {
-    "mcm_sweep_cell": lambda cfg: {"spec": from_wildcards(sweep_spec, cfg, "sweep"), **device(cfg)},
-    "mcm_thresholds": lambda cfg: {"options": from_wildcards(threshold_params, cfg)},
+    "mcm_sweep_cell": lambda cfg: {"spec": per_job(sweep_spec, cfg, "sweep"), **device(cfg)},
+    "mcm_thresholds": lambda cfg: {"options": per_job(threshold_params, cfg)},
 }
 
 STAGE = Stage(

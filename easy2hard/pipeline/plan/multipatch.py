@@ -10,7 +10,7 @@ Paths, under ``results``:
 
 from __future__ import annotations
 
-from .common import figure_files, from_wildcards, pick, without
+from .common import figure_files, per_job, pick, without
 from .stage import Figure, Stage
 
 OBJECTIVES = ("classification", "diffusion")
@@ -101,8 +101,8 @@ def synthetic_params(objective: str):
 JOBS = {
     "multipatch_classification": synthetic_params("classification"),
     "multipatch_diffusion": synthetic_params("diffusion"),
-    "multipatch_phases": lambda cfg: {"settings": from_wildcards(analysis_params, cfg)},
-    "multipatch_digits": lambda cfg: {"spec": from_wildcards(digits_spec, cfg)},
+    "multipatch_phases": lambda cfg: {"settings": per_job(analysis_params, cfg)},
+    "multipatch_digits": lambda cfg: {"spec": per_job(digits_spec, cfg)},
 }
 
 STAGE = Stage(

@@ -3,7 +3,7 @@ results/networks/{sweep}/N{N}_m{m}_L{L}.parquet, and the figures named in networ
 
 from __future__ import annotations
 
-from .common import device, figure_files, from_wildcards, without
+from .common import device, figure_files, per_job, without
 from .stage import Figure, Stage
 
 FIGURES = ("fig3a_width", "fig3bc_depth", "figA4", "fig1c_mcm_clones")
@@ -65,7 +65,7 @@ def _figure(name: str, params=None) -> Figure:
 
 
 JOBS = {
-    "networks_cell": lambda cfg: {"spec": from_wildcards(cell_spec, cfg, "sweep"), **device(cfg)},
+    "networks_cell": lambda cfg: {"spec": per_job(cell_spec, cfg, "sweep"), **device(cfg)},
 }
 
 STAGE = Stage(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 from ...core.activation_names import NAMES as ACTIVATIONS
-from .common import figure_files, from_wildcards, pattern, pick
+from .common import figure_files, pattern, per_job, pick
 from .stage import Figure, Stage
 
 CURVES = ("psi_p", "psi_n")
@@ -136,11 +136,11 @@ def check(cfg: dict) -> list[str]:
 
 
 JOBS = {
-    "random_features_curve": lambda cfg: {"spec": from_wildcards(curve_params, cfg, "curve")},
+    "random_features_curve": lambda cfg: {"spec": per_job(curve_params, cfg, "curve")},
     "random_features_convergence": lambda cfg: {"spec": convergence_params(cfg)},
     "random_features_limit": lambda cfg: {"spec": limit_params(cfg)},
     "random_features_phase": lambda cfg: {
-        "spec": from_wildcards(phase_params, cfg, "activation", "t")},
+        "spec": per_job(phase_params, cfg, "activation", "t")},
     "random_features_samples": lambda cfg: {"spec": sample_params(cfg)},
 }
 

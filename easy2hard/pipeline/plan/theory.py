@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import mcm
-from .common import figure_files, from_wildcards, pick
+from .common import figure_files, per_job, pick
 from .stage import Figure, Stage
 
 TABLES = ("hermite", "exponents", "landscape", "radial")
@@ -48,11 +48,11 @@ def table_inputs(*names: str):
 JOBS = {
     "theory_hermite": lambda cfg: {"theory": hermite_params(cfg)},
     "theory_sweep_exponents": lambda cfg: {
-        "spec": from_wildcards(mcm.sweep_spec, cfg, "sweep"),
+        "spec": per_job(mcm.sweep_spec, cfg, "sweep"),
         **pick(cfg["theory"], "kmax", "order")},
     "theory_dynamics": lambda cfg: {
-        "spec": from_wildcards(mcm.sweep_spec, cfg, "sweep"),
-        "cells": from_wildcards(mcm.sweep_cells, cfg, "sweep"),
+        "spec": per_job(mcm.sweep_spec, cfg, "sweep"),
+        "cells": per_job(mcm.sweep_cells, cfg, "sweep"),
         "dynamics": cfg["theory"]["dynamics"]},
     "theory_radial": lambda cfg: {"theory": radial_params(cfg)},
 }
