@@ -1,8 +1,13 @@
 """Each set of names (datasets, clones, linear targets, activations) is defined once, in its
-domain package; the plan, the schema's enums and the rule files' wildcard constraints agree
-with it."""
+domain package; the plan, the schema's enums and the workflow's wildcard constraints (read
+from the parsed workflow, so wherever a constraint is declared) agree with it."""
 
+import json
 import re
+import subprocess
+import sys
+
+import pytest
 
 from easy2hard.core import activation_names
 from easy2hard.core import clones as core_clones
@@ -15,38 +20,73 @@ from easy2hard.pipeline.config import load_schema
 
 from .conftest import REPO
 
+_OUTPUT_PATTERNS = """
+import json, sys
+from pathlib import Path
+from snakemake.api import SnakemakeApi
+from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings
+with SnakemakeApi(OutputSettings()) as api:
+    wf = api.workflow(resource_settings=ResourceSettings(),
+                      config_settings=ConfigSettings(configfiles=[Path(sys.argv[1])]),
+                      snakefile=Path(sys.argv[2]), workdir=Path(sys.argv[3]))
+    out = {r.name: [o.regex().pattern for o in r.output if o.regex() is not None]
+           for r in wf._workflow.rules}
+print("PATTERNS" + json.dumps(out))
+"""
 
-def _wildcards(name: str) -> list[set[str]]:
-    """Every alternation the rule files constrain wildcard ``name`` to."""
-    out = []
-    for smk in (REPO / "workflow" / "rules").glob("*.smk"):
-        for alt in re.findall(rf'^\s+{name}="([A-Za-z0-9_|]+)"', smk.read_text(), flags=re.M):
-            out.append(set(alt.split("|")))
+
+@pytest.fixture(scope="module")
+def constraints(tmp_path_factory) -> dict[str, list[set[str]]]:
+    """{wildcard: the alternation it is constrained to, once per rule output} of the parsed
+    workflow (default config)."""
+    proc = subprocess.run([sys.executable, "-c", _OUTPUT_PATTERNS,
+                           str(REPO / "config" / "config.yaml"), str(REPO / "Snakefile"),
+                           str(tmp_path_factory.mktemp("workflow"))],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out: dict[str, list[set[str]]] = {}
+    for patterns in json.loads(proc.stdout.split("PATTERNS", 1)[1]).values():
+        for pattern in patterns:
+            for name, alt in re.findall(r"\(\?P<(\w+)>([^()]*)\)", pattern):
+                out.setdefault(name, []).append(set(alt.split("|")))
     return out
 
 
-def test_clone_names():
+def _only(found: list[set[str]], names) -> bool:
+    return bool(found) and all(alt == set(names) for alt in found)
+
+
+def test_clone_names(constraints):
     assert set(image_clones.CLONES) == set(core_clones.CLONES) == set(plan.images.CLONES)
     assert set(fourier_clones.CLONES) == set(plan.images.FOURIER_CLONES)
-    assert _wildcards("clone") == [set(core_clones.CLONES)]
-    assert _wildcards("fclone") == [set(fourier_clones.CLONES)]
+    assert _only(constraints["clone"], core_clones.CLONES)
+    assert _only(constraints["fclone"], fourier_clones.CLONES)
     schema = load_schema()["properties"]["fourier"]["properties"]["clones"]
     assert set(schema["items"]["enum"]) == set(fourier_clones.CLONES)
 
 
-def test_dataset_names():
+def test_dataset_names(constraints):
     schema = load_schema()["properties"]["datasets"]["properties"]["build"]
     assert schema["items"]["enum"] == list(datasets.DATASETS)
-    found = _wildcards("dataset")
-    assert found and all(alt == set(datasets.DATASETS) for alt in found)
+    assert _only(constraints["dataset"], datasets.DATASETS)
 
 
-def test_linear_target_names():
+def test_linear_target_names(constraints):
     schema = load_schema()["properties"]["linear"]["properties"]["targets"]
     assert schema["items"]["enum"] == list(linear_targets.TARGETS)
-    found = _wildcards("target")
-    assert found and all(alt == set(linear_targets.TARGETS) for alt in found)
+    assert _only(constraints["target"], linear_targets.TARGETS)
 
 
-def test_activation_names():
-    assert load_schema()["$defs"]["activation"]["enum"] == list(activation_names.NAMES)
+def test_activation_names(constraints):
+    schema = load_schema()
+    assert schema["$defs"]["activation"]["enum"] == list(activation_names.NAMES)
+    rf = schema["properties"]["random_features"]["properties"]
+    used = rf["activation"]["enum"] + rf["phase"]["properties"]["activations"]["items"]["enum"]
+    assert set(used) <= set(activation_names.NAMES)
+    assert _only(constraints["activation"], activation_names.NAMES)
+
+
+def test_random_features_curve_names(constraints):
+    assert set(plan.random_features.CURVES) == set(
+        load_schema()["properties"]["random_features"]["properties"]["curves"]["properties"])
+    assert _only(constraints["curve"], plan.random_features.CURVES)

@@ -1,8 +1,11 @@
 """Every stage implements one contract (easy2hard/pipeline/plan/stage.py): a uniform
-``<stage>.enabled`` switch, checks that run only when the stage is on, and a figure registry
-from which every figure rule is generated."""
+``<stage>.enabled`` switch, checks that run only when the stage is on, a figure registry
+from which every figure rule is generated, and a job table from which every written rule
+takes its params."""
 
+import ast
 import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -14,6 +17,50 @@ from easy2hard.pipeline.plan.stage import Figure, Stage
 from .conftest import REPO
 
 SCRIPTS = REPO / "workflow" / "scripts"
+RULES = REPO / "workflow" / "rules"
+
+
+def _rules() -> dict[str, str]:
+    """{rule name: its text up to the next rule} of every rule written in the rule files."""
+    out = {}
+    for smk in sorted(RULES.glob("*.smk")):
+        parts = re.split(r"^rule (\w+):\n", smk.read_text(), flags=re.M)
+        out.update(zip(parts[1::2], parts[2::2]))
+    return out
+
+
+def _section(body: str, name: str) -> list[str]:
+    """The lines of the ``name:`` section of a rule."""
+    match = re.search(rf"^    {name}:\n((?:        .*\n)+)", body, flags=re.M)
+    return [ln.strip() for ln in match.group(1).splitlines()] if match else []
+
+
+def _params_read(script: Path) -> set[str]:
+    """The names a script reads from ``snakemake.params`` (directly or through an alias)."""
+    tree = ast.parse(script.read_text())
+    workflow, params = {"snakemake"}, set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            value, name = node.value, node.targets[0].id
+            if isinstance(value, ast.Name) and value.id in workflow:
+                workflow.add(name)
+            elif (isinstance(value, ast.Attribute) and value.attr == "params"
+                  and isinstance(value.value, ast.Name) and value.value.id in workflow):
+                params.add(name)
+
+    def is_params(node) -> bool:
+        return (isinstance(node, ast.Name) and node.id in params) or (
+            isinstance(node, ast.Attribute) and node.attr == "params"
+            and isinstance(node.value, ast.Name) and node.value.id in workflow)
+
+    read = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and is_params(node.value):
+            read.add(node.attr)
+        elif (isinstance(node, ast.Subscript) and is_params(node.value)
+              and isinstance(node.slice, ast.Constant)):
+            read.add(node.slice.value)
+    return read
 
 
 def test_stages_are_registered_once_with_a_uniform_switch():
@@ -69,3 +116,37 @@ def test_scripts_are_thin():
         if len(code) > 40:
             long[path.name] = len(code)
     assert not long
+
+
+def test_rule_files_read_no_config_key():
+    """Only common.smk reads the config (its validation and the results root)."""
+    reads = {p.name: p.read_text().count("config[") for p in RULES.glob("*.smk")
+             if p.name != "common.smk"}
+    assert not {name: n for name, n in reads.items() if n}
+
+
+def test_every_rule_takes_its_params_from_one_job_table():
+    """A written rule with params says only ``**plan.job_params(config, "<its name>")``; the
+    job tables name written rules, each in one stage."""
+    rules = _rules()
+    with_params = {name for name, body in rules.items() if _section(body, "params")}
+    bad = {name: _section(rules[name], "params") for name in with_params
+           if _section(rules[name], "params") != [f'**plan.job_params(config, "{name}"),']}
+    assert not bad
+    tables = [rule for stage in plan.STAGES for rule in stage.jobs]
+    assert len(tables) == len(set(tables)), "a rule is in two stages' job tables"
+    assert set(tables) == with_params
+
+
+def test_job_params_are_what_the_scripts_read():
+    """Each rule's params are exactly the names its script reads (besides the code hash)."""
+    cfg = e2h_config.validate(yaml.safe_load((REPO / "config" / "config.yaml").read_text()))
+    rules, differ = _rules(), {}
+    for stage in plan.STAGES:
+        for rule in stage.jobs:
+            (script,) = _section(rules[rule], "script")
+            read = _params_read(RULES / script.strip('"'))
+            sent = set(plan.job_params(cfg, rule))
+            if read != sent:
+                differ[rule] = {"sent, not read": sent - read, "read, not sent": read - sent}
+    assert not differ

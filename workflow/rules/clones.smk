@@ -4,7 +4,7 @@
 
 
 wildcard_constraints:
-    clone="mean|meancov|mean_iso",
+    clone=plan.images.CLONE_PATTERN,
 
 
 rule clones_fit:
@@ -35,8 +35,7 @@ rule clones_sample:
     conda:
         "../../envs/images.yaml"
     params:
-        n=config["clones"]["n_samples"],
-        seed=config["clones"]["seed"],
+        **plan.job_params(config, "clones_sample"),
     script:
         "../scripts/clones_sample.py"
 
@@ -56,7 +55,6 @@ rule clones_examples:
     conda:
         "../../envs/images.yaml"
     params:
-        k=config["clones"]["examples"],
-        range=lambda wc: config["datasets"][wc.dataset]["range"],
+        **plan.job_params(config, "clones_examples"),
     script:
         "../scripts/clones_examples.py"

@@ -4,7 +4,7 @@
 
 
 wildcard_constraints:
-    dataset="natural_patches|cifar10|celeba",
+    dataset=plan.images.DATASET_PATTERN,
 
 
 rule data_splits:
@@ -19,7 +19,6 @@ rule data_splits:
     conda:
         "../../envs/images.yaml"
     params:
-        spec=lambda wc: config["datasets"][wc.dataset],
-        root=config["datasets"]["root"],
+        **plan.job_params(config, "data_splits"),
     script:
         "../scripts/data_splits.py"

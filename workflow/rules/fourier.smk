@@ -18,12 +18,11 @@ rule fourier_clone:
     log:
         f"{RESULTS}/logs/clones/{{dataset}}/{{fclone}}.log",
     wildcard_constraints:
-        fclone="amplitude|phase|amplitude_swap|amplitude_whitened",
+        fclone=plan.images.FOURIER_CLONE_PATTERN,
     conda:
         "../../envs/images.yaml"
     params:
-        n=config["clones"]["n_samples"],
-        seed=config["clones"]["seed"],
+        **plan.job_params(config, "fourier_clone"),
     script:
         "../scripts/fourier_clone.py"
 
@@ -38,12 +37,11 @@ rule fourier_examples:
     log:
         f"{RESULTS}/logs/fourier/{{dataset}}/examples.log",
     wildcard_constraints:
-        dataset="natural_patches|cifar10|celeba",
+        dataset=plan.images.DATASET_PATTERN,
     conda:
         "../../envs/images.yaml"
     params:
-        k=config["clones"]["examples"],
-        range=lambda wc: config["datasets"][wc.dataset]["range"],
+        **plan.job_params(config, "fourier_examples"),
     script:
         "../scripts/fourier_examples.py"
 
@@ -57,7 +55,7 @@ rule fourier_covariance:
     log:
         f"{RESULTS}/logs/fourier/{{dataset}}/covariance.log",
     wildcard_constraints:
-        dataset="natural_patches|cifar10|celeba",
+        dataset=plan.images.DATASET_PATTERN,
     conda:
         "../../envs/images.yaml"
     script:
@@ -73,11 +71,11 @@ rule fourier_tracking:
     log:
         f"{RESULTS}/logs/fourier/{{dataset}}/tracking.log",
     wildcard_constraints:
-        dataset="natural_patches|cifar10|celeba",
+        dataset=plan.images.DATASET_PATTERN,
     conda:
         "../../envs/plot.yaml"
     params:
-        z=config["fourier"]["tracking_z"],
+        **plan.job_params(config, "fourier_tracking"),
     script:
         "../scripts/fourier_tracking.py"
 
@@ -92,8 +90,7 @@ rule fourier_synthetic_cell:
         "../../envs/numerics.yaml"
     threads: 1
     params:
-        spec=fourier_plan.synthetic_spec(config),
-        device=config["device"],
+        **plan.job_params(config, "fourier_synthetic_cell"),
     script:
         "../scripts/fourier_synthetic_cell.py"
 
@@ -107,11 +104,7 @@ rule fourier_synthetic_examples:
     conda:
         "../../envs/numerics.yaml"
     params:
-        spec=lambda wc: {
-            k: config["fourier"]["synthetic"][k]
-            for k in ("alpha", "density", "signs", "seeds")
-        },
-        N=lambda wc: max(config["fourier"]["synthetic"]["N"]),
+        **plan.job_params(config, "fourier_synthetic_examples"),
     script:
         "../scripts/fourier_synthetic_examples.py"
 
@@ -127,7 +120,7 @@ rule fourier_thresholds:
     conda:
         "../../envs/plot.yaml"
     params:
-        margin=config["fourier"]["synthetic"]["margin"],
+        **plan.job_params(config, "fourier_thresholds"),
     script:
         "../scripts/fourier_thresholds.py"
 
@@ -142,7 +135,7 @@ rule fourier_classifier_cell:
         "../../envs/numerics.yaml"
     threads: 1
     params:
-        spec=fourier_plan.classifier_spec(config),
+        **plan.job_params(config, "fourier_classifier_cell"),
     script:
         "../scripts/fourier_classifier_cell.py"
 
@@ -158,6 +151,6 @@ rule fourier_classifier_thresholds:
     conda:
         "../../envs/numerics.yaml"
     params:
-        bootstrap=config["fourier"]["classifier"]["bootstrap"],
+        **plan.job_params(config, "fourier_classifier_thresholds"),
     script:
         "../scripts/fourier_classifier_thresholds.py"

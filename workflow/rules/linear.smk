@@ -25,7 +25,7 @@ rule linear_patches:
     conda:
         "../../envs/numerics.yaml"
     params:
-        downsample=config["linear"]["natural_patches"]["downsample"],
+        **plan.job_params(config, "linear_patches"),
     script:
         "../scripts/linear_patches.py"
 
@@ -39,12 +39,12 @@ rule linear_closed_form:
     log:
         f"{RESULTS}/logs/linear/closed_form/{{target}}/d{{d}}.log",
     wildcard_constraints:
-        target="isotropic|power_law|student_t|laplace_latent|natural_patches",
+        target=plan.linear.TARGET_PATTERN,
         d="[0-9]+",
     conda:
         "../../envs/numerics.yaml"
     params:
-        spec=lambda wc: plan.linear.cell_spec(config, wc.target),
+        **plan.job_params(config, "linear_closed_form"),
     script:
         "../scripts/linear_closed_form.py"
 
@@ -58,13 +58,12 @@ rule linear_trained:
     log:
         f"{RESULTS}/logs/linear/trained/{{target}}/d{{d}}.log",
     wildcard_constraints:
-        target="isotropic|power_law|student_t|laplace_latent|natural_patches",
+        target=plan.linear.TARGET_PATTERN,
         d="[0-9]+",
     conda:
         "../../envs/numerics.yaml"
     params:
-        spec=lambda wc: plan.linear.trained_spec(config, wc.target),
-        device=config["device"],
+        **plan.job_params(config, "linear_trained"),
     script:
         "../scripts/linear_trained.py"
 
@@ -82,7 +81,7 @@ rule linear_samples:
     conda:
         "../../envs/numerics.yaml"
     params:
-        spec=lambda wc: plan.linear.samples_spec(config),
+        **plan.job_params(config, "linear_samples"),
     script:
         "../scripts/linear_samples.py"
 
@@ -100,7 +99,7 @@ rule linear_hierarchy:
     conda:
         "../../envs/numerics.yaml"
     params:
-        spec=lambda wc: plan.linear.hierarchy_spec(config),
+        **plan.job_params(config, "linear_hierarchy"),
     script:
         "../scripts/linear_hierarchy.py"
 
@@ -118,7 +117,6 @@ rule linear_nonlinear:
     conda:
         "../../envs/numerics.yaml"
     params:
-        spec=lambda wc: plan.linear.nonlinear_spec(config),
-        device=config["device"],
+        **plan.job_params(config, "linear_nonlinear"),
     script:
         "../scripts/linear_nonlinear.py"

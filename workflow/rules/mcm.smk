@@ -15,8 +15,7 @@ rule mcm_sweep_cell:
         "../../envs/numerics.yaml"
     threads: 1
     params:
-        spec=lambda wc: plan.mcm.sweep_spec(config, wc.sweep),
-        device=config["device"],
+        **plan.job_params(config, "mcm_sweep_cell"),
     script:
         "../scripts/mcm_sweep_cell.py"
 
@@ -34,6 +33,6 @@ rule mcm_thresholds:
     conda:
         "../../envs/numerics.yaml"
     params:
-        options=lambda wc: plan.mcm.threshold_params(config),
+        **plan.job_params(config, "mcm_thresholds"),
     script:
         "../scripts/mcm_thresholds.py"

@@ -16,8 +16,7 @@ rule multipatch_classification:
         "../../envs/images.yaml"
     threads: 1
     params:
-        spec=lambda wc: plan.multipatch.synthetic_spec(config, "classification"),
-        objective="classification",
+        **plan.job_params(config, "multipatch_classification"),
     script:
         "../scripts/multipatch_synthetic.py"
 
@@ -33,8 +32,7 @@ rule multipatch_diffusion:
         "../../envs/images.yaml"
     threads: 1
     params:
-        spec=lambda wc: plan.multipatch.synthetic_spec(config, "diffusion"),
-        objective="diffusion",
+        **plan.job_params(config, "multipatch_diffusion"),
     script:
         "../scripts/multipatch_synthetic.py"
 
@@ -51,7 +49,7 @@ rule multipatch_phases:
     conda:
         "../../envs/plot.yaml"
     params:
-        settings=lambda wc: plan.multipatch.analysis_params(config),
+        **plan.job_params(config, "multipatch_phases"),
     script:
         "../scripts/multipatch_phases.py"
 
@@ -66,6 +64,6 @@ rule multipatch_digits:
         "../../envs/images.yaml"
     threads: 1
     params:
-        spec=lambda wc: plan.multipatch.digits_spec(config),
+        **plan.job_params(config, "multipatch_digits"),
     script:
         "../scripts/multipatch_digits.py"

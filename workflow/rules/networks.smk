@@ -16,7 +16,6 @@ rule networks_cell:
     conda:
         "../../envs/numerics.yaml"
     params:
-        spec=lambda wc: plan.networks.cell_spec(config, wc.sweep),
-        device=config["device"],
+        **plan.job_params(config, "networks_cell"),
     script:
         "../scripts/networks_cell.py"

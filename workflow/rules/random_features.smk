@@ -13,13 +13,13 @@ rule random_features_curve:
     log:
         f"{RESULTS}/logs/random_features/curves/{{curve}}_d{{d}}.log",
     wildcard_constraints:
-        curve="psi_p|psi_n",
+        curve=plan.random_features.CURVE_PATTERN,
         d="[0-9]+",
     conda:
         "../../envs/numerics.yaml"
     threads: 1
     params:
-        spec=lambda wc: plan.random_features.curve_params(config, wc.curve),
+        **plan.job_params(config, "random_features_curve"),
     script:
         "../scripts/random_features_curve.py"
 
@@ -36,7 +36,7 @@ rule random_features_convergence:
         "../../envs/numerics.yaml"
     threads: 1
     params:
-        spec=plan.random_features.convergence_params(config),
+        **plan.job_params(config, "random_features_convergence"),
     script:
         "../scripts/random_features_convergence.py"
 
@@ -52,7 +52,7 @@ rule random_features_limit:
     conda:
         "../../envs/numerics.yaml"
     params:
-        spec=plan.random_features.limit_params(config),
+        **plan.job_params(config, "random_features_limit"),
     script:
         "../scripts/random_features_limit.py"
 
@@ -64,13 +64,13 @@ rule random_features_phase:
     log:
         f"{RESULTS}/logs/random_features/phase/{{activation}}_t{{t}}.log",
     wildcard_constraints:
-        activation="[a-z0-9]+",
+        activation=plan.random_features.ACTIVATION_PATTERN,
         t="[0-9.e-]+",
     conda:
         "../../envs/numerics.yaml"
     threads: 1
     params:
-        spec=lambda wc: plan.random_features.phase_params(config, wc.activation, wc.t),
+        **plan.job_params(config, "random_features_phase"),
     script:
         "../scripts/random_features_phase.py"
 
@@ -85,6 +85,6 @@ rule random_features_samples:
         "../../envs/numerics.yaml"
     threads: 1
     params:
-        spec=plan.random_features.sample_params(config),
+        **plan.job_params(config, "random_features_samples"),
     script:
         "../scripts/random_features_samples.py"

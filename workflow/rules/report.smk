@@ -24,7 +24,7 @@ rule report_table:
     conda:
         "../../envs/plot.yaml"
     params:
-        max_rows=config["report"]["max_rows"],
+        **plan.job_params(config, "report_table"),
     script:
         "../scripts/report_table.py"
 

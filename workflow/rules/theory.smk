@@ -18,7 +18,7 @@ rule theory_hermite:
     conda:
         "../../envs/numerics.yaml"
     params:
-        theory=plan.theory.hermite_params(config),
+        **plan.job_params(config, "theory_hermite"),
     script:
         "../scripts/theory_hermite.py"
 
@@ -32,9 +32,7 @@ rule theory_sweep_exponents:
     conda:
         "../../envs/numerics.yaml"
     params:
-        spec=lambda wc: plan.mcm.sweep_spec(config, wc.sweep),
-        kmax=config["theory"]["kmax"],
-        order=config["theory"]["order"],
+        **plan.job_params(config, "theory_sweep_exponents"),
     script:
         "../scripts/theory_sweep_exponents.py"
 
@@ -48,9 +46,7 @@ rule theory_dynamics:
     conda:
         "../../envs/numerics.yaml"
     params:
-        spec=lambda wc: plan.mcm.sweep_spec(config, wc.sweep),
-        cells=lambda wc: plan.mcm.sweep_cells(config, wc.sweep),
-        dynamics=config["theory"]["dynamics"],
+        **plan.job_params(config, "theory_dynamics"),
     script:
         "../scripts/theory_dynamics.py"
 
@@ -64,6 +60,6 @@ rule theory_radial:
     conda:
         "../../envs/numerics.yaml"
     params:
-        theory=plan.theory.radial_params(config),
+        **plan.job_params(config, "theory_radial"),
     script:
         "../scripts/theory_radial.py"

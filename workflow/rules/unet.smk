@@ -5,7 +5,8 @@
 # one). One reference-denoiser job per (run, seed) (Wiener and empirical optimum on every
 # evaluation set), one evaluation job per checkpoint that reads it; the tables are merged per
 # run into losses, seed-mean gaps and the memorisation of the samples. The file plan (which
-# runs, seeds, steps) and the figures live in easy2hard.pipeline.plan.images.
+# runs, seeds, steps), the rules' params (its job table) and the figures live in
+# easy2hard.pipeline.plan.images.
 unet_plan = plan.images
 
 
@@ -30,12 +31,7 @@ rule unet_train:
         "../../envs/images.yaml"
     threads: 1
     params:
-        spec=lambda wc: unet_plan.train_spec(
-            unet_plan.run_spec(config, wc.run, wc.dataset)
-        ),
-        steps=lambda wc: unet_plan.steps(unet_plan.run_spec(config, wc.run, wc.dataset)),
-        state_dir=f"{UNET}/seed{{seed}}/resume",
-        device=config["device"],
+        **plan.job_params(config, "unet_train"),
     script:
         "../scripts/unet_train.py"
 
@@ -56,13 +52,7 @@ rule unet_evaluate:
         "../../envs/images.yaml"
     threads: 1
     params:
-        spec=lambda wc: unet_plan.train_spec(
-            unet_plan.run_spec(config, wc.run, wc.dataset)
-        ),
-        evaluation=lambda wc: unet_plan.run_spec(config, wc.run, wc.dataset)[
-            "evaluation"
-        ],
-        device=config["device"],
+        **plan.job_params(config, "unet_evaluate"),
     script:
         "../scripts/unet_evaluate.py"
 
@@ -79,12 +69,7 @@ rule unet_reference:
         "../../envs/images.yaml"
     threads: 1
     params:
-        spec=lambda wc: unet_plan.train_spec(
-            unet_plan.run_spec(config, wc.run, wc.dataset)
-        ),
-        evaluation=lambda wc: unet_plan.run_spec(config, wc.run, wc.dataset)[
-            "evaluation"
-        ],
+        **plan.job_params(config, "unet_reference"),
     script:
         "../scripts/unet_reference.py"
 
@@ -116,13 +101,7 @@ rule unet_sample:
         "../../envs/images.yaml"
     threads: 1
     params:
-        spec=lambda wc: unet_plan.train_spec(
-            unet_plan.run_spec(config, wc.run, wc.dataset)
-        ),
-        samples=lambda wc: unet_plan.run_spec(config, wc.run, wc.dataset)["samples"],
-        range=lambda wc: config["datasets"][wc.dataset]["range"],
-        size=lambda wc: config["datasets"][wc.dataset]["size"],
-        device=config["device"],
+        **plan.job_params(config, "unet_sample"),
     script:
         "../scripts/unet_sample.py"
 
@@ -170,6 +149,6 @@ rule unet_memorisation:
     conda:
         "../../envs/images.yaml"
     params:
-        spec=lambda wc: unet_plan.run_spec(config, wc.run, wc.dataset),
+        **plan.job_params(config, "unet_memorisation"),
     script:
         "../scripts/unet_memorisation.py"

@@ -3,8 +3,8 @@ cross-key check of the config (``problems``), gathered from the stages.
 
 Each stage is one plan module under this package ending in ``STAGE = Stage(...)`` (the
 contract is in ``stage.py``): its config block and ``enabled`` key, its targets, its checks,
-its figure registry, and the input and params functions of its rules. Adding a stage = one
-module + one entry in ``STAGES`` below.
+its figure registry, the input functions of its rules and its job table (every rule's params,
+``job_params``). Adding a stage = one module + one entry in ``STAGES`` below.
 """
 
 from __future__ import annotations
@@ -39,6 +39,16 @@ def problems(cfg: dict) -> list[str]:
     if out or not report.STAGE.enabled(cfg):
         return out
     return report.STAGE.check(cfg)
+
+
+def job_params(cfg: dict, rule: str) -> dict:
+    """The params of the written rule ``rule``, from the job table of the stage that owns it
+    (``Stage.jobs``): the one place where a rule's params are read from the config."""
+    owners = [stage for stage in STAGES if rule in stage.jobs]
+    if len(owners) != 1:
+        raise KeyError(f"rule {rule!r} is in the job table of {len(owners)} stages, not one: "
+                       f"{[stage.name for stage in owners]}")
+    return owners[0].jobs[rule](cfg)
 
 
 def figure_inputs(fig: Figure, cfg: dict, results: str, wildcards) -> dict:

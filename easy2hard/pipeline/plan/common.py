@@ -1,4 +1,5 @@
-"""Helpers every stage's plan shares: figure files and the params a rule may see."""
+"""Helpers every stage's plan shares: figure files, the params a rule may see, and the
+wildcard patterns built from name lists."""
 
 from __future__ import annotations
 
@@ -17,3 +18,20 @@ def without(spec: dict, *keys: str) -> dict:
 def pick(spec: dict, *keys: str) -> dict:
     """Only ``keys`` of ``spec``: what one rule's output depends on."""
     return {k: spec[k] for k in keys}
+
+
+def pattern(names) -> str:
+    """The wildcard constraint that admits exactly ``names`` (a domain's name list)."""
+    return "|".join(names)
+
+
+def device(cfg: dict) -> dict:
+    """The ``device`` param of every rule that may run on an accelerator."""
+    return {"device": cfg["device"]}
+
+
+def per_job(fn, cfg: dict, *names: str):
+    """A param evaluated per job: ``fn(cfg, *values of the wildcards names)``."""
+    def value(wildcards):
+        return fn(cfg, *(getattr(wildcards, name) for name in names))
+    return value

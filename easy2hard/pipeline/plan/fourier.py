@@ -21,7 +21,7 @@ from __future__ import annotations
 from .stage import Figure, Stage
 
 from . import images
-from .common import figure_files, without
+from .common import device, figure_files, pick, without
 
 CLONES = images.FOURIER_CLONES
 SETS = ("meancov", *CLONES)  # the sets the gap figure compares with test
@@ -131,4 +131,23 @@ def targets(cfg: dict, results: str) -> list[str]:
     return image_targets(cfg, results) + synthetic_targets(cfg, results)
 
 
-STAGE = Stage(name="fourier", targets=targets, figures=SYNTHETIC_FIGURES)
+def synthetic_examples_params(cfg: dict) -> dict:
+    """The law of the example signals, drawn at the largest N of the sweep."""
+    syn = cfg["fourier"]["synthetic"]
+    return {"spec": lambda wildcards: pick(syn, "alpha", "density", "signs", "seeds"),
+            "N": lambda wildcards: max(syn["N"])}
+
+
+JOBS = {
+    "fourier_clone": images.clone_sampling,
+    "fourier_examples": images.clone_examples,
+    "fourier_tracking": lambda cfg: {"z": cfg["fourier"]["tracking_z"]},
+    "fourier_synthetic_cell": lambda cfg: {"spec": synthetic_spec(cfg), **device(cfg)},
+    "fourier_synthetic_examples": synthetic_examples_params,
+    "fourier_thresholds": lambda cfg: {"margin": cfg["fourier"]["synthetic"]["margin"]},
+    "fourier_classifier_cell": lambda cfg: {"spec": classifier_spec(cfg)},
+    "fourier_classifier_thresholds": lambda cfg: {
+        "bootstrap": cfg["fourier"]["classifier"]["bootstrap"]},
+}
+
+STAGE = Stage(name="fourier", targets=targets, figures=SYNTHETIC_FIGURES, jobs=JOBS)

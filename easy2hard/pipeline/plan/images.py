@@ -17,15 +17,19 @@ Paths, under ``results``:
 
 from __future__ import annotations
 
-from .stage import Figure, Stage
+from operator import itemgetter
 
 from ...core.lockstep import checkpoint_steps
-from .common import figure_files
+from ...fourier.clones import CLONES as FOURIER_CLONES  # made by the fourier stage's rules
+from ...images.clones import CLONES
+from ...images.datasets import DATASETS
+from .common import device, figure_files, pattern
+from .stage import Figure, Stage
 
-CLONES = ("mean", "meancov", "mean_iso")
-#: Fourier clones (made by the fourier stage's rules, evaluated like any clone)
-FOURIER_CLONES = ("amplitude", "phase", "amplitude_swap", "amplitude_whitened")
-DATASET = "natural_patches|cifar10|celeba"
+#: the wildcard constraints of dataset names, Gaussian and Fourier clone sets
+DATASET_PATTERN = pattern(DATASETS)
+CLONE_PATTERN = pattern(CLONES)
+FOURIER_CLONE_PATTERN = pattern(FOURIER_CLONES)
 
 
 def run_spec(cfg: dict, run: str, dataset: str) -> dict:
@@ -224,21 +228,74 @@ def examples_inputs(folder: str):
 
 FIGURES = (
     Figure("clone_examples_{dataset}", "easy2hard.images.plots:clone_examples",
-           examples_inputs("clones"), category="Images", wildcards={"dataset": DATASET}),
+           examples_inputs("clones"), category="Images", wildcards={"dataset": DATASET_PATTERN}),
     Figure("clone_losses_{dataset}", "easy2hard.images.plots:clone_losses",
-           runs_files("losses.parquet"), category="Images", wildcards={"dataset": DATASET}),
+           runs_files("losses.parquet"), category="Images", wildcards={"dataset": DATASET_PATTERN}),
     Figure("samples_{dataset}", "easy2hard.images.plots:samples",
            runs_files("samples.parquet", with_samples=True), category="Images",
            params=lambda cfg, dataset: {"range": cfg["datasets"][dataset]["range"]},
-           wildcards={"dataset": DATASET}),
+           wildcards={"dataset": DATASET_PATTERN}),
     Figure("memorisation_{dataset}", "easy2hard.images.plots:memorisation",
            runs_files("memorisation.parquet", with_samples=True), category="Images",
-           wildcards={"dataset": DATASET}),
+           wildcards={"dataset": DATASET_PATTERN}),
     Figure("fourier_examples_{dataset}", "easy2hard.images.plots:clone_examples",
-           examples_inputs("fourier"), category="Fourier", wildcards={"dataset": DATASET}),
+           examples_inputs("fourier"), category="Fourier", wildcards={"dataset": DATASET_PATTERN}),
     Figure("fourier_clone_gaps_{dataset}", "easy2hard.images.plots:clone_gaps",
            clone_gaps_inputs, params=clone_gaps_params, category="Fourier",
-           wildcards={"dataset": DATASET}),
+           wildcards={"dataset": DATASET_PATTERN}),
 )
 
-STAGE = Stage(name="images", targets=targets, check=check, figures=FIGURES)
+
+def of_dataset(cfg: dict, key: str | None = None):
+    """A param of a dataset's rule: the config block of the job's dataset, or one key of it."""
+    def value(wildcards):
+        spec = cfg["datasets"][wildcards.dataset]
+        return spec if key is None else spec[key]
+    return value
+
+
+def clone_sampling(cfg: dict) -> dict:
+    """How many clone images to draw, and from which seed (Gaussian and Fourier clones)."""
+    return {"n": cfg["clones"]["n_samples"], "seed": cfg["clones"]["seed"]}
+
+
+def clone_examples(cfg: dict) -> dict:
+    """How many test images beside their clones, in the dataset's value range."""
+    return {"k": cfg["clones"]["examples"], "range": of_dataset(cfg, "range")}
+
+
+def of_run(part, cfg: dict):
+    """A param of a U-Net rule: ``part`` of the run of the job's (dataset, run) wildcards."""
+    def value(wildcards):
+        return part(run_spec(cfg, wildcards.run, wildcards.dataset))
+    return value
+
+
+def unet_params(cfg: dict, *parts: str) -> dict:
+    """The U-Net rules' params by name: the flat training dict (``spec``), the checkpoint
+    ``steps``, the ``evaluation`` or ``samples`` block of the job's run."""
+    getters = {"spec": train_spec, "steps": steps, "evaluation": itemgetter("evaluation"),
+               "samples": itemgetter("samples")}
+    return {name: of_run(getters[name], cfg) for name in parts}
+
+
+def unet_sample_params(cfg: dict) -> dict:
+    return {**unet_params(cfg, "spec", "samples"), "range": of_dataset(cfg, "range"),
+            "size": of_dataset(cfg, "size"), **device(cfg)}
+
+
+JOBS = {
+    "data_splits": lambda cfg: {"spec": of_dataset(cfg), "root": cfg["datasets"]["root"]},
+    "clones_sample": clone_sampling,
+    "clones_examples": clone_examples,
+    "unet_train": lambda cfg: {
+        **unet_params(cfg, "spec", "steps"),
+        "state_dir": f"{run_dir(cfg['results_dir'], '{dataset}', '{run}')}/seed{{seed}}/resume",
+        **device(cfg)},
+    "unet_evaluate": lambda cfg: {**unet_params(cfg, "spec", "evaluation"), **device(cfg)},
+    "unet_reference": lambda cfg: unet_params(cfg, "spec", "evaluation"),
+    "unet_sample": unet_sample_params,
+    "unet_memorisation": lambda cfg: {"spec": of_run(lambda spec: spec, cfg)},
+}
+
+STAGE = Stage(name="images", targets=targets, check=check, figures=FIGURES, jobs=JOBS)

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import math
 
-from .common import figure_files, pick
+from ...linear.targets import NON_GAUSSIAN, TARGETS
+from .common import device, figure_files, pattern, per_job, pick
 from .stage import Figure, Stage
 
-NON_GAUSSIAN = ("student_t", "laplace_latent")
+#: the wildcard constraint of the target names
+TARGET_PATTERN = pattern(TARGETS)
 
 
 def closed_form_tables(cfg: dict, results: str) -> list[str]:
@@ -193,8 +195,18 @@ def _figure(name: str, inputs, params=None) -> Figure:
                   category="Linear diffusion", **kw)
 
 
+JOBS = {
+    "linear_patches": lambda cfg: {"downsample": cfg["linear"]["natural_patches"]["downsample"]},
+    "linear_closed_form": lambda cfg: {"spec": per_job(cell_spec, cfg, "target")},
+    "linear_trained": lambda cfg: {"spec": per_job(trained_spec, cfg, "target"),
+                                   **device(cfg)},
+    "linear_samples": lambda cfg: {"spec": per_job(samples_spec, cfg)},
+    "linear_hierarchy": lambda cfg: {"spec": per_job(hierarchy_spec, cfg)},
+    "linear_nonlinear": lambda cfg: {"spec": per_job(nonlinear_spec, cfg), **device(cfg)},
+}
+
 STAGE = Stage(
-    name="linear", targets=targets, check=check,
+    name="linear", targets=targets, check=check, jobs=JOBS,
     figures=(
         _figure("linear_kl", _tables(closed_form_tables), _sampler),
         _figure("linear_test_error", _tables(closed_form_tables)),

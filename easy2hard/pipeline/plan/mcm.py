@@ -10,7 +10,7 @@ table and the figures.
 from __future__ import annotations
 
 from ...mcm import sweeps as mcm_sweeps
-from .common import figure_files, without
+from .common import device, figure_files, per_job, without
 from .stage import Figure, Stage
 
 FIGURES = ("mcm_overlap_vs_n", "mcm_threshold_scaling", "mcm_projection")
@@ -86,8 +86,13 @@ def check(cfg: dict) -> list[str]:
             for name in (spec or {}).get("sweeps", []) if name not in sweeps]
 
 
+JOBS = {
+    "mcm_sweep_cell": lambda cfg: {"spec": per_job(sweep_spec, cfg, "sweep"), **device(cfg)},
+    "mcm_thresholds": lambda cfg: {"options": per_job(threshold_params, cfg)},
+}
+
 STAGE = Stage(
-    name="mcm", targets=targets, check=check,
+    name="mcm", targets=targets, check=check, jobs=JOBS,
     figures=(
         Figure("mcm_overlap_vs_n", "easy2hard.mcm.plots:overlap_vs_n",
                with_theory("mcm_overlap_vs_n"), category="MCM"),

@@ -10,7 +10,7 @@ Paths, under ``results``:
 
 from __future__ import annotations
 
-from .common import figure_files, pick, without
+from .common import figure_files, per_job, pick, without
 from .stage import Figure, Stage
 
 OBJECTIVES = ("classification", "diffusion")
@@ -92,8 +92,21 @@ def _figure_keys(*keys: str):
     return lambda cfg: pick(cfg["multipatch"]["figures"], *keys)
 
 
+def synthetic_params(objective: str):
+    """The params of one objective's synthetic rule."""
+    return lambda cfg: {"spec": lambda wildcards: synthetic_spec(cfg, objective),
+                        "objective": objective}
+
+
+JOBS = {
+    "multipatch_classification": synthetic_params("classification"),
+    "multipatch_diffusion": synthetic_params("diffusion"),
+    "multipatch_phases": lambda cfg: {"settings": per_job(analysis_params, cfg)},
+    "multipatch_digits": lambda cfg: {"spec": per_job(digits_spec, cfg)},
+}
+
 STAGE = Stage(
-    name="multipatch", targets=targets, check=check,
+    name="multipatch", targets=targets, check=check, jobs=JOBS,
     figures=(
         Figure("multipatch_alignment", "easy2hard.multipatch.plots:alignment", _analysis("steps"),
                category=CATEGORY,

@@ -3,7 +3,7 @@ results/networks/{sweep}/N{N}_m{m}_L{L}.parquet, and the figures named in networ
 
 from __future__ import annotations
 
-from .common import figure_files, without
+from .common import device, figure_files, per_job, without
 from .stage import Figure, Stage
 
 FIGURES = ("fig3a_width", "fig3bc_depth", "figA4", "fig1c_mcm_clones")
@@ -64,8 +64,12 @@ def _figure(name: str, params=None) -> Figure:
                   category="MCM networks", **extra)
 
 
+JOBS = {
+    "networks_cell": lambda cfg: {"spec": per_job(cell_spec, cfg, "sweep"), **device(cfg)},
+}
+
 STAGE = Stage(
-    name="networks", targets=targets, check=check,
+    name="networks", targets=targets, check=check, jobs=JOBS,
     figures=(
         _figure("fig3a_width"),
         _figure("fig3bc_depth"),

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import math
 
-from .common import figure_files, pick
+from ...core.activation_names import NAMES as ACTIVATIONS
+from .common import figure_files, pattern, per_job, pick
 from .stage import Figure, Stage
 
 CURVES = ("psi_p", "psi_n")
+#: the wildcard constraints of the curve and activation names
+CURVE_PATTERN = pattern(CURVES)
+ACTIVATION_PATTERN = pattern(ACTIVATIONS)
 MODEL_KEYS = ("activation", "t", "seeds", "m", "lambdas", "hermite_order", "quadrature_nodes",
               "eval_points")
 SOLVER_KEYS = ("hermite_order", "quadrature_nodes", "eval_points")
@@ -131,4 +135,14 @@ def check(cfg: dict) -> list[str]:
     return out
 
 
-STAGE = Stage(name="random_features", targets=targets, check=check, figures=FIGURES)
+JOBS = {
+    "random_features_curve": lambda cfg: {"spec": per_job(curve_params, cfg, "curve")},
+    "random_features_convergence": lambda cfg: {"spec": convergence_params(cfg)},
+    "random_features_limit": lambda cfg: {"spec": limit_params(cfg)},
+    "random_features_phase": lambda cfg: {
+        "spec": per_job(phase_params, cfg, "activation", "t")},
+    "random_features_samples": lambda cfg: {"spec": sample_params(cfg)},
+}
+
+STAGE = Stage(name="random_features", targets=targets, check=check, figures=FIGURES,
+              jobs=JOBS)

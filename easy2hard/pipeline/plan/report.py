@@ -39,4 +39,6 @@ def check(cfg: dict) -> list[str]:
     return out
 
 
-STAGE = Stage(name="report", targets=targets, check=check)
+JOBS = {"report_table": lambda cfg: {"max_rows": cfg["report"]["max_rows"]}}
+
+STAGE = Stage(name="report", targets=targets, check=check, jobs=JOBS)

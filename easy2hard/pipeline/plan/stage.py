@@ -10,7 +10,11 @@ scripts. The plan module ends with one ``STAGE = Stage(...)``, registered in
 - ``check(cfg)``: cross-key problems, each naming its key and what is allowed (only run
   when enabled);
 - ``figures``: the figure registry, one ``Figure`` each. The workflow generates every
-  figure rule from it (``workflow/rules/figures.smk``): no figure rule is written by hand.
+  figure rule from it (``workflow/rules/figures.smk``): no figure rule is written by hand;
+- ``jobs``: the job table, ``{rule: params(cfg) -> dict}``: the params of each of the stage's
+  written rules, built from the validated config (``cfg["results_dir"]`` is the results
+  root). A value is plain or a function of the job's wildcards; the rule file says only
+  ``params: **plan.job_params(config, "<rule>")`` and reads no config key itself.
 
 A figure's drawing function lives in its domain package and has one signature::
 
@@ -79,6 +83,7 @@ class Stage:
     targets: Callable[[dict, str], list]
     check: Callable[[dict], list] = lambda cfg: []
     figures: tuple = ()
+    jobs: dict = field(default_factory=dict)
 
     def enabled(self, cfg: dict) -> bool:
         return bool(cfg[self.name]["enabled"])

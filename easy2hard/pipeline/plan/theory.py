@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from . import mcm
+from .common import figure_files, per_job, pick
 from .stage import Figure, Stage
-
-from .common import figure_files, pick
 
 TABLES = ("hermite", "exponents", "landscape", "radial")
 FIGURES = ("radial_term", "hermite_coefficients", "loss_landscape")
@@ -45,8 +45,20 @@ def table_inputs(*names: str):
     return lambda cfg, results: {name: [f"{results}/theory/{name}.parquet"] for name in names}
 
 
+JOBS = {
+    "theory_hermite": lambda cfg: {"theory": hermite_params(cfg)},
+    "theory_sweep_exponents": lambda cfg: {
+        "spec": per_job(mcm.sweep_spec, cfg, "sweep"),
+        **pick(cfg["theory"], "kmax", "order")},
+    "theory_dynamics": lambda cfg: {
+        "spec": per_job(mcm.sweep_spec, cfg, "sweep"),
+        "cells": per_job(mcm.sweep_cells, cfg, "sweep"),
+        "dynamics": cfg["theory"]["dynamics"]},
+    "theory_radial": lambda cfg: {"theory": radial_params(cfg)},
+}
+
 STAGE = Stage(
-    name="theory", targets=targets, check=check,
+    name="theory", targets=targets, check=check, jobs=JOBS,
     figures=(
         Figure("radial_term", "easy2hard.theory.plots:radial_term", table_inputs("radial"),
                category="Theory"),
