@@ -6,7 +6,7 @@ R independent trainings. This module holds the pieces such trainers share:
 
 - ``Run``: the settings of one run (a frozen dataclass; trainers with more per-run settings
   use their own dataclass, and ``labels`` turns any of them into table columns);
-- ``log_steps`` (step 0 and log-spaced logged steps) and ``checkpoint_steps``;
+- ``log_steps`` (step 0 and exactly min(points, steps) logged steps), ``checkpoint_steps``;
 - ``groups``: contiguous runs that share a key (one activation call per group);
 - ``spike_basis``: the spikes (u, v, mean direction) of a run, from its seed and stream tags;
 - ``clone_test_sets``: held-out samples of the MCM and of its clones (core/clones.py) with
@@ -54,19 +54,12 @@ def checkpoint_steps(steps: int, n: int, first: int = 1) -> list[int]:
     return out
 
 
-def exact_log_steps(steps: int, points: int) -> list[int]:
-    """Step 0 and exactly min(points, steps) distinct log-spaced steps up to ``steps``
-    (``checkpoint_steps`` from 1): the grid of the Fourier, multipatch and linear trainers."""
-    return [0, *checkpoint_steps(steps, min(points, steps))]
-
-
 def log_steps(steps: int, points: int) -> list[int]:
-    """Step 0 and ``points`` log-spaced steps in [1, steps], rounded, duplicates merged
-    (so ``steps`` itself is always logged)."""
+    """Step 0 and exactly min(points, steps) distinct log-spaced steps in [1, steps], the
+    last one ``steps`` (``checkpoint_steps`` from 1): the logged steps of every trainer."""
     if steps < 1:
         return [0]
-    grid = np.unique(np.round(np.geomspace(1, steps, points)).astype(np.int64))
-    return [0] + [int(s) for s in grid if 1 <= s <= steps]
+    return [0, *checkpoint_steps(steps, min(points, steps))]
 
 
 def groups(keys, start: int = 0) -> list[tuple]:
