@@ -1,7 +1,7 @@
 """The overlap SDE of pSGD (easy2hard.theory.dynamics, docs/science.md §6.8).
 
 - Its drift is the spherical gradient of the population loss: A(m) = −(1 − m²) L'(m)/(Δ_t e^{−t})
-  with L from the Hermite series of easy2hard.theory.exponents (independent code: Hermite
+  with L from the Hermite series of easy2hard.theory.coefficients (independent code: Hermite
   coefficients against quadrature of the Stein term), to 2 % where the series has converged.
 - Q(0) = E[P(g)²] by an independent quadrature.
 - Paths are reproducible from the seed; without noise they follow the gradient flow of L(m),
@@ -17,21 +17,22 @@ import numpy as np
 import pytest
 
 from easy2hard.theory import dynamics as D
-from easy2hard.theory import exponents as E
+from easy2hard.core import ou
+from easy2hard.theory import coefficients
 
 
 @pytest.mark.parametrize("setting, spike, kmax", [
-    (D.Setting("sigma_star", 0.3), E.Spike(), 14),
-    (D.Setting("tanh", 0.3, beta_u=1.0, beta_v=0.0), E.Spike(spike="covariance", beta_u=1.0,
-                                                            beta_v=0.0), 14),
+    (D.Setting("sigma_star", 0.3), coefficients.Spike(), 14),
+    (D.Setting("tanh", 0.3, beta_u=1.0, beta_v=0.0),
+     coefficients.Spike(spike="covariance", beta_u=1.0, beta_v=0.0), 14),
 ])
 def test_drift_is_the_gradient_of_the_hermite_series(setting, spike, kmax):
     ax, _, A, *_ = D.coefficients(setting, points=201)
-    c = E.hermite_c(setting.activation, setting.t, setting.beta_v, kmax)
-    lk = E.spike_l(spike, kmax)
+    c = coefficients.hermite_c(setting.activation, setting.t, setting.beta_v, kmax)
+    lk = coefficients.spike_l(spike, kmax)
     k = np.arange(1, kmax + 1)
-    dL = E.delta(setting.t) * ((k * c[1:] * lk[1:]) * ax[:, None] ** (k - 1)).sum(1)
-    want = -(1 - ax**2) * dL / (E.delta(setting.t) * math.exp(-setting.t))
+    dL = ou.delta(setting.t) * ((k * c[1:] * lk[1:]) * ax[:, None] ** (k - 1)).sum(1)
+    want = -(1 - ax**2) * dL / (ou.delta(setting.t) * math.exp(-setting.t))
     sel = (np.abs(ax) > 0.02) & (np.abs(ax) < 0.5)
     np.testing.assert_allclose(A[sel, 0], want[sel], rtol=0.02, atol=1e-3 * np.abs(want).max())
 

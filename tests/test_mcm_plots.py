@@ -10,7 +10,7 @@ import pytest
 from easy2hard.core.tables import write_parquet
 from easy2hard.mcm import analysis, plots, sweeps
 from easy2hard.theory import dynamics
-from easy2hard.theory import exponents as E
+from easy2hard.theory import exponents
 
 SPEC = {"N": [16, 24], "engine": "reduced", "n_max": {"coef": 3, "power": 3, "log": False},
         "batch": 1, "activation": ["sigma_star"], "projection": ["sphere"],
@@ -34,7 +34,7 @@ def inputs(tmp_path_factory):
     pred = dynamics.predicted_curves(SPEC, cells, paths=32, seed=0)
     pred.insert(0, "sweep", "cum")
     write_parquet(pred, str(d / "pred.parquet"))
-    expo = E.sweep_exponents({"cum": SPEC}, 8, 64)
+    expo = exponents.sweep_exponents({"cum": SPEC}, 8, 64)
     write_parquet(expo, str(d / "expo.parquet"))
     return {"tables": tables, "predicted": [str(d / "pred.parquet")],
             "exponents": [str(d / "expo.parquet")]}

@@ -25,7 +25,7 @@ import torch
 
 from . import mixed_cumulant as mcm
 from . import streams
-from .lockstep_tables import checkpoint_steps, exact_log_steps, labels, log_steps  # noqa: F401
+from .lockstep_tables import checkpoint_steps, labels, log_steps  # noqa: F401
 
 OPTIMIZERS = ("adam", "sgd")
 

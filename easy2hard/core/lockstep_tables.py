@@ -23,19 +23,12 @@ def checkpoint_steps(steps: int, n: int, first: int = 1) -> list[int]:
     return out
 
 
-def exact_log_steps(steps: int, points: int) -> list[int]:
-    """Step 0 and exactly min(points, steps) distinct log-spaced steps up to ``steps``
-    (``checkpoint_steps`` from 1): the grid of the Fourier, multipatch and linear trainers."""
-    return [0, *checkpoint_steps(steps, min(points, steps))]
-
-
 def log_steps(steps: int, points: int) -> list[int]:
-    """Step 0 and ``points`` log-spaced steps in [1, steps], rounded, duplicates merged
-    (so ``steps`` itself is always logged)."""
+    """Step 0 and exactly min(points, steps) distinct log-spaced steps in [1, steps], the
+    last one ``steps`` (``checkpoint_steps`` from 1): the logged steps of every trainer."""
     if steps < 1:
         return [0]
-    grid = np.unique(np.round(np.geomspace(1, steps, points)).astype(np.int64))
-    return [0] + [int(s) for s in grid if 1 <= s <= steps]
+    return [0, *checkpoint_steps(steps, min(points, steps))]
 
 
 def labels(runs) -> pd.DataFrame:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..core.lockstep import exact_log_steps
+from ..core.lockstep_tables import log_steps
 from ..core.progress import Progress
 from . import classifier_kernel as kernel
 from .synthetic import SIGNS, spike_count, spectrum
@@ -95,7 +95,7 @@ def run(s: Settings) -> pd.DataFrame:
     b, done, rows = 0.0, 0, []
     oracle = min(best_threshold_error(kernel.heads(P, Xt, c, N), yt) for P in planted(N, s.alpha))
     level, left = 0.5 - s.level * (0.5 - oracle), s.after
-    for i, n in enumerate(exact_log_steps(s.n_max, s.log_points)):
+    for i, n in enumerate(log_steps(s.n_max, s.log_points)):
         if n > done:
             b = kernel.train(W, b, amp, c, N, spikes, rand, s.lr / N**2, s.bias_lr, n - done,
                              stream_seed(*tags, "train", i))

@@ -28,7 +28,7 @@ import pandas as pd
 import torch
 
 from ..core.diffusion import delta
-from ..core.lockstep import exact_log_steps as log_steps
+from ..core.lockstep import log_steps
 from ..core.lockstep import make_optimizer
 from ..core import streams
 from . import synthetic

@@ -20,7 +20,7 @@ import pandas as pd
 import torch
 
 from ..core import streams
-from ..core.lockstep import exact_log_steps
+from ..core.lockstep_tables import log_steps
 from . import closed_form, denoiser, sampling
 from .targets import Target
 
@@ -71,7 +71,7 @@ def train(target: Target, runs: list[tuple[int, int]], t: denoiser.Terms, *, rid
     W = torch.zeros(R, T, d, d, device=device, requires_grad=True)
     opt = (torch.optim.Adam if optimizer == "adam" else torch.optim.SGD)([W], lr=lr)
     rates = lr * (lr_final / lr) ** (np.arange(steps) / max(steps - 1, 1))
-    logged = set(exact_log_steps(steps, log_points)) - {0}
+    logged = set(log_steps(steps, log_points)) - {0}
     rows, tau, step = [], 0.0, 0
     rows.append(_record(W, mhat, fits, target, t, runs, 0, 0.0, optimizer, ridge, sampler))
     index, noise = (streams.chunked(_draws(runs, target, T, batch, tag), steps, chunk, device)

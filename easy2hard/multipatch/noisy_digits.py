@@ -11,7 +11,7 @@ import pandas as pd
 import torch
 
 from ..core import streams
-from ..core.lockstep import exact_log_steps
+from ..core.lockstep_tables import log_steps
 from . import digits, measures, model, training
 from .init import initial_weights
 
@@ -40,7 +40,7 @@ def build(spec: dict, images: np.ndarray, labels: np.ndarray, run_list: list[dic
 
 def train(spec: dict, objective: str, batch: dict, name: str = "") -> dict:
     settings = spec[objective]
-    snaps = exact_log_steps(settings["steps"], spec["log_points"])
+    snaps = log_steps(settings["steps"], spec["log_points"])
     return training.fit(objective, batch["x"].float(), batch["y"].float(), batch["W0"].float(),
                         settings, snaps, name)
 

@@ -20,7 +20,7 @@ import math
 import pandas as pd
 import torch
 
-from ..core.lockstep import exact_log_steps
+from ..core.lockstep_tables import log_steps
 from . import data, measures, model, training
 from .init import initial_weights
 
@@ -93,7 +93,7 @@ def train(spec: dict, objective: str, batch: dict, run_list: list[dict], name: s
     """{step: (W float64 in basis coordinates, per-run training loss)} at the log-spaced steps,
     trained in ``spec['precision']``; W is (R, m, k) for diffusion, (R, 2, m, k) otherwise."""
     settings, dtype = spec[objective], DTYPES[spec["precision"]]
-    snaps = exact_log_steps(settings["steps"], spec["log_points"])
+    snaps = log_steps(settings["steps"], spec["log_points"])
     out = training.fit(objective, batch["x"].to(dtype), batch["y"].to(dtype), batch["W0"].to(dtype),
                        settings, snaps, name, scale=scales(run_list).to(dtype), dim=spec["d"])
     return {k: (W.double(), loss) for k, (W, loss) in out.items()}

@@ -95,58 +95,72 @@ def _references(ax, sub, along, optimal, t):
     return emp.rename("test_error_emp").reset_index()
 
 
+def _points_and_fits(ax, mean, q, sweep, ctx, legend: bool) -> list:
+    """The exact points per m and d (the largest d opaque) and the 1/d fits for m > 1."""
+    title, along, fixed, _ = sweep
+    other = "psi_n" if along == "psi_p" else "psi_p"
+    ms, dims, colors, fit, fits = ctx["ms"], ctx["dims"], ctx["colors"], ctx["fit"], []
+    for m in ms:
+        for k, d in enumerate(dims):
+            g = mean[(mean["m"] == m) & (mean["d"] == d)]
+            ax.plot(g[along], g[q], MARKERS[k % len(MARKERS)], color=colors[m], ms=3.5,
+                    alpha=0.5 + 0.5 * (d == dims[-1]), ls="none",
+                    label=m_label(m) if d == dims[-1] and legend else None)
+        f = fit[(fit["m"] == m) & (fit["quantity"] == q.replace("dist_ratio", "-"))]
+        f = f[(f[other] == fixed) & (f["curve"] == along)].sort_values(along)
+        if len(f) and not m == 1:
+            ax.plot(f[along], f["value"], ls="--", color=colors[m], lw=0.9)
+            fits.append(f.assign(sweep=title))
+    return fits
+
+
+def _quantity_panel(ax, q, sweep, theory, ctx, drawn, legend: bool):
+    """One panel: quantity ``q`` along one sweep, with its theory, references and axes."""
+    title, along, fixed, sub = sweep
+    other = "psi_n" if along == "psi_p" else "psi_p"
+    colors, t = ctx["colors"], ctx["t"]
+    mean = sub.groupby(["m", "d", along], as_index=False)[q].mean().assign(sweep=title)
+    drawn["points"].append(mean.assign(quantity=q).rename(columns={q: "value"}))
+    drawn["fit"] += _points_and_fits(ax, mean, q, sweep, ctx, legend)
+    if q in theory:
+        ax.plot(theory[along], theory[q], color=colors[1.0] if 1.0 in colors else "k",
+                lw=1.8, label="m = 1, d = ∞ (derived)")
+    if q == "test_error":
+        opt = ctx["optimal"][(ctx["optimal"]["curve"] == along) & (ctx["optimal"][other] == fixed)]
+        drawn["reference"].append(_references(ax, sub, along, opt, t).assign(sweep=title))
+    if q == "gap_ratio":
+        ax.axhline(regimes.THRESHOLD, color="k", lw=0.8, ls="-.")
+        ax.axhline(sub["gap_ratio_true"].mean(), color="0.5", lw=0.8,
+                   label="true score (control)")
+    thresholds(ax, ctx["ms"], colors, fixed, 1 if along == "psi_p" else -1)
+    ax.set_xlim(sub[along].min() / 1.15, sub[along].max() * 1.15)
+    ax.set(xscale="log", yscale="log" if q == "test_error" else "linear",
+           xlabel=rf"$\psi_{along[-1]}$", title=f"{QUANTITY_LABELS[q]}\n({title})")
+    if q != "test_error":
+        ax.set_ylim(bottom=min(0, ax.get_ylim()[0]))
+    log_ticks(ax, sub[along])
+
+
 def learning_curves(inputs: dict, params: dict):
     """Rows: each sweep; columns: test error, train error, gap ratio, distance to s_emp."""
     lam, t, act = params["figure_lambda"], params["t"], params["activation"]
     df = with_ratio(read_parquets(inputs["curves"]))
     df = df[df["lambda"] == lam]
     lim = read_parquet(inputs["limit"][0])
-    fit = lim[(lim["lambda"] == lam) & (lim["method"] == "fit_inverse_d")]
-    optimal = lim[lim["method"] == "optimal_ridge"]
     ms, dims = sorted(df["m"].unique()), sorted(df["d"].unique())
-    colors = m_colors(ms)
-    cols = ("test_error", "train_error", "gap_ratio", "dist_ratio")
+    ctx = {"ms": ms, "dims": dims, "colors": m_colors(ms), "t": t,
+           "fit": lim[(lim["lambda"] == lam) & (lim["method"] == "fit_inverse_d")],
+           "optimal": lim[lim["method"] == "optimal_ridge"]}
     sweeps = _sweeps(df)
     fig, axes = plt.subplots(len(sweeps), 4, figsize=(17, 4.1 * len(sweeps)), squeeze=False)
     drawn = {"points": [], "theory": [], "fit": [], "reference": []}
-    for row, (title, along, fixed, sub) in enumerate(sweeps):
+    for row, sweep in enumerate(sweeps):
+        title, along, fixed, sub = sweep
         x = np.geomspace(sub[along].min(), sub[along].max(), 30)
         theory = theory_curve(x, along, fixed, lam, t, act).assign(sweep=title)
         drawn["theory"].append(theory)
-        other = "psi_n" if along == "psi_p" else "psi_p"
-        for col, q in enumerate(cols):
-            ax = axes[row, col]
-            mean = sub.groupby(["m", "d", along], as_index=False)[q].mean().assign(sweep=title)
-            drawn["points"].append(mean.assign(quantity=q).rename(columns={q: "value"}))
-            for m in ms:
-                for k, d in enumerate(dims):
-                    g = mean[(mean["m"] == m) & (mean["d"] == d)]
-                    ax.plot(g[along], g[q], MARKERS[k % len(MARKERS)], color=colors[m], ms=3.5,
-                            alpha=0.5 + 0.5 * (d == dims[-1]), ls="none",
-                            label=m_label(m) if d == dims[-1] and col == 0 else None)
-                f = fit[(fit["m"] == m) & (fit["quantity"] == q.replace("dist_ratio", "-"))]
-                f = f[(f[other] == fixed) & (f["curve"] == along)].sort_values(along)
-                if len(f) and not m == 1:
-                    ax.plot(f[along], f["value"], ls="--", color=colors[m], lw=0.9)
-                    drawn["fit"].append(f.assign(sweep=title))
-            if q in theory:
-                ax.plot(theory[along], theory[q], color=colors[1.0] if 1.0 in colors else "k",
-                        lw=1.8, label="m = 1, d = ∞ (derived)")
-            if q == "test_error":
-                opt = optimal[(optimal["curve"] == along) & (optimal[other] == fixed)]
-                drawn["reference"].append(_references(ax, sub, along, opt, t).assign(
-                    sweep=title))
-            if q == "gap_ratio":
-                ax.axhline(regimes.THRESHOLD, color="k", lw=0.8, ls="-.")
-                ax.axhline(sub["gap_ratio_true"].mean(), color="0.5", lw=0.8,
-                           label="true score (control)")
-            thresholds(ax, ms, colors, fixed, 1 if along == "psi_p" else -1)
-            ax.set_xlim(sub[along].min() / 1.15, sub[along].max() * 1.15)
-            ax.set(xscale="log", yscale="log" if q == "test_error" else "linear",
-                   xlabel=rf"$\psi_{along[-1]}$", title=f"{QUANTITY_LABELS[q]}\n({title})")
-            if q != "test_error":
-                ax.set_ylim(bottom=min(0, ax.get_ylim()[0]))
-            log_ticks(ax, sub[along])
+        for col, q in enumerate(("test_error", "train_error", "gap_ratio", "dist_ratio")):
+            _quantity_panel(axes[row, col], q, sweep, theory, ctx, drawn, legend=col == 0)
         axes[row, 0].legend(fontsize=6.5, loc="best")
     axes[0, 2].legend(fontsize=6.5)
     fig.suptitle(f"Random-features DSM, {act}, t = {t:g}, λ = {lam:g}. Points: exact, d = "

@@ -34,8 +34,9 @@ import numpy as np
 import pandas as pd
 from scipy.interpolate import CubicSpline
 
+from ..core import ou
 from ..core.hermite import split_rule
-from .exponents import _act, delta, student_t_scale_rule
+from .coefficients import activation_values, student_t_scale_rule
 
 TABLE_POINTS = 4097
 
@@ -70,9 +71,9 @@ def p_table(s: Setting, L: float, points: int = TABLE_POINTS):
     lam = np.linspace(-L, L, points)
     xi, w = np.polynomial.hermite_e.hermegauss(s.gh_order)
     w = w / w.sum()
-    sd = math.sqrt(delta(s.t))
+    sd = math.sqrt(ou.delta(s.t))
     h = math.exp(-s.t) * lam[:, None] + sd * xi
-    sig, dsig = _act(s.activation, h, s.t, s.beta_v)
+    sig, dsig = activation_values(s.activation, h, s.t, s.beta_v)
     base = 2 * sig * dsig - 2 * sig - 2 * h * dsig
     return lam, (base + 2 / sd * xi * dsig) @ w
 
@@ -166,7 +167,7 @@ def predict(s: Setting, N: int, lr: float, n_grid: np.ndarray, paths: int = 256,
     """|m_target| of ``paths`` SDE paths at the sample counts ``n_grid``: shape (paths, T)."""
     ax, stretch, A, Q, R, S = coef if coef is not None else coefficients(s)
     d = s.dim
-    c = lr * delta(s.t) * math.exp(-s.t)
+    c = lr * ou.delta(s.t) * math.exp(-s.t)
     # Stiffness: the fastest linear rate of the drift on the grid sets the step (Courant).
     on = 1.0 if noise else 0.0
     # Local stiffness: the Jacobian norm of the drift sets each step (Courant number).
