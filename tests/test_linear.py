@@ -12,7 +12,8 @@ import pytest
 import torch
 
 from easy2hard.core import ddpm, streams
-from easy2hard.linear import closed_form, closed_form_kernel, denoiser, sampling, samples, targets, theory, training
+from easy2hard.linear import (closed_form, closed_form_kernel, denoiser, patches, sampling, samples,
+                              targets, theory, training)
 from easy2hard.pipeline import config as e2h_config
 from easy2hard.pipeline import plan
 
@@ -158,11 +159,11 @@ def test_fine_ddpm_is_close_to_the_ideal_sampler_and_collapse_is_infinite():
 
 def test_reduce_patches_pools_then_crops():
     x = np.arange(2 * 8 * 8, dtype=np.float32).reshape(2, 1, 8, 8)
-    y = targets.reduce_patches(x, 2, 2)
+    y = patches.reduce_patches(x, 2, 2)
     pooled = x[:, 0].reshape(2, 4, 2, 4, 2).mean((2, 4))
     np.testing.assert_allclose(y, pooled[:, 1:3, 1:3].reshape(2, 4))
     with pytest.raises(ValueError, match="exceeds"):
-        targets.reduce_patches(x, 2, 5)
+        patches.reduce_patches(x, 2, 5)
 
 
 def _se_check(final: pd.DataFrame, key: str):
