@@ -43,15 +43,6 @@ def _finish(pop: Population, t: denoiser.Terms, U, mu, v, prec_diag, test, train
             "mean": mean, "var": v}
 
 
-def _weights(c, a, s, lam, neg2tau):
-    """w (J, R, L, K, d) of steps with a, s (J,): s / M · (1 - exp(-2τM)), M = a² c + s² + λ,
-    as ``denoiser.weights`` computes it, for many steps at once."""
-    a, s = a[:, None, None, None, None], s[:, None, None, None, None]
-    M = a * a * c + s * s + lam
-    w = np.expm1(neg2tau * M)
-    return np.multiply(w, -(s / M), out=w)
-
-
 def evaluate(fits: list[denoiser.Fit], pop: Population, t: denoiser.Terms, lams, taus,
              samplers, chunk: int = 50) -> dict[str, np.ndarray]:
     """Arrays over (sampler, run, λ, τ): kl, and over (run, λ, τ): test_error, train_error;
@@ -62,19 +53,21 @@ def evaluate(fits: list[denoiser.Fit], pop: Population, t: denoiser.Terms, lams,
     The steps run ``chunk`` at a time, k = T-1 down to 0, in the compiled kernel.
     """
     c, U, var_test, prec_diag, me = _projections(fits, pop)
-    lam = np.asarray(lams, dtype=float)[None, :, None, None]
-    neg2tau = -2 * np.asarray(taus, dtype=float)[None, None, :, None]
+    c, var_test, me = c[:, 0, 0], var_test[:, 0, 0], me[:, 0, 0]  # (R, d)
+    lam, neg2tau = np.asarray(lams, dtype=float), -2 * np.asarray(taus, dtype=float)
     coef = np.stack([sampling.coefficients(s, t) for s in samplers])  # (S, 3, T)
     gains = (coef[:, 0], coef[:, 1], coef[:, 1] * t.a, coef[:, 2] ** 2)
-    R, L, K, d = len(fits), lam.shape[1], neg2tau.shape[2], c.shape[-1]
+    R, L, K, d = len(fits), len(lam), len(neg2tau), c.shape[-1]
     mu, v = np.zeros((len(samplers), R, L, K, d)), np.ones((len(samplers), R, L, K, d))
     test, train = np.zeros((R, L, K)), np.zeros((R, L, K))
     for hi in range(t.T, 0, -chunk):
         ks = np.arange(hi - 1, max(hi - chunk, 0) - 1, -1)  # descending
-        w = _weights(c, t.a[ks], t.s[ks], lam, neg2tau)
-        kernel.steps(w, t.a[ks], t.s[ks], var_test[:, 0, 0], c[:, 0, 0],
-                     *(np.ascontiguousarray(g[:, ks]) for g in gains), me[:, 0, 0], mu, v,
-                     test, train)
+        a, s = t.a[ks], t.s[ks]
+        e = np.empty((len(ks), R, L, K, d))
+        kernel.exponents(c, a, s, lam, neg2tau, e)
+        np.expm1(e, out=e)  # numpy's expm1, as in denoiser.weights (libm's differs in the last bit)
+        kernel.steps(e, a, s, lam, var_test, c, *(np.ascontiguousarray(g[:, ks]) for g in gains),
+                     me, mu, v, test, train)
     return _finish(pop, t, U, mu, v, prec_diag, test, train, d)
 
 

@@ -86,23 +86,39 @@ def _error(w, a, s, var, buf):
 
 
 @njit(cache=True)
-def steps(w, a, s, var_test, c, c0, c1, c1a, c2sq, me, mu, v, test, train):
+def exponents(c, a, s, lam, neg2tau, out):
+    """out (J, R, L, K, d) = -2τ M with M = a² c + s² + λ: the exponents of the gradient-flow
+    weights w = s / M · (1 - exp(-2τM)); c (R, d), a, s (J,), lam (L,), neg2tau (K,)."""
+    J, R, L, K, d = out.shape
+    for j in range(J):
+        for r in range(R):
+            for lm in range(L):
+                for t in range(K):
+                    for i in range(d):
+                        out[j, r, lm, t, i] = neg2tau[t] * (a[j] * a[j] * c[r, i] + s[j] * s[j]
+                                                            + lam[lm])
+
+
+@njit(cache=True)
+def steps(e, a, s, lam, var_test, c, c0, c1, c1a, c2sq, me, mu, v, test, train):
     """Advance μ, v (S, R, L, K, d) and add the errors to test, train (R, L, K) over the
-    steps j of the chunk: w (J, R, L, K, d); a, s (J,); c0, c1, c1a (= γ a), c2sq (= σ²)
-    (S, J); var_test, c, me (R, d)."""
-    J, R, L, K, d = w.shape
-    buf = w[0, 0, 0, 0].copy()
+    steps j of the chunk, given e = expm1(-2τM) (J, R, L, K, d) (see ``exponents``):
+    a, s (J,); lam (L,); c0, c1, c1a (= γ a), c2sq (= σ²) (S, J); var_test, c, me (R, d)."""
+    J, R, L, K, d = e.shape
+    buf, wk = np.empty(d), np.empty(d)
     for j in range(J):
         aj, sj = a[j], s[j]
         for r in range(R):
-            for lam in range(L):
+            for lm in range(L):
                 for t in range(K):
-                    wk = w[j, r, lam, t]
-                    test[r, lam, t] += _error(wk, aj, sj, var_test[r], buf)
-                    train[r, lam, t] += _error(wk, aj, sj, c[r], buf)
+                    for i in range(d):  # w = s / M · -expm1(-2τM), as denoiser.weights
+                        wk[i] = e[j, r, lm, t, i] * -(sj / (aj * aj * c[r, i] + sj * sj + lam[lm]))
+                    test[r, lm, t] += _error(wk, aj, sj, var_test[r], buf)
+                    train[r, lm, t] += _error(wk, aj, sj, c[r], buf)
                     for q in range(mu.shape[0]):
-                        m, vv = mu[q, r, lam, t], v[q, r, lam, t]
+                        m, vv = mu[q, r, lm, t], v[q, r, lm, t]
+                        g0, g1, g1a, g2 = c0[q, j], c1[q, j], c1a[q, j], c2sq[q, j]
                         for i in range(d):
-                            p = c0[q, j] + c1[q, j] * wk[i]
-                            m[i] = p * m[i] - c1a[q, j] * wk[i] * me[r, i]
-                            vv[i] = p * p * vv[i] + c2sq[q, j]
+                            p = g0 + g1 * wk[i]
+                            m[i] = p * m[i] - g1a * wk[i] * me[r, i]
+                            vv[i] = p * p * vv[i] + g2
