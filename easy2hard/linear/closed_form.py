@@ -5,10 +5,10 @@ samplers are broadcast axes. Along eigenvector u_i of C the sampler acts on the 
 coordinate <u_i, x> independently, so the sampling distribution is
 N(U diag(r) Uᵀ m̂ ... , U diag(v) Uᵀ) with r, v from scalar recursions (§10.4).
 
-``evaluate`` runs the T steps over preallocated arrays, in place, sharing the products that
-test and train error have in common; every element sees the same floating-point operations
-in the same order as the plain per-step expressions of ``evaluate_reference`` (kept for the
-tests and benchmarks/linear_closed_form.py), so the two agree bit for bit.
+``evaluate`` runs the T steps in a compiled kernel (closed_form_kernel; numpy only for expm1);
+every number goes through the same floating-point operations, in the same order, as in the
+plain per-step array expressions of ``evaluate_reference`` (kept for the tests and
+benchmarks/linear_closed_form.py), so the two agree bit for bit.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ def _projections(fits: list[denoiser.Fit], pop: Population):
 
 
 def _finish(pop: Population, t: denoiser.Terms, U, mu, v, prec_diag, test, train, d):
+    """The output of evaluate from the final recursions and the summed errors."""
     mean = np.einsum("rij,srltj->srlti", U, mu)
     logdet = np.where(v.min(-1) > sampling.VARIANCE_FLOOR,
                       np.log(np.clip(v, 1e-300, None)).sum(-1), -np.inf)
