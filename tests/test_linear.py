@@ -12,7 +12,8 @@ import pytest
 import torch
 
 from easy2hard.core import ddpm, streams
-from easy2hard.linear import closed_form, denoiser, sampling, samples, targets, theory, training
+from easy2hard.linear import (closed_form, closed_form_kernel, denoiser, patches, sampling, samples,
+                              targets, theory, training)
 from easy2hard.pipeline import config as e2h_config
 from easy2hard.pipeline import plan
 
@@ -80,6 +81,32 @@ def test_eigen_recursion_equals_matrix_recursion(kind):
                 assert err == pytest.approx(out["test_error"][r, i, j], rel=1e-9)
 
 
+@pytest.mark.parametrize("chunk", [1, 7, 50])
+def test_compiled_steps_equal_the_plain_expressions_bit_for_bit(chunk):
+    """closed_form.evaluate (compiled steps, several steps per chunk) returns exactly the
+    numbers of evaluate_reference (numpy expressions step by step): rank-deficient and full
+    fits, non-zero means, finite and infinite τ, both samplers, d past one summation block."""
+    t = _terms(T=23)
+    for d, sizes in ((5, (3, 9, 40)), (150, (20, 300))):
+        target = targets.Target("shifted", targets.Population(
+            np.linspace(-1, 1, d), np.diag(targets.spectrum("power_law", d, 1.0))))
+        fits = [denoiser.fit(target.training_set(N, s)) for s, N in enumerate(sizes)]
+        args = (fits, target.population, t, [0.0, 0.01, 1.0], [0.5, 7.0, 300.0, np.inf],
+                list(sampling.SAMPLERS))
+        out, ref = closed_form.evaluate(*args, chunk=chunk), closed_form.evaluate_reference(*args)
+        assert out.keys() == ref.keys()
+        for key in ref:
+            np.testing.assert_array_equal(out[key], ref[key], err_msg=key)
+
+
+def test_compiled_pairwise_sum_is_numpys_sum():
+    """closed_form_kernel.pairwise_sum reproduces numpy's float64 sum of a row exactly."""
+    rng = np.random.default_rng(0)
+    for n in (*range(1, 40), 127, 128, 129, 136, 255, 256, 257, 1000, 4099):
+        x = rng.standard_normal(n) * 10.0 ** rng.uniform(-8, 8, n)
+        assert closed_form_kernel.pairwise_sum(x, 0, n) == x.sum(), n
+
+
 def test_exact_moments_match_the_project_ddpm_sampler():
     """core.ddpm.sample with the closed-form linear denoiser draws from N(mu, S) of
     sampling.moments. Tolerance: 5 standard errors of each sample moment (n = 20 000 draws;
@@ -132,11 +159,11 @@ def test_fine_ddpm_is_close_to_the_ideal_sampler_and_collapse_is_infinite():
 
 def test_reduce_patches_pools_then_crops():
     x = np.arange(2 * 8 * 8, dtype=np.float32).reshape(2, 1, 8, 8)
-    y = targets.reduce_patches(x, 2, 2)
+    y = patches.reduce_patches(x, 2, 2)
     pooled = x[:, 0].reshape(2, 4, 2, 4, 2).mean((2, 4))
     np.testing.assert_allclose(y, pooled[:, 1:3, 1:3].reshape(2, 4))
     with pytest.raises(ValueError, match="exceeds"):
-        targets.reduce_patches(x, 2, 5)
+        patches.reduce_patches(x, 2, 5)
 
 
 def _se_check(final: pd.DataFrame, key: str):

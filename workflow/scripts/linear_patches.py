@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from easy2hard.core.tables import read_npy, write_npy
-from easy2hard.linear import targets
+from easy2hard.linear.patches import reduce_patches
 from easy2hard.pipeline.scripting import log_to
 
 log = log_to(snakemake)  # noqa: F821
@@ -15,8 +15,8 @@ side = math.isqrt(d)
 if side * side != d:
     raise ValueError(f"natural_patches: d = {d} is not a square side²")
 inp = snakemake.input  # noqa: F821
-pool = targets.reduce_patches(read_npy(inp.train), downsample, side)
-heldout = np.concatenate([targets.reduce_patches(read_npy(p), downsample, side)
+pool = reduce_patches(read_npy(inp.train), downsample, side)
+heldout = np.concatenate([reduce_patches(read_npy(p), downsample, side)
                           for p in (inp.val, inp.test)])
 write_npy(pool, snakemake.output.pool)  # noqa: F821
 write_npy(heldout, snakemake.output.heldout)  # noqa: F821
