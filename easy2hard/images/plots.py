@@ -131,8 +131,9 @@ def clone_gaps(inputs: dict, params: dict):
                 top.set_ylabel(f"loss − test loss (±{z:g} s.e.)\ndashed: Wiener gap")
                 bottom.set_ylabel(f"U-Net gap − Wiener gap\n(±{z:g} s.e.)")
     handles, labels = axes[0, 0].get_legend_handles_labels()
+    seeds = int(df["n_seeds"].max())
     fig.suptitle(f"{df['dataset'].iloc[0]}: clone gaps against what pair-wise statistics "
-                 f"predict ({int(df['n_seeds'].max())} seeds; ▼ lasting departure from test)",
+                 f"predict ({seeds} seed{'s' * (seeds != 1)}; ▼ lasting departure from test)",
                  fontsize=10)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 4), fontsize=8)
