@@ -55,3 +55,30 @@ def run_workflow(tmp_path):
 
     _run.workdir = tmp_path
     return _run
+
+
+_OUTPUT_PATTERNS = """
+import json, sys
+from pathlib import Path
+from snakemake.api import SnakemakeApi
+from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings
+with SnakemakeApi(OutputSettings()) as api:
+    wf = api.workflow(resource_settings=ResourceSettings(),
+                      config_settings=ConfigSettings(configfiles=[Path(sys.argv[1])]),
+                      snakefile=Path(sys.argv[2]), workdir=Path(sys.argv[3]))
+    out = {r.name: [o.regex().pattern for o in r.output if o.regex() is not None]
+           for r in wf._workflow.rules}
+print("PATTERNS" + json.dumps(out))
+"""
+
+
+def output_patterns(workdir: Path, configfile: Path = REPO / "config" / "config.yaml") -> dict:
+    """{rule: [regular expression of each output]} of the workflow parsed by Snakemake's API
+    (in a fresh process), with the wildcard constraints as Snakemake applies them."""
+    import json
+
+    proc = subprocess.run([sys.executable, "-c", _OUTPUT_PATTERNS, str(configfile),
+                           str(REPO / "Snakefile"), str(workdir)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.split("PATTERNS", 1)[1])

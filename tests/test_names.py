@@ -2,10 +2,7 @@
 domain package; the plan, the schema's enums and the workflow's wildcard constraints (read
 from the parsed workflow, so wherever a constraint is declared) agree with it."""
 
-import json
 import re
-import subprocess
-import sys
 
 import pytest
 
@@ -18,34 +15,15 @@ from easy2hard.linear import targets as linear_targets
 from easy2hard.pipeline import plan
 from easy2hard.pipeline.config import load_schema
 
-from .conftest import REPO
-
-_OUTPUT_PATTERNS = """
-import json, sys
-from pathlib import Path
-from snakemake.api import SnakemakeApi
-from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings
-with SnakemakeApi(OutputSettings()) as api:
-    wf = api.workflow(resource_settings=ResourceSettings(),
-                      config_settings=ConfigSettings(configfiles=[Path(sys.argv[1])]),
-                      snakefile=Path(sys.argv[2]), workdir=Path(sys.argv[3]))
-    out = {r.name: [o.regex().pattern for o in r.output if o.regex() is not None]
-           for r in wf._workflow.rules}
-print("PATTERNS" + json.dumps(out))
-"""
+from .conftest import output_patterns
 
 
 @pytest.fixture(scope="module")
 def constraints(tmp_path_factory) -> dict[str, list[set[str]]]:
     """{wildcard: the alternation it is constrained to, once per rule output} of the parsed
     workflow (default config)."""
-    proc = subprocess.run([sys.executable, "-c", _OUTPUT_PATTERNS,
-                           str(REPO / "config" / "config.yaml"), str(REPO / "Snakefile"),
-                           str(tmp_path_factory.mktemp("workflow"))],
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
     out: dict[str, list[set[str]]] = {}
-    for patterns in json.loads(proc.stdout.split("PATTERNS", 1)[1]).values():
+    for patterns in output_patterns(tmp_path_factory.mktemp("workflow")).values():
         for pattern in patterns:
             for name, alt in re.findall(r"\(\?P<(\w+)>([^()]*)\)", pattern):
                 out.setdefault(name, []).append(set(alt.split("|")))

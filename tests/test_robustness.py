@@ -17,7 +17,7 @@ import pytest
 
 from easy2hard.core import tables
 
-from .conftest import REPO, snakemake, tiny_config, tiny_mcm_sweep
+from .conftest import REPO, output_patterns, snakemake, tiny_config, tiny_mcm_sweep
 
 CODE_DIRS = ("easy2hard", "workflow", "tests", "benchmarks", "scripts")
 
@@ -164,27 +164,10 @@ def test_corrupt_file_error_names_the_file(tmp_path, kind):
 
 
 # ------------------------------------------------------------------ wildcards
-_RULE_PATTERNS = """
-import json, sys
-from pathlib import Path
-from snakemake.api import SnakemakeApi
-from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings
-with SnakemakeApi(OutputSettings()) as api:
-    wf = api.workflow(resource_settings=ResourceSettings(),
-                      config_settings=ConfigSettings(configfiles=[Path(sys.argv[1])]),
-                      snakefile=Path(sys.argv[2]), workdir=Path(sys.argv[3]))
-    out = {r.name: [o.regex().pattern for o in r.output if o.regex() is not None]
-           for r in wf._workflow.rules}
-print("PATTERNS" + json.dumps(out))
-"""
 
 
 def test_every_output_wildcard_is_constrained(tmp_path):
-    proc = subprocess.run([sys.executable, "-c", _RULE_PATTERNS, str(REPO / "config/config.yaml"),
-                           str(REPO / "Snakefile"), str(tmp_path)], capture_output=True,
-                          text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    patterns = json.loads(proc.stdout.split("PATTERNS", 1)[1])
+    patterns = output_patterns(tmp_path)
     assert "mcm_sweep_cell" in patterns
     loose = {rule: p for rule, ps in patterns.items() for p in ps if ">.+)" in p or ">.*)" in p}
     assert not loose, f"outputs with unconstrained wildcards (default '.+'): {loose}"
