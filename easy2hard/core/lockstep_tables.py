@@ -3,7 +3,7 @@ run labels of the log tables, for trainers and drivers that do not need torch.""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import fields
 
 import numpy as np
 import pandas as pd
@@ -32,5 +32,10 @@ def log_steps(steps: int, points: int) -> list[int]:
 
 
 def labels(runs) -> pd.DataFrame:
-    """One row per run with the fields of its dataclass, in field order."""
-    return pd.DataFrame([asdict(r) for r in runs])
+    """One row per run with the fields of its dataclass, in field order (the fields are
+    scalars, so a shallow read; ``dataclasses.asdict`` deep-copies and took a tenth of a
+    1024-run MCM cell's setup)."""
+    if not runs:
+        return pd.DataFrame()
+    names = [f.name for f in fields(runs[0])]
+    return pd.DataFrame([[getattr(r, n) for n in names] for r in runs], columns=names)
