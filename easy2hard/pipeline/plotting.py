@@ -9,7 +9,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import cycler  # noqa: E402
 
-from ..core.palette import palette  # noqa: E402
 from ..core.tables import atomic_path  # noqa: E402
 
 
@@ -40,15 +39,6 @@ STYLE = {
 def style() -> None:
     """The one figure style (see ``STYLE``)."""
     matplotlib.rcParams.update(STYLE)
-
-
-def theory_axes(df, cmap: str = "tab10"):
-    """The axes of the theory figures: sorted t, the activations and latents in table order,
-    and a colour per activation."""
-    ts = sorted(df["t"].unique())
-    acts = list(dict.fromkeys(df["activation"]))
-    latents = list(dict.fromkeys(df["latent"]))
-    return ts, acts, latents, dict(zip(acts, palette(cmap, len(acts))))
 
 
 #: PDF metadata without a creation date: the same figure gives the same bytes
