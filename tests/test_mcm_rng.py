@@ -64,3 +64,27 @@ def test_state_advances_in_place():
     first = _draws(a, 10, 0, 0.0)
     second = _draws(a, 10, 0, 0.0)
     assert not np.array_equal(first, second)
+
+
+ENTROPIES = [0, 1, 2**32 - 1, 2**32, 2**63 - 1, *np.random.default_rng(5).integers(
+    0, 2**63, 200, dtype=np.uint64).tolist()]  # one- and two-word entropies, and random ones
+
+
+def test_seed_states_are_numpys_seed_sequence():
+    """The batched seeding reproduces np.random.SeedSequence(e).generate_state(4, uint64)
+    word for word (so every stream is the one seed_state gave before it was batched)."""
+    got = rng.seed_states(np.array(ENTROPIES, dtype=np.uint64))
+    for e, words in zip(ENTROPIES, got):
+        want = np.random.SeedSequence(int(e)).generate_state(4, np.uint64)
+        np.testing.assert_array_equal(words, want if want.any() else [1, 0, 0, 0])
+
+
+def test_pcg64_state_is_numpys_seeding():
+    """A PCG64 set to pcg64_state(words of e) is np.random.PCG64(e): same state, same draws."""
+    words = rng.seed_states(np.array(ENTROPIES, dtype=np.uint64))
+    bits = np.random.PCG64()
+    for e, w in zip(ENTROPIES, words):
+        bits.state = rng.pcg64_state(w)
+        assert bits.state == np.random.PCG64(int(e)).state
+    np.testing.assert_array_equal(np.random.Generator(bits).standard_normal(5),
+                                  np.random.default_rng(int(ENTROPIES[-1])).standard_normal(5))

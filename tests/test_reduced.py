@@ -22,6 +22,7 @@ import pytest
 import torch
 from scipy import stats
 
+from easy2hard.core import streams
 from easy2hard.mcm import engine, reduced
 from easy2hard.mcm import reduced_kernel as K
 from easy2hard.mcm import one_neuron
@@ -141,6 +142,22 @@ def test_runs_do_not_depend_on_cell_mates_or_threads():
     keys = ["seed", "activation", "projection", "step"]
     pd.testing.assert_frame_equal(together, alone.sort_values(keys).reset_index(drop=True))
     pd.testing.assert_frame_equal(together, reduced.train(cell, runs, threads=2))
+
+
+def test_random_starts_are_each_runs_own_generator():
+    """The batched starts equal each run's draws from its own PCG64 generator seeded by
+    (seed, "mcm-init", N): a uniform direction (w_S, ‖w_⊥‖), norm 1 for pSGD, w_init_norm
+    for plain SGD, with and without a mean direction in S."""
+    for N, mu in ((40, 0.0), (7, 0.5)):
+        cell = Cell(N=N, steps=1, mean_shift=mu, w_init_norm=0.3)
+        runs = [NeuronRun(seed=s, activation="tanh", projection=p, t=0.3, lr=0.1)
+                for s in range(6) for p in ("sphere", "none")]
+        dS = reduced.dim_s(cell)
+        for r, got in zip(runs, reduced.initial_states(cell, runs)):
+            gen = np.random.Generator(np.random.PCG64(streams.seed_of(r.seed, "mcm-init", N)))
+            want = np.append(gen.standard_normal(dS), math.sqrt(gen.chisquare(N - dS)))
+            want = want / np.linalg.norm(want) * (1.0 if r.projection == "sphere" else 0.3)
+            np.testing.assert_array_equal(got, want)
 
 
 def test_planted_solution_stays_put():

@@ -36,11 +36,6 @@ LOSS_COLUMNS = {"mcm": "loss_mcm", "mean_iso": "loss_mean_iso_clone",
 SORT = ["seed", "activation", "projection", "latent", "correlated", "beta_u", "beta_v", "t", "step"]
 
 
-def numpy_generator(seed: int, *tags) -> np.random.Generator:
-    """A PCG64 generator seeded from the same stable hash of (seed, *tags) as core.streams."""
-    return np.random.Generator(np.random.PCG64(streams.seed_of(seed, *tags)))
-
-
 def dim_s(cell: Cell) -> int:
     """dim S: u and v, and the mean direction m only when there is a mean shift."""
     return 3 if cell.mean_shift else 2
@@ -89,21 +84,47 @@ def _tables(cell: Cell, fpar: np.ndarray, ipar: np.ndarray, gx, gw) -> np.ndarra
 def initial_state(cell: Cell, run: NeuronRun, init=None) -> np.ndarray:
     """(w_S, s) of the start: a uniform direction (stream "mcm-init"), norm 1 for pSGD and
     w_init_norm for plain SGD; or the reduced coordinates of a given w ∈ R^N (``init``)."""
-    dS = dim_s(cell)
-    if init is not None:
-        from ..core import lockstep  # torch: only to rebuild the spikes of a given w
+    return initial_states(cell, [run], None if init is None else [init])[0]
 
-        w = np.asarray(init, dtype=np.float64)
-        u, v, m = (x.double().numpy()
-                   for x in lockstep.spike_basis(cell.N, run.seed, cell.spikes, "mcm-spikes"))
-        wS = np.array([w @ u, w @ v, w @ m])[:dS]
-        out = np.append(wS, math.sqrt(max(w @ w - wS @ wS, 0.0)))
-        return out / (np.linalg.norm(out) if run.projection == "sphere" else 1.0)
-    gen = numpy_generator(run.seed, "mcm-init", cell.N)
-    wS = gen.standard_normal(dS)
-    s2 = gen.chisquare(cell.N - dS) if cell.N > dS else 0.0
-    out = np.append(wS, math.sqrt(s2))
-    return out / np.linalg.norm(out) * (1.0 if run.projection == "sphere" else cell.w_init_norm)
+
+def initial_states(cell: Cell, runs: list[NeuronRun], init=None) -> np.ndarray:
+    """``initial_state`` of every run (R, dS + 1): the random starts draw from one PCG64 set to
+    each run's seeded state (rng.pcg64_state): the draws of
+    ``np.random.Generator(np.random.PCG64(streams.seed_of(seed, "mcm-init", N)))`` without
+    building a generator per run."""
+    if init is not None:
+        return np.stack([_given_start(cell, r, w) for r, w in zip(runs, init)])
+    dS = dim_s(cell)
+    words = rng.seed_states(np.array([streams.seed_of(r.seed, "mcm-init", cell.N) for r in runs],
+                                     dtype=np.uint64))
+    bits = np.random.PCG64()
+    gen = np.random.Generator(bits)
+    out = np.empty((len(runs), dS + 1))
+    for i, r in enumerate(runs):
+        bits.state = rng.pcg64_state(words[i])
+        wS = gen.standard_normal(dS)
+        s2 = gen.chisquare(cell.N - dS) if cell.N > dS else 0.0
+        w = np.append(wS, math.sqrt(s2))
+        out[i] = w / np.linalg.norm(w) * (1.0 if r.projection == "sphere" else cell.w_init_norm)
+    return out
+
+
+def _given_start(cell: Cell, run: NeuronRun, w) -> np.ndarray:
+    """The reduced coordinates (w_S, ‖w_⊥‖) of a given w ∈ R^N (normalised for pSGD)."""
+    from ..core import lockstep  # torch: only to rebuild the spikes of a given w
+
+    w = np.asarray(w, dtype=np.float64)
+    u, v, m = (x.double().numpy()
+               for x in lockstep.spike_basis(cell.N, run.seed, cell.spikes, "mcm-spikes"))
+    wS = np.array([w @ u, w @ v, w @ m])[:dim_s(cell)]
+    out = np.append(wS, math.sqrt(max(w @ w - wS @ wS, 0.0)))
+    return out / (np.linalg.norm(out) if run.projection == "sphere" else 1.0)
+
+
+def stream_states(runs: list[NeuronRun], N: int) -> np.ndarray:
+    """(R, 3, 4) uint64: each run's xoshiro256++ states for the purposes STREAMS at N."""
+    keys = [streams.seed_of(r.seed, tag, N) for r in runs for tag in STREAMS]
+    return rng.seed_states(np.array(keys, dtype=np.uint64)).reshape(len(runs), len(STREAMS), 4)
 
 
 def chunks(logs: np.ndarray, size: int):
@@ -143,12 +164,11 @@ def train(cell: Cell, runs: list[NeuronRun], threads: int = 1, init=None, device
     cp = np.array([cell.mean_shift, cell.latent_a, cell.student_df], dtype=np.float64)
     ki = np.array([N, cell.steps, cell.batch, dS, cell.z == "mc", cell.eval_samples,
                    not drop_xi], np.int64)
-    w = np.stack([initial_state(cell, r, None if init is None else init[i])
-                  for i, r in enumerate(runs)])
+    w = initial_states(cell, runs, init)
     logs = np.asarray(lockstep_tables.log_steps(cell.steps, cell.log_points), dtype=np.int64)
     sbar = np.array([math.sqrt(1 + r.beta_u / N) for r in runs])
     out = np.full((len(runs), len(logs), K.N_OUT), np.nan)
-    st = np.stack([np.stack([rng.seed_state(r.seed, tag, N) for tag in STREAMS]) for r in runs])
+    st = stream_states(runs, N)
     xS = np.zeros((len(runs), len(K.SETS), max(cell.eval_samples, 1), dS))
     R = np.zeros((len(runs), max(cell.eval_samples, 1)))
     if cell.eval_samples:

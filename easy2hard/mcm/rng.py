@@ -48,11 +48,73 @@ ZK, ZW, ZF = _ziggurat_tables()
 
 def seed_state(seed: int, *tags) -> np.ndarray:
     """The (4,) uint64 xoshiro256++ state of stream (seed, *tags)."""
-    entropy = streams.seed_of(seed, *tags)
-    state = np.random.SeedSequence(entropy).generate_state(4, np.uint64)
-    if not state.any():
-        state[0] = 1
-    return state
+    return seed_states(np.array([streams.seed_of(seed, *tags)], dtype=np.uint64))[0]
+
+
+# numpy's SeedSequence (pool of four 32-bit words; numpy/random/bit_generator.pyx).
+_INIT_A, _MULT_A, _INIT_B, _MULT_B, _MIX_L, _MIX_R, _MASK32, _SHIFT = (np.uint64(x) for x in (
+    0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED, 0xCA01F9DD, 0x4973F715, 0xFFFFFFFF, 16))
+
+
+@njit(cache=True)
+def _hashmix(value, h):
+    """(hashed value, next hash constant) of SeedSequence's hashmix, in 32-bit words."""
+    value = (value ^ h) & _MASK32
+    h = (h * _MULT_A) & _MASK32
+    value = (value * h) & _MASK32
+    return value ^ (value >> _SHIFT), h
+
+
+@njit(cache=True)
+def _mix(x, y):
+    r = (_MIX_L * x - _MIX_R * y) & _MASK32
+    return r ^ (r >> _SHIFT)
+
+
+@njit(cache=True)
+def seed_states(entropies):
+    """(n, 4) uint64: row i is ``np.random.SeedSequence(entropies[i]).generate_state(4,
+    np.uint64)`` (an all-zero state, which xoshiro cannot leave, gets a 1 in word 0); the
+    same words as numpy, computed for a whole cell in one call (20 µs a stream in numpy)."""
+    out = np.zeros((entropies.shape[0], 4), dtype=np.uint64)
+    pool = np.zeros(4, dtype=np.uint64)
+    for i in range(entropies.shape[0]):
+        e = entropies[i]
+        words = (e & _MASK32, e >> uint64(32))  # int → 32-bit words, little-endian
+        h = _INIT_A
+        for j in range(4):
+            word = words[j] if j < 2 and (j == 0 or words[1] != 0) else uint64(0)
+            pool[j], h = _hashmix(word, h)
+        for src in range(4):
+            for dst in range(4):
+                if src != dst:
+                    hashed, h = _hashmix(pool[src], h)
+                    pool[dst] = _mix(pool[dst], hashed)
+        h = _INIT_B
+        for k in range(8):  # generate_state: 8 words of 32 bits, cycling the pool
+            value = (pool[k % 4] ^ h) & _MASK32
+            h = (h * _MULT_B) & _MASK32
+            value = (value * h) & _MASK32
+            value ^= value >> _SHIFT
+            out[i, k // 2] |= value << uint64(32 * (k % 2))
+        if out[i, 0] == 0 and out[i, 1] == 0 and out[i, 2] == 0 and out[i, 3] == 0:
+            out[i, 0] = 1
+    return out
+
+
+_PCG_MULT = 0x2360ED051FC65DA44385DF649FCCF645
+_MASK128 = (1 << 128) - 1
+
+
+def pcg64_state(words: np.ndarray) -> dict:
+    """The ``state`` of ``np.random.PCG64`` seeded by a SeedSequence whose generate_state(4,
+    np.uint64) is ``words`` (numpy's pcg64_set_seed: state and increment from two words each),
+    so one PCG64 can take a run's seed without building a SeedSequence and a generator."""
+    w = [int(x) for x in words]
+    init, inc = (w[0] << 64) | w[1], (((w[2] << 64) | w[3]) << 1 | 1) & _MASK128
+    state = ((inc + init) * _PCG_MULT + inc) & _MASK128  # step from 0 (→ inc), add seed, step
+    return {"bit_generator": "PCG64", "state": {"state": state, "inc": inc},
+            "has_uint32": 0, "uinteger": 0}
 
 
 @njit(cache=True)
