@@ -1,14 +1,18 @@
 """The MCM figures draw the simulated curves and the overlap SDE's predictions, and return
-what they drew (the figure contract). Small real inputs: a reduced-engine sweep of two N
+what they drew (the figure contract); the n* table and its recheck (more seeds, smaller lr,
+scripts/mcm_recheck.py) compare the two. Small real inputs: a reduced-engine sweep of two N
 (16 seeds) and its predicted curves (32 paths)."""
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from easy2hard.core.tables import write_parquet
 from easy2hard.mcm import analysis, plots, sweeps
+from easy2hard.pipeline import threshold_recheck
 from easy2hard.theory import dynamics
 from easy2hard.theory import exponents
 
@@ -51,6 +55,12 @@ def test_threshold_figure_draws_simulated_and_predicted_n_star(inputs):
     np.testing.assert_allclose(thr["n_star_pred"], pred.sort_values("N")["n_star_pred"])
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert any(t.startswith("SDE") for t in labels) and any("drift only" in t for t in labels)
+    assert (thr["n_star_pred_lo"] <= thr["n_star_pred"]).all()
+    assert (thr["n_star_pred"] <= thr["n_star_pred_hi"]).all()
+    band = [c for c in fig.axes[0].collections if c.get_label() == "SDE's Monte-Carlo interval"]
+    y = band[0].get_paths()[0].vertices[:, 1]
+    np.testing.assert_allclose([y.min(), y.max()], [thr["n_star_pred_lo"].min(),
+                                                    thr["n_star_pred_hi"].max()])
 
 
 def test_overlap_figure_overlays_the_predicted_curves(inputs):
@@ -65,3 +75,51 @@ def test_overlap_figure_overlays_the_predicted_curves(inputs):
         sim = analysis.pd.read_parquet(inputs["tables"][SPEC["N"].index(N)])
         assert raw.loc[(raw["N"] == N), "simulated"].notna().sum() == sim.loc[sim["n"] > 0,
                                                                               "n"].nunique()
+
+
+def test_predicted_interval_is_the_crossing_of_the_mean_plus_minus_its_error():
+    """On a mean curve 0.1 ln n with sd 0.2 over 100 paths, the 90 % interval of the SDE's n*
+    is where 0.1 ln n ± 1.645·0.02 crosses the level (exact in log-linear interpolation)."""
+    n = np.geomspace(1, 1e6, 200)
+    rows = [analysis.pd.DataFrame({"sweep": "s", "activation": "a", "projection": "sphere",
+                                   "latent": "rademacher", "correlated": False, "beta_u": 0.0,
+                                   "beta_v": math.inf, "t": 0.3, "N": 16, "dynamics": kind,
+                                   "n": n, "mean": 0.1 * np.log(n), "std": 0.2, "paths": 100})
+            for kind in ("sde", "drift")]
+    pred = analysis.predicted_thresholds(analysis.pd.concat(rows), 0.5, ci=0.9)
+    z = 1.6448536269514722 * 0.02
+    np.testing.assert_allclose(pred.loc[0, ["n_star_pred_lo", "n_star_pred", "n_star_pred_hi",
+                                            "n_star_drift"]].astype(float),
+                               np.exp([(0.5 - z) / 0.1, 5, (0.5 + z) / 0.1, 5]), rtol=1e-3)
+
+
+def test_recheck_scales_lr_and_budget_and_compares_each_factor():
+    """The miss check re-runs one cell with more seeds at lr × f (budget ÷ f), simulation and
+    SDE alike: one row per factor, the lr and the budget scaled, the n* of both moving up."""
+    opts = {"level": 0.3, "bootstrap": {"samples": 50, "seed": 0, "ci": 0.9}}
+    table = threshold_recheck.recheck(SPEC, "cum", 16, 24, [1.0, 0.5], opts,
+                                      {"paths": 16, "seed": 0})
+    assert list(table["lr_factor"]) == [1.0, 0.5] and list(table["seeds"]) == [24, 24]
+    np.testing.assert_allclose(table["lr"], [sweeps.learning_rate(SPEC, 16) * f for f in (1, .5)])
+    assert list(table["samples"]) == [24 * round(3 * 16**3 / f) for f in (1, 0.5)]
+    assert (table["n_star"].diff().iloc[1:] > 0).all()
+    assert (table["n_star_pred"].diff().iloc[1:] > 0).all()
+    assert (table["n_star_pred_lo"] <= table["n_star_pred"]).all()
+    assert (table["n_star_pred"] <= table["n_star_pred_hi"]).all()
+    assert "| sigma_star | 0.5 | 24 |" in threshold_recheck.markdown(table, 0.9)
+    with pytest.raises(ValueError, match="lr factor"):
+        threshold_recheck.scaled_spec(SPEC, 0.0, 24)
+
+
+def test_recheck_script_writes_the_table_and_names_a_bad_sweep(tmp_path):
+    cmd = [sys.executable, "scripts/mcm_recheck.py", "--config", "config/test/mcm.yaml"]
+    out = tmp_path / "recheck.parquet"
+    run = subprocess.run([*cmd, "cum", "8", "--seeds", "4", "--lr-factors", "1", "--paths", "8",
+                          "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    table = analysis.pd.read_parquet(out)
+    assert list(table["N"]) == [8] and list(table["seeds"]) == [4]
+    assert f"| sigma_star | 1 | 4 | {table['n_star'][0]:.3g} " in run.stdout
+    bad = subprocess.run([*cmd, "nope", "8"], capture_output=True, text=True, timeout=300)
+    assert bad.returncode != 0 and "sweep 'nope' is not in" in bad.stderr
+    assert "allowed: cov, cum" in bad.stderr

@@ -5,6 +5,7 @@ the seed-mean overlap first passes a level, log-log slopes, and the theory's slo
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -198,20 +199,33 @@ def slope_intervals(thr: pd.DataFrame, boot: pd.DataFrame, ci: float, exponents)
     return pd.DataFrame(rows)
 
 
-def predicted_thresholds(predicted: pd.DataFrame, level: float) -> pd.DataFrame:
+def predicted_thresholds(predicted: pd.DataFrame, level: float, ci: float = 0.9) -> pd.DataFrame:
     """n* of the overlap SDE's mean curves (easy2hard.theory.dynamics), per setting and N:
-    ``n_star_pred`` (full SDE) and ``n_star_drift`` (drift only, the check)."""
+    ``n_star_pred`` (full SDE) and ``n_star_drift`` (drift only, the check), and the SDE's
+    own Monte-Carlo interval (``n_star_pred_lo``, ``n_star_pred_hi``): the crossings of the
+    mean ± z·sd/√paths curves (z the normal quantile of ``ci``; to first order, the interval
+    of n* over draws of the SDE's paths)."""
     keys = [*SETTING, "N"]
+    z = NormalDist().inv_cdf((1 + ci) / 2)
     rows = []
     for key, c in predicted.groupby([*keys, "dynamics"], dropna=False, sort=True):
         c = c.sort_values("n")
-        rows.append({**dict(zip([*keys, "dynamics"], key)),
-                     "n_star": first_passage(c["n"].to_numpy(), c["mean"].to_numpy(), level)})
+        n, mean = c["n"].to_numpy(), c["mean"].to_numpy()
+        se = c["std"].to_numpy() / np.sqrt(c["paths"].to_numpy())
+        row = {**dict(zip([*keys, "dynamics"], key)), "n_star": first_passage(n, mean, level)}
+        if key[-1] == "sde":
+            row["lo"] = first_passage(n, mean + z * se, level)
+            row["hi"] = first_passage(n, mean - z * se, level)
+        rows.append(row)
+    cols = ["n_star_pred", "n_star_pred_lo", "n_star_pred_hi", "n_star_drift"]
     if not rows:
-        return pd.DataFrame(columns=[*keys, "n_star_pred", "n_star_drift"])
-    wide = pd.DataFrame(rows).pivot_table(index=keys, columns="dynamics", values="n_star",
-                                          dropna=False).reset_index()
-    return wide.rename(columns={"sde": "n_star_pred", "drift": "n_star_drift"})
+        return pd.DataFrame(columns=[*keys, *cols])
+    wide = pd.DataFrame(rows).pivot_table(index=keys, columns="dynamics", dropna=False,
+                                          values=["n_star", "lo", "hi"])
+    wide.columns = [{("n_star", "sde"): "n_star_pred", ("lo", "sde"): "n_star_pred_lo",
+                     ("hi", "sde"): "n_star_pred_hi", ("n_star", "drift"): "n_star_drift"}
+                    .get(c, "_".join(c)) for c in wide.columns]
+    return wide.reset_index().reindex(columns=[*keys, *cols])
 
 
 def threshold_table(df: pd.DataFrame, predicted: pd.DataFrame, level: float,
@@ -226,8 +240,9 @@ def threshold_table(df: pd.DataFrame, predicted: pd.DataFrame, level: float,
     ci = boot.groupby(keys, dropna=False)["n_star"].quantile(q).unstack()
     ci.columns = ["n_star_lo", "n_star_hi"]
     out = thr.merge(ci.reset_index(), on=keys, how="left")
-    out = out.merge(predicted_thresholds(predicted, level), on=[*SETTING, "N"], how="left")
-    for col in ("n_star_pred", "n_star_drift"):
+    out = out.merge(predicted_thresholds(predicted, level, bootstrap["ci"]), on=[*SETTING, "N"],
+                    how="left")
+    for col in ("n_star_pred", "n_star_pred_lo", "n_star_pred_hi", "n_star_drift"):
         if col not in out:
             out[col] = math.nan
     out["ratio"] = out["n_star"] / out["n_star_pred"]

@@ -87,8 +87,9 @@ def overlap_vs_n(inputs: dict, params: dict):
 def threshold_scaling(inputs: dict, params: dict):
     """n* (seed-mean overlap first reaching ``level``) against N, log-log, one panel per
     spike; bars: seed-bootstrap interval. Lines: the fit; the overlap SDE's predicted n*
-    (solid black, its prefactor included) and its drift-only check (dotted); the k* power law
-    fitted in prefactor only (grey)."""
+    (solid black, its prefactor included; shaded, its Monte-Carlo interval over the SDE's
+    paths) and its drift-only check (dotted); the k* power law fitted in prefactor only
+    (grey)."""
     level, bs = params["level"], params["bootstrap"]
     df = read_parquets(inputs["tables"])
     table = ma.threshold_table(df, read_parquets(inputs["predicted"]), level, bs)
@@ -135,6 +136,9 @@ def _threshold_panel(ax, s, c: pd.DataFrame) -> None:
             ax.plot(N, p, style, lw=1.3, marker="x" if col == "n_star_pred" else None,
                     label=f"{name}: slope {slope:.2f}" + (
                         f", sim/pred median {ratio:.2f}" if col == "n_star_pred" else ""))
+    lo, hi = c["n_star_pred_lo"].to_numpy(float), c["n_star_pred_hi"].to_numpy(float)
+    if np.isfinite(lo).any():
+        ax.fill_between(N, lo, hi, color="k", alpha=0.12, lw=0, label="SDE's Monte-Carlo interval")
     if np.isfinite(s["exponent"]) and ok.any():
         bare = N ** s["exponent"] * (np.log(N) if s["log_factor"] else 1.0)
         pref = np.exp(np.mean(np.log(n[ok] / bare[ok])))

@@ -210,27 +210,38 @@ def _field(F, points, d, stretch, du, m, row):
 
 @numba.njit(cache=True)
 def _integrate(F, points, d, stretch, du, N, n_grid, paths, seed, target, out):
-    """Euler-Maruyama paths of the overlap SDE; F rows: c A, the O(c²N) rate, c Σ^{1/2},
-    the step bound. out[p, k] = |m_target| of path p at n_grid[k]."""
+    """Paths of the overlap SDE: Heun's predictor-corrector on the drift (second order, so
+    the gradient flow is converged at the Courant number's steps) and Euler-Maruyama on the
+    noise (Itô, its diffusion taken at the step's start); F rows: c A, the O(c²N) rate,
+    c Σ^{1/2}, the step bound. out[p, k] = |m_target| of path p at n_grid[k]. The starts (uniform on
+    the sphere) are drawn before any increment, so the first k paths of a seed start at the
+    same points for every lr, N-grid and ``noise``: the drift-only check and the SDE, or two
+    learning rates, differ by their dynamics, not by their sample of starts."""
     np.random.seed(seed)
-    row = np.empty(F.shape[1])
-    m = np.empty(d)
-    z = np.empty(d)
+    starts = np.empty((paths, d))  # drawn first: path p starts the same whatever F is
     for p in range(paths):
         for i in range(d):
-            m[i] = np.random.standard_normal()
+            starts[p, i] = np.random.standard_normal()
         rest = np.random.chisquare(N - d)
-        m /= math.sqrt((m * m).sum() + rest)
+        starts[p] /= math.sqrt((starts[p] * starts[p]).sum() + rest)
+    row, ahead = np.empty(F.shape[1]), np.empty(F.shape[1])
+    z, drift, mp = np.empty(d), np.empty(d), np.empty(d)
+    for p in range(paths):
+        m = starts[p].copy()
         n = 0.0
         for k in range(n_grid.shape[0]):
             while n < n_grid[k]:
                 _field(F, points, d, stretch, du, m, row)
                 dn = min(row[F.shape[1] - 1], n_grid[k] - n)
+                for i in range(d):  # Heun on the drift: predict, then average the slopes
+                    drift[i] = row[i] - row[d] * m[i]
+                    mp[i] = m[i] + drift[i] * dn
+                _field(F, points, d, stretch, du, mp, ahead)
                 sq = math.sqrt(dn)
                 for i in range(d):
                     z[i] = np.random.standard_normal()
                 for i in range(d):
-                    step = (row[i] - row[d] * m[i]) * dn
+                    step = 0.5 * (drift[i] + ahead[i] - ahead[d] * mp[i]) * dn
                     for j in range(d):
                         step += row[d + 1 + i * d + j] * sq * z[j]
                     m[i] += step
@@ -266,15 +277,16 @@ def sweep_settings(spec: dict):
 def predicted_curves(spec: dict, cells, paths: int, seed: int, points: int = 120):
     """Mean (and sd) over ``paths`` SDE paths of the target overlap against n, per setting of
     the sweep ``spec`` and per cell (N, lr, n_max) in ``cells``, on ``points`` log-spaced n up
-    to 2 n_max; ``dynamics`` = "sde" (full) or "drift" (noise=False, paths/4 paths)."""
+    to 2 n_max; ``dynamics`` = "sde" (full) or "drift" (noise=False): the same paths,
+    started at the same points (``_integrate``), so the two differ by the noise alone."""
     rows = []
     for labels, s in sweep_settings(spec):
         coef = coefficients(s)
         for N, lr, n_max in cells:
             n = np.unique(np.round(np.geomspace(1, 2 * n_max, points)))
-            for kind, noise, k in (("sde", True, paths), ("drift", False, max(paths // 4, 1))):
-                m = predict(s, int(N), float(lr), n, k, seed, noise, coef)
+            for kind, noise in (("sde", True), ("drift", False)):
+                m = predict(s, int(N), float(lr), n, paths, seed, noise, coef)
                 rows.append(pd.DataFrame({**labels, "N": int(N), "dynamics": kind, "n": n,
-                                          "mean": m.mean(0), "std": m.std(0), "paths": k}))
+                                          "mean": m.mean(0), "std": m.std(0), "paths": paths}))
     cols = [*SETTING_KEYS, "N", "dynamics", "n", "mean", "std", "paths"]
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)
