@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -50,7 +51,8 @@ def test_reference_cumulant_sweep_is_refused_before_any_job(tmp_path):
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
     line = next(ln for ln in out.splitlines() if "mcm.sweeps.huge" in ln)
-    assert "N = 100000" in line and "years of CPU time" in line and "max_job_hours = 24" in line
+    assert "N = 100000" in line and "max_job_hours = 24" in line
+    assert re.search(r"estimated at [0-9.e+]+ (days|years) of CPU time", line), line
     assert not (tmp_path / "results").exists()
 
 
@@ -364,3 +366,19 @@ def test_reliability_doc_names_real_tests():
     defined = {m for path in (REPO / "tests").glob("test_*.py")
                for m in re.findall(r"^def (test_[a-z0-9_]+)", path.read_text(), re.M)}
     assert len(named) >= 30 and not named - defined, sorted(named - defined)
+
+
+def test_estimate_counts_every_figure_and_each_sweeps_overlap_sde():
+    """The estimate has a job per figure drawn (each costs a job start) and one overlap-SDE job
+    per MCM sweep, the two-overlap (correlated) sweep's the dearest of them."""
+    from easy2hard.pipeline import plan
+
+    cfg = config.load(REPO / "config" / "config.yaml")
+    est = cost.estimate(cfg)
+    for stage in plan.enabled_stages(cfg):
+        pngs = [t for t in stage.targets(cfg, "r") if "/figures/" in t and t.endswith(".png")]
+        figures = [j for j in est[stage.name] if j.name.startswith("figure ")]
+        assert len(figures) == len(pngs), stage.name
+    sde = {j.name.split()[-1]: j.seconds for j in est["theory"] if "overlap SDE" in j.name}
+    assert set(sde) == set(cfg["mcm"]["sweeps"])
+    assert max(sde, key=sde.get) == "cumulant_correlated"

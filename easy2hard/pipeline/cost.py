@@ -29,8 +29,20 @@ class UnitCost:
 #: Every per-unit cost the estimates use (CPU seconds on one core of the 2-core test machine).
 UNIT_COSTS: dict[str, UnitCost] = {
     "mcm_reduced": UnitCost(
-        1.15e-7, "sample of one run, reduced engine (independent of N)",
-        "benchmarks/mcm_engine.py: 8.7e6 samples/s per core at N = 128, 16 runs (README, MCM)"),
+        6.3e-8, "sample of one run, reduced engine (independent of N)",
+        "benchmarks/mcm_engine.py: 1.6e7 samples/s per core, median of five runs at N = 128 "
+        "and 4096 (docs/stages/mcm.md, 2026-12-02)"),
+    "sde_path": UnitCost(
+        3.0e-3, "path x N cell x form (SDE, drift only) of the one-overlap SDE",
+        "README (job times): the default covariance and cumulant theory_dynamics jobs, "
+        "7.5 s for 12 cells x 128 paths x 2 forms, 2026-12-02"),
+    "sde_path_2d": UnitCost(
+        3.0e-2, "path x N cell x form of the two-overlap SDE (correlated latents)",
+        "README (job times): the default correlated theory_dynamics job, 83 s of which 14 s "
+        "the coefficient table, 7 cells x 128 paths x 2 forms, 2026-12-02"),
+    "sde_table_2d": UnitCost(
+        14.0, "coefficient table of one two-overlap setting (61 x 61 quadratures)",
+        "README (job times): the default correlated theory_dynamics job, 2026-12-02"),
     "mcm_full": UnitCost(
         3.6e-8, "sample of one run times N, full lockstep engine",
         "benchmarks/mcm_engine.py: reduced/full = 923 at N = 4096, 16 runs (README, MCM)"),
@@ -201,8 +213,34 @@ def small_jobs(stage: str):
     return lambda cfg: [Job(stage, "tables", stage, _unit("small_job"))]
 
 
+def theory_jobs(cfg: dict) -> list[Job]:
+    """The theory tables, and one overlap-SDE job per MCM sweep: paths x N cells x 2 forms
+    (SDE and drift only), a two-overlap setting (correlated latents) 10x a path and a table."""
+    out = small_jobs("theory")(cfg)
+    paths = cfg["theory"].get("dynamics", {}).get("paths", 128)
+    sweeps = cfg["mcm"].get("sweeps", {}) if cfg.get("mcm", {}).get("enabled") else {}
+    for sweep, spec in sweeps.items():
+        if spec.get("batch", 1) != 1 or spec.get("z", "integrated") != "integrated":
+            continue
+        settings = _runs(spec, "activation", "latent", "beta_u", "beta_v", "t")
+        pairs = settings * sum(1 for c in spec.get("correlated") or [False] if c)
+        single = settings * len(spec.get("correlated") or [False]) - pairs
+        per_path = single * _unit("sde_path") + pairs * _unit("sde_path_2d")
+        s = paths * 2 * len(spec["N"]) * per_path + pairs * _unit("sde_table_2d")
+        out.append(Job("theory", f"overlap SDE of sweep {sweep}", "theory.dynamics.paths", s,
+                       f"{paths} paths x {len(spec['N'])} N x {single + pairs} settings"))
+    return out
+
+
+def figure_jobs(cfg: dict, stage) -> list[Job]:
+    """One job per figure the stage draws (its cost is the job's start)."""
+    names = [t for t in stage.targets(cfg, "results") if "/figures/" in t and t.endswith(".png")]
+    return [Job(stage.name, f"figure {n.rsplit('/', 1)[-1][:-4]}", stage.name, 0.0)
+            for n in names]
+
+
 ESTIMATORS = {
-    "images": unet_jobs, "mcm": mcm_jobs, "theory": small_jobs("theory"),
+    "images": unet_jobs, "mcm": mcm_jobs, "theory": theory_jobs,
     "networks": network_jobs, "linear": linear_jobs, "fourier": fourier_jobs,
     "multipatch": multipatch_jobs, "random_features": random_features_jobs,
     "report": small_jobs("report"),
@@ -216,16 +254,17 @@ def estimate(cfg: dict) -> dict[str, list[Job] | None]:
     from . import plan
 
     out: dict[str, list[Job] | None] = {}
-    for stage in (s.name for s in plan.enabled_stages(cfg)):
-        estimator = ESTIMATORS.get(stage)
+    for stage in plan.enabled_stages(cfg):
+        estimator = ESTIMATORS.get(stage.name)
         if estimator is None:
-            out[stage] = None
+            out[stage.name] = None
             continue
         try:
             start = _unit("job_start")
-            out[stage] = [replace(j, seconds=j.seconds + start) for j in estimator(cfg)]
+            jobs = estimator(cfg) + figure_jobs(cfg, stage)
+            out[stage.name] = [replace(j, seconds=j.seconds + start) for j in jobs]
         except (KeyError, TypeError, ValueError, AttributeError):
-            out[stage] = None
+            out[stage.name] = None
     return out
 
 
