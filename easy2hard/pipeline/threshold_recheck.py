@@ -12,9 +12,10 @@ apart (docs/stages/mcm.md, "Misses"):
 
 The SDE's n* carries its own Monte-Carlo error (its interval ``n_star_pred_lo/hi``, from its
 ``paths`` paths): give it more paths than the pipeline's, so that the comparison is limited
-by the simulation. One table row per factor, with the columns of ``mcm.analysis.threshold_table`` plus
-``lr_factor``, ``lr``, ``seeds`` and ``samples``. It imports both the mcm and the theory
-domains, which is why it lives in the pipeline layer.
+by the simulation. One table row per factor and setting, with the columns of
+``mcm.analysis.threshold_table`` plus ``lr_factor``, ``lr``, ``seeds`` and ``samples`` (of
+that setting: seeds × n_max). It imports both the mcm and the theory domains, which is why
+it lives in the pipeline layer.
 """
 
 from __future__ import annotations
