@@ -35,7 +35,10 @@ except configuration.ConfigError as e:
 sweeps = cfg["mcm"]["sweeps"]
 if a.sweep not in sweeps:
     sys.exit(f"sweep {a.sweep!r} is not in {a.config}'s mcm.sweeps; allowed: {', '.join(sweeps)}")
-table = recheck(plan_mcm.sweep_spec(cfg, a.sweep), a.sweep, a.N, a.seeds, a.lr_factors,
-                plan_mcm.threshold_params(cfg), {**cfg["theory"]["dynamics"], "paths": a.paths})
+try:
+    table = recheck(plan_mcm.sweep_spec(cfg, a.sweep), a.sweep, a.N, a.seeds, a.lr_factors,
+                    plan_mcm.threshold_params(cfg), {**cfg["theory"]["dynamics"], "paths": a.paths})
+except ValueError as e:  # a bad --seeds, --lr-factors or N: one line, nothing written
+    sys.exit(f"mcm_recheck: {e}")
 write_parquet(table, a.out or f"{cfg['results_dir']}/mcm/recheck/{a.sweep}_N{a.N}.parquet")
 print(markdown(table, plan_mcm.threshold_params(cfg)["bootstrap"]["ci"]))

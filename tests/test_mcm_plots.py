@@ -123,3 +123,7 @@ def test_recheck_script_writes_the_table_and_names_a_bad_sweep(tmp_path):
     bad = subprocess.run([*cmd, "nope", "8"], capture_output=True, text=True, timeout=300)
     assert bad.returncode != 0 and "sweep 'nope' is not in" in bad.stderr
     assert "allowed: cov, cum" in bad.stderr
+    one = subprocess.run([*cmd, "cum", "8", "--seeds", "1", "--out", str(tmp_path / "x.parquet")],
+                         capture_output=True, text=True, timeout=300)
+    assert one.returncode != 0 and "at least 2 seeds" in one.stderr
+    assert not (tmp_path / "x.parquet").exists()
