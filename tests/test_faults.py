@@ -370,7 +370,8 @@ def test_reliability_doc_names_real_tests():
 
 def test_estimate_counts_every_figure_and_each_sweeps_overlap_sde():
     """The estimate has a job per figure drawn (each costs a job start) and one overlap-SDE job
-    per MCM sweep, the two-overlap (correlated) sweep's the dearest of them."""
+    per predicted-curves table the figures read (not per MCM sweep: the plain-SGD projection
+    sweep has none), the two-overlap (correlated) sweep's the dearest of them."""
     from easy2hard.pipeline import plan
 
     cfg = config.load(REPO / "config" / "config.yaml")
@@ -380,5 +381,7 @@ def test_estimate_counts_every_figure_and_each_sweeps_overlap_sde():
         figures = [j for j in est[stage.name] if j.name.startswith("figure ")]
         assert len(figures) == len(pngs), stage.name
     sde = {j.name.split()[-1]: j.seconds for j in est["theory"] if "overlap SDE" in j.name}
-    assert set(sde) == set(cfg["mcm"]["sweeps"])
+    wanted = {Path(f).stem for fig in plan.mcm.STAGE.figures if fig.name in cfg["mcm"]["figures"]
+              for f in fig.inputs(cfg, "r").get("predicted", [])}  # theory_dynamics's outputs
+    assert set(sde) == wanted and "projection" not in wanted
     assert max(sde, key=sde.get) == "cumulant_correlated"

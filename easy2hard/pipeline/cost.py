@@ -214,12 +214,16 @@ def small_jobs(stage: str):
 
 
 def theory_jobs(cfg: dict) -> list[Job]:
-    """The theory tables, and one overlap-SDE job per MCM sweep: paths x N cells x 2 forms
-    (SDE and drift only), a two-overlap setting (correlated latents) 10x a path and a table."""
+    """The theory tables, and one overlap-SDE job per MCM sweep drawn against theory: paths x
+    N cells x 2 forms (SDE and drift only), a two-overlap setting (correlated latents) 10x a
+    path and a table."""
+    from .plan import mcm
+
     out = small_jobs("theory")(cfg)
     paths = cfg["theory"].get("dynamics", {}).get("paths", 128)
-    sweeps = cfg["mcm"].get("sweeps", {}) if cfg.get("mcm", {}).get("enabled") else {}
-    for sweep, spec in sweeps.items():
+    predicted = mcm.predicted_sweeps(cfg) if cfg.get("mcm", {}).get("enabled") else []
+    for sweep in predicted:
+        spec = cfg["mcm"]["sweeps"][sweep]
         if spec.get("batch", 1) != 1 or spec.get("z", "integrated") != "integrated":
             continue
         settings = _runs(spec, "activation", "latent", "beta_u", "beta_v", "t")

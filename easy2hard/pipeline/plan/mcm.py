@@ -14,6 +14,7 @@ from .common import device, figure_files, per_job, without
 from .stage import Figure, Stage
 
 FIGURES = ("mcm_overlap_vs_n", "mcm_threshold_scaling", "mcm_projection")
+THEORY_FIGURES = ("mcm_overlap_vs_n", "mcm_threshold_scaling")  # drawn with predicted curves
 THRESHOLDS = "mcm/thresholds.parquet"
 
 
@@ -49,6 +50,14 @@ def predicted(sweeps, results: str) -> list[str]:
 
 def figure_sweeps(cfg: dict, name: str) -> list[str]:
     return (cfg["mcm"]["figures"].get(name) or {}).get("sweeps", [])
+
+
+def predicted_sweeps(cfg: dict) -> list[str]:
+    """The sweeps whose overlap-SDE curves a run computes (rule theory_dynamics): those of the
+    figures drawn against theory (``with_theory``), each once."""
+    names = [sweep for name in THEORY_FIGURES if name in cfg["mcm"]["figures"]
+             for sweep in figure_sweeps(cfg, name)]
+    return list(dict.fromkeys(names))
 
 
 def threshold_params(cfg: dict) -> dict:
@@ -94,10 +103,10 @@ JOBS = {
 STAGE = Stage(
     name="mcm", targets=targets, check=check, jobs=JOBS,
     figures=(
-        Figure("mcm_overlap_vs_n", "easy2hard.mcm.plots:overlap_vs_n",
-               with_theory("mcm_overlap_vs_n"), category="MCM"),
-        Figure("mcm_threshold_scaling", "easy2hard.mcm.plots:threshold_scaling",
-               with_theory("mcm_threshold_scaling"), category="MCM",
+        Figure(THEORY_FIGURES[0], "easy2hard.mcm.plots:overlap_vs_n",
+               with_theory(THEORY_FIGURES[0]), category="MCM"),
+        Figure(THEORY_FIGURES[1], "easy2hard.mcm.plots:threshold_scaling",
+               with_theory(THEORY_FIGURES[1]), category="MCM",
                params=lambda cfg: threshold_params(cfg)),
         Figure("mcm_projection", "easy2hard.mcm.plots:projection",
                lambda cfg, results: {"tables": tables(
