@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit
 
 from easy2hard.core.quadrature import gauss_hermite_numpy
-from easy2hard.mcm import reduced, rng
+from easy2hard.mcm import reduced
 from easy2hard.mcm import reduced_kernel as K
 from easy2hard.mcm.cells import Cell, NeuronRun
 from easy2hard.mcm.rng import chisquare_constants, chisquare_prepared, load, normal, store
@@ -113,9 +113,8 @@ def setup(N: int, R: int):
     table = reduced._tables(cell, fpar, ipar, gx, gw)
     cp = np.array([0.0, cell.latent_a, cell.student_df])
     ki = np.array([N, 1, 1, 2, 0, 0, 1], np.int64)
-    w = np.stack([reduced.initial_state(cell, r) for r in runs])
-    st = np.stack([np.stack([rng.seed_state(r.seed, t, N) for t in reduced.STREAMS])
-                   for r in runs])
+    w = reduced.initial_states(cell, runs)
+    st = reduced.stream_states(runs, N)
     return st, ipar, fpar, cp, ki, w, table, gx, gw
 
 

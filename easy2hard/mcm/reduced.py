@@ -81,15 +81,11 @@ def _tables(cell: Cell, fpar: np.ndarray, ipar: np.ndarray, gx, gw) -> np.ndarra
     return np.stack(rows) if rows else np.zeros((1, 2))
 
 
-def initial_state(cell: Cell, run: NeuronRun, init=None) -> np.ndarray:
-    """(w_S, s) of the start: a uniform direction (stream "mcm-init"), norm 1 for pSGD and
-    w_init_norm for plain SGD; or the reduced coordinates of a given w ∈ R^N (``init``)."""
-    return initial_states(cell, [run], None if init is None else [init])[0]
-
-
 def initial_states(cell: Cell, runs: list[NeuronRun], init=None) -> np.ndarray:
-    """``initial_state`` of every run (R, dS + 1): the random starts draw from one PCG64 set to
-    each run's seeded state (rng.pcg64_state): the draws of
+    """(w_S, s) of every run's start, (R, dS + 1): a uniform direction (stream "mcm-init"),
+    norm 1 for pSGD and w_init_norm for plain SGD; or the reduced coordinates of given
+    w ∈ R^N (``init``, one per run). The random starts draw from one PCG64 set to each run's
+    seeded state (rng.pcg64_state): the draws of
     ``np.random.Generator(np.random.PCG64(streams.seed_of(seed, "mcm-init", N)))`` without
     building a generator per run."""
     if init is not None:
