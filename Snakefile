@@ -21,6 +21,7 @@ include: "workflow/rules/fourier.smk"
 include: "workflow/rules/multipatch.smk"
 include: "workflow/rules/random_features.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/claims.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -68,6 +68,7 @@ RESULTS = config["results_dir"]
 # good one. docs/reliability.md lists each guarantee and its test.
 from easy2hard.pipeline import cost as e2h_cost  # noqa: E402
 from easy2hard.pipeline import integrity as e2h_integrity  # noqa: E402
+from easy2hard.pipeline import claims_summary as e2h_claims_summary  # noqa: E402
 
 _E2H_KEPT_FIGURES = os.path.join(".snakemake", "easy2hard", "kept_figures")
 if workflow.is_main_process:
@@ -93,6 +94,9 @@ onerror:
 
 onsuccess:
     shutil.rmtree(_E2H_KEPT_FIGURES, ignore_errors=True)
+    # the run's last line: the verdict counts of its claims (docs/claims.md)
+    for _line in e2h_claims_summary.summary(RESULTS, config):
+        print(_line, file=sys.stderr)
 
 
 # ---------------------------------------------------------------- reliability checks: end

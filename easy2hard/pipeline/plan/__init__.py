@@ -9,13 +9,15 @@ its figure registry, the input functions of its rules and its job table (every r
 
 from __future__ import annotations
 
-from . import fourier, images, linear, mcm, multipatch, networks, random_features, report, theory
+from . import (claims, fourier, images, linear, mcm, multipatch, networks, random_features,
+               report, theory)
 from .stage import Figure, Stage
 
-#: every stage, in the order of ``rule all``; the report last: it renders the others' tables
+#: every stage, in the order of ``rule all``; then the claims, which decide the others'
+#: conclusions from their tables, and the report, which renders them
 STAGES: tuple[Stage, ...] = (
     images.STAGE, mcm.STAGE, theory.STAGE, networks.STAGE, linear.STAGE, fourier.STAGE,
-    multipatch.STAGE, random_features.STAGE, report.STAGE,
+    multipatch.STAGE, random_features.STAGE, claims.STAGE, report.STAGE,
 )
 
 

@@ -11,6 +11,10 @@ scripts. The plan module ends with one ``STAGE = Stage(...)``, registered in
   when enabled);
 - ``figures``: the figure registry, one ``Figure`` each. The workflow generates every
   figure rule from it (``workflow/rules/figures.smk``): no figure rule is written by hand;
+- ``claims``: the stage's conclusions as code, one ``Claim`` each: what the paper says, the
+  prediction that would support it, the control it must rule out, its calibration check, and
+  the evaluate function (in the domain's ``claims`` module) that decides it from the tables on
+  every run (rule ``claims_<stage>``, ``docs/claims.md``);
 - ``jobs``: the job table, ``{rule: params(cfg) -> dict}``: the params of each of the stage's
   written rules, built from the validated config (``cfg["results_dir"]`` is the results
   root). A value is plain or a function of the job's wildcards; the rule file says only
@@ -76,6 +80,43 @@ class Figure:
 
 
 @dataclass(frozen=True)
+class Claim:
+    """One conclusion, decided from the tables on every run (``easy2hard.core.claims``).
+
+    id: ``<stage>.<snake_case>``, cited in docs as ``claim:<id>``;
+    statement: what the paper (or the project) says, in one sentence; source: where;
+    prediction: the number or ordering that would support it, with its tolerance;
+    control: the simpler explanation it must rule out, and how the tables measure it;
+    calibration: the check that the cells learned at all (failed: ``inconclusive``);
+    evaluate: ``"easy2hard.<domain>.claims:<function>"``, imported only inside the claims
+    job, called as ``evaluate(inputs, options) -> Evaluation``;
+    inputs(cfg, results) -> {group: [paths]}: the tables it reads (those of another stage
+    make this claim need that stage); params(cfg) -> dict: its settings (JSON-able);
+    figure: the figure that shows it; deterministic: no training randomness (exempt from
+    the seed count).
+    """
+
+    id: str
+    statement: str
+    source: str
+    prediction: str
+    control: str
+    calibration: str
+    evaluate: str
+    inputs: Callable[..., dict]
+    params: Callable[..., dict] = _no_params
+    figure: str = ""
+    deterministic: bool = False
+
+    @property
+    def module(self) -> str:
+        return self.evaluate.partition(":")[0]
+
+    def function(self) -> Callable:
+        return getattr(importlib.import_module(self.module), self.evaluate.partition(":")[2])
+
+
+@dataclass(frozen=True)
 class Stage:
     """One stage of the pipeline (see the module docstring)."""
 
@@ -84,6 +125,7 @@ class Stage:
     check: Callable[[dict], list] = lambda cfg: []
     figures: tuple = ()
     jobs: dict = field(default_factory=dict)
+    claims: tuple = ()
 
     def enabled(self, cfg: dict) -> bool:
         return bool(cfg[self.name]["enabled"])
