@@ -9,7 +9,7 @@ CORES  ?= all
 CONFIG ?=
 SMK    := $(VENV)/bin/snakemake
 
-.PHONY: run test venv lint format report clean
+.PHONY: run test venv lint format report claims clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ report: $(STAMP)
 	  'import sys, yaml; from easy2hard.pipeline.config import validate; \
 	  print(validate(yaml.safe_load(open(sys.argv[1])) or {})["results_dir"])' \
 	  $(REPORT_CONFIG))/report.html"
+
+# docs/claims.md from the default run's claims (after `make run`): the claims table, its
+# machine and commit, and a hash of the claim definitions (tests/test_claims_docs.py).
+claims: $(STAMP)
+	$(VENV)/bin/python -m easy2hard.pipeline.claims_report results/claims.parquet docs/claims.md
 
 clean:
 	rm -rf results results-paper results-authors .snakemake

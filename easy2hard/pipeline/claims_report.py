@@ -156,3 +156,32 @@ def _close(x, y, rtol: float) -> bool:
     if math.isnan(x) or math.isnan(y):
         return math.isnan(x) and math.isnan(y)
     return x == y or math.isclose(x, y, rel_tol=rtol)
+
+
+def write_doc(table: str | Path, doc: str | Path, root: str | Path) -> str:
+    """Write ``doc`` (docs/claims.md) from a run's ``claims.parquet``; returns its counts."""
+    from ..core.tables import write_text
+    from .plan import STAGES
+
+    df = read_claims(table)
+    write_text(markdown(df, definitions_hash(root, STAGES)), doc)
+    return counts_line(df)
+
+
+def main(argv=None) -> int:
+    """``python -m easy2hard.pipeline.claims_report [claims.parquet] [docs/claims.md]``."""
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    table = args[0] if args else "results/claims.parquet"
+    doc = args[1] if len(args) > 1 else "docs/claims.md"
+    if not Path(table).exists():
+        print(f"{table}: no claims table; run `make run` first (claims.enabled must be true)",
+              file=sys.stderr)
+        return 1
+    print(f"{doc}: {write_doc(table, doc, Path(__file__).resolve().parents[2])}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -236,6 +236,15 @@ def theory_jobs(cfg: dict) -> list[Job]:
     return out
 
 
+def claims_jobs(cfg: dict) -> list[Job]:
+    """One claims job per stage that declares claims, and the merge: table reads and
+    bootstraps of seconds each."""
+    from .plan import claims
+
+    names = [f"claims of {s.name}" for s in claims.claiming_stages(cfg)] + ["merge"]
+    return [Job("claims", name, "claims", _unit("small_job")) for name in names]
+
+
 def figure_jobs(cfg: dict, stage) -> list[Job]:
     """One job per figure the stage draws (its cost is the job's start)."""
     names = [t for t in stage.targets(cfg, "results") if "/figures/" in t and t.endswith(".png")]
@@ -247,7 +256,7 @@ ESTIMATORS = {
     "images": unet_jobs, "mcm": mcm_jobs, "theory": theory_jobs,
     "networks": network_jobs, "linear": linear_jobs, "fourier": fourier_jobs,
     "multipatch": multipatch_jobs, "random_features": random_features_jobs,
-    "report": small_jobs("report"),
+    "claims": claims_jobs, "report": small_jobs("report"),
 }
 
 

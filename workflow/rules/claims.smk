@@ -56,4 +56,6 @@ rule claims_merge:
         "../scripts/claims_merge.py"
 
 
-workflow.localrules("claims_merge", *(f"claims_{s.name}" for s in plan.STAGES if s.claims))
+workflow.localrules(
+    "claims_merge", *(f"claims_{s.name}" for s in plan.STAGES if s.claims)
+)
