@@ -84,3 +84,24 @@ def test_tiny_run_decides_its_claims_and_ends_with_the_counts(tiny_claims_run):
                            f"refuted, {counts['inconclusive']} inconclusive"), last
     page = (work / "results" / "claims.html").read_text()
     assert all(cid in page for cid in table["id"])
+
+
+def test_compare_claims_script_prints_what_differs(tmp_path):
+    import subprocess
+    import sys
+
+    table = read_claims(REPO / "docs" / "claims.md")
+    a, b = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    table.to_parquet(a)
+    changed = table.copy()
+    changed.loc[0, "verdict"] = "refuted" if changed.loc[0, "verdict"] != "refuted" else "supported"
+    changed.to_parquet(b)
+    script = [sys.executable, str(REPO / "scripts" / "compare_claims.py")]
+    same = subprocess.run([*script, str(a), str(REPO / "docs" / "claims.md")],
+                          capture_output=True, text=True)
+    assert same.returncode == 0 and "agree" in same.stdout, same.stdout + same.stderr
+    diff = subprocess.run([*script, str(a), str(b)], capture_output=True, text=True)
+    assert diff.returncode == 1 and f"{table.loc[0, 'id']}: verdict" in diff.stdout
+    missing = subprocess.run([*script, str(a), str(tmp_path / "none")], capture_output=True,
+                             text=True)
+    assert missing.returncode == 2 and "no such claims table" in missing.stderr

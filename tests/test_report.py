@@ -72,3 +72,11 @@ def test_every_figure_rule_has_report_caption():
             if "report(" not in body or not cap or not (smk.parent / cap.group(1)).exists():
                 bad.append(f"{smk.name}:{name}")
     assert not bad, f"figure rules without report(...) and an existing caption: {bad}"
+
+
+def test_report_has_the_claims_page(report):
+    """The Claims page (claims.html, one row per claim of the run) is in the report."""
+    work, html = report
+    claims = pd.read_parquet(work / "results/claims.parquet")
+    page = (work / "results/claims.html").read_text()
+    assert page.count("<tr>") == len(claims) + 1 and "claims.html" in html
