@@ -30,7 +30,7 @@ import torch
 from ..core import streams
 from .spectra import hermitian_phases, polar, synthesize, zero_frequency
 
-CLONES = ("amplitude", "phase", "amplitude_swap", "amplitude_whitened")
+from .names import CLONES  # noqa: F401  (re-exported)
 DIMS = (-2, -1)
 
 

@@ -17,9 +17,7 @@ import torch
 from ..core import streams
 from . import laws
 
-GAUSSIAN = ("isotropic", "power_law")
-NON_GAUSSIAN = ("student_t", "laplace_latent")  # laws.LAWS, with the power-law covariance
-TARGETS = (*GAUSSIAN, *NON_GAUSSIAN, "natural_patches")
+from .names import GAUSSIAN, NON_GAUSSIAN, TARGETS  # noqa: F401  (re-exported)
 
 
 @dataclass(frozen=True)

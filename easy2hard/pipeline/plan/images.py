@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from operator import itemgetter
 
-from ...core.lockstep import checkpoint_steps
-from ...fourier.clones import CLONES as FOURIER_CLONES  # made by the fourier stage's rules
+from ...core.lockstep_tables import checkpoint_steps
+from ...fourier.names import CLONES as FOURIER_CLONES  # made by the fourier stage's rules
 from ...images.clones import CLONES
 from ...images.datasets import DATASETS
 from .common import device, figure_files, pattern

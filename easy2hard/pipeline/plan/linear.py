@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from ...linear.targets import NON_GAUSSIAN, TARGETS
+from ...linear.names import NON_GAUSSIAN, TARGETS
 from .common import device, figure_files, pattern, per_job, pick
 from .stage import Figure, Stage
 
