@@ -37,13 +37,12 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(VENV)/bin/snakefmt Snakefile workflow/rules
 
-# The report of CONFIG (default config/config.yaml) lands in that config's results_dir.
+# The report of CONFIG (default config/config.yaml) lands in that config's results_dir. A
+# missing config, or no run yet, is one line (easy2hard.pipeline.report_root).
 REPORT_CONFIG = $(or $(CONFIG),config/config.yaml)
 report: $(STAMP)
-	$(SMK) --cores $(CORES) --configfile $(REPORT_CONFIG) --report "$$($(VENV)/bin/python -c \
-	  'import sys, yaml; from easy2hard.pipeline.config import validate; \
-	  print(validate(yaml.safe_load(open(sys.argv[1])) or {})["results_dir"])' \
-	  $(REPORT_CONFIG))/report.html"
+	@root="$$($(VENV)/bin/python -m easy2hard.pipeline.report_root $(REPORT_CONFIG))" && \
+	$(SMK) --cores $(CORES) --configfile $(REPORT_CONFIG) --report "$$root/report.html"
 
 # docs/claims.md from the default run's claims (after `make run`): the claims table, its
 # machine and commit, and a hash of the claim definitions (tests/test_claims_docs.py).

@@ -33,3 +33,8 @@ rule all:
     default_target: True
     input:
         plan.final_output(config, RESULTS),
+
+
+# Last, once every rule is defined: the checks that read the rules' output patterns
+# (workflow/rules/common.smk), before Snakemake builds the DAG.
+reliability_checks(workflow, plan.final_output(config, RESULTS))

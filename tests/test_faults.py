@@ -180,13 +180,14 @@ def test_every_table_has_a_sidecar_checksum(tmp_path, monkeypatch):
         assert check.returncode == 0 and "N12.parquet: OK" in check.stdout
     _truncate(table)
     assert io.matches_sidecar(table) is False
-    assert integrity.corrupt_tables(tmp_path) == [(table, "mcm_sweep_cell")]
+    outputs = [re.compile(re.escape(str(tmp_path)) + r"/N(?P<N>[0-9]+)\.parquet$")]
+    assert integrity.corrupt_tables(tmp_path, outputs) == [(table, "mcm_sweep_cell")]
     with pytest.raises(ValueError) as info:
         io.read_parquet(table)
     msg = str(info.value)
     assert str(table) in msg and "made by rule mcm_sweep_cell" in msg
     assert f"snakemake --cores 1 --forcerun {table}" in msg
-    (line,) = integrity.remove_corrupt_tables(tmp_path)
+    (line,) = integrity.remove_corrupt_tables(tmp_path, outputs)
     assert str(table) in line and "mcm_sweep_cell" in line
     assert not table.exists() and not io.sidecar_path(table).exists()
 

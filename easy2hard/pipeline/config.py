@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import math
 import numbers
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,6 +28,14 @@ import jsonschema
 import yaml
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
+# The project (the Snakefile's folder) and its own folders, which no results root may be.
+PROJECT_DIR = SCHEMA_PATH.parents[1]
+PROJECT_FOLDERS = (".git", ".snakemake", "easy2hard", "config", "workflow", "tests", "docs")
+# Seeds reach numba's np.random.seed (theory.dynamics, fourier.classifier), which takes 32
+# bits, as well as numpy's and torch's generators, which take more.
+SEED_LIMIT = 2**32
+# A sample budget (coef * N**power) is a count of samples held in an int64.
+BUDGET_LIMIT = 2**63
 
 
 class ConfigError(ValueError):
@@ -224,10 +233,116 @@ def validate(config: dict, schema: dict | None = None, *, cross_key: bool = True
     list(cls(schema).iter_errors(cfg))
     errors = sorted(cls(schema).iter_errors(cfg), key=lambda e: list(map(str, e.absolute_path)))
     _raise([_message(e) for e in errors])
+    _raise(number_problems(cfg, schema) + results_dir_problems(cfg))
     cfg = canonical(_walk(cfg, schema, schema, _integral))
     if cross_key:
         _raise(cross_key_problems(cfg))
     return cfg
+
+
+# ------------------------------------------------------------------ numbers and paths
+def _leaves(value, sub: dict, root: dict, path: tuple = ()):
+    """(path, value, schema) of every scalar of ``value``."""
+    sub = _resolve(sub, root)
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            yield from _leaves(v, _child(sub, k), root, (*path, k))
+    elif isinstance(value, list):
+        items = sub.get("items") if isinstance(sub.get("items"), dict) else {}
+        for i, v in enumerate(value):
+            yield from _leaves(v, items, root, (*path, i))
+    else:
+        yield path, value, sub
+
+
+def _is_seed(path: tuple) -> bool:
+    names = [p for p in path if isinstance(p, str)]
+    return bool(names) and (names[-1] in ("seed", "seeds") or names[-1].endswith("_seed"))
+
+
+def number_problems(cfg: dict, schema: dict) -> list[str]:
+    """Every number is finite (``.inf`` only where its schema says ``x-infinite: true``; NaN
+    nowhere), every seed fits the generators (below SEED_LIMIT), and every scaled budget or
+    learning rate (``coef`` and ``power`` under a sweep with an ``N`` list) is finite, each
+    problem naming its key."""
+    out = []
+    for path, value, sub in _leaves(cfg, schema, schema):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            continue
+        key = _key(path)
+        if math.isnan(value) or (math.isinf(value) and not sub.get("x-infinite")):
+            out.append(f"config key '{key}': {value} is not a finite number; allowed: a finite "
+                       f"number" + (" or .inf" if sub.get("x-infinite") else ""))
+        elif _is_seed(path) and value >= SEED_LIMIT:
+            out.append(f"config key '{key}': seed {value} does not fit the random generators; "
+                       f"allowed: an integer below 2**32 = {SEED_LIMIT}")
+    return out + (scaling_problems(cfg) if not out else [])
+
+
+def _scaled(spec: Mapping, N: int) -> float:
+    """coef * (N / ref_N)**(-power) (a learning rate) or coef * N**power (* ln N if log; a
+    sample budget); inf where it overflows."""
+    try:
+        if "ref_N" in spec:
+            return float(spec["coef"] * (N / spec["ref_N"]) ** (-spec["power"]))
+        return float(spec["coef"] * N ** spec["power"] * (math.log(N) if spec.get("log") else 1.0))
+    except (OverflowError, ZeroDivisionError):
+        return math.inf
+
+
+def scaling_problems(cfg, path: tuple = (), Ns=None) -> list[str]:
+    """Every ``{coef, power}`` mapping under a mapping with an ``N`` list gives a finite value
+    at each N, and a sample budget (no ``ref_N``) below BUDGET_LIMIT, checked before the
+    stages compute them (which would end in an OverflowError)."""
+    out = []
+    if not isinstance(cfg, Mapping):
+        return out
+    if isinstance(cfg.get("N"), list):
+        Ns = cfg["N"]
+    if Ns and "coef" in cfg and "power" in cfg:
+        limit = math.inf if "ref_N" in cfg else BUDGET_LIMIT
+        what = "coef * (N / ref_N)**(-power)" if "ref_N" in cfg else "coef * N**power"
+        for N in Ns:
+            value = _scaled(cfg, N)
+            if not math.isfinite(value) or value >= limit:
+                out.append(f"config key '{_key(path)}': {what} at N = {N} is {value:.3g} "
+                           f"(coef = {cfg['coef']}, power = {cfg['power']}); allowed: a finite "
+                           f"value" + ("" if "ref_N" in cfg else f" below 2**63 = {BUDGET_LIMIT:.3g}"))
+                break
+    for k, v in cfg.items():
+        out += scaling_problems(v, (*path, k), Ns)
+    return out
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def results_dir_problems(cfg: dict, workdir: str | Path | None = None,
+                         project: str | Path = PROJECT_DIR) -> list[str]:
+    """The results root stays inside the working directory (``..``, an absolute path or a
+    symlink out only with ``results_dir_outside: true``), is none of the project's own folders
+    (:data:`PROJECT_FOLDERS` of the Snakefile's folder, and the working directory's
+    ``.snakemake``) and holds neither the working directory nor the project."""
+    raw = cfg.get("results_dir", "results")
+    work = Path(os.path.realpath(Path.cwd() if workdir is None else workdir))
+    root = Path(os.path.realpath(work / raw))
+    key = f"config key 'results_dir': {raw!r}"
+    if not cfg.get("results_dir_outside"):
+        if Path(raw).is_absolute() or ".." in Path(raw).parts or not _inside(root, work):
+            return [f"{key} resolves to {root}, outside the working directory {work}; allowed: "
+                    f"a folder inside it, or any folder with results_dir_outside: true"]
+    project = Path(os.path.realpath(project))
+    own = [project / name for name in PROJECT_FOLDERS] + [work / ".snakemake"]
+    for folder in own:
+        if _inside(root, Path(os.path.realpath(folder))):
+            return [f"{key} resolves to {root}, inside the project's own folder {folder}; "
+                    f"allowed: a folder of its own, such as results"]
+    for folder, what in ((work, "the working directory"), (project, "the project")):
+        if _inside(folder, root):
+            return [f"{key} resolves to {root}, which holds {what} {folder}; allowed: a "
+                    f"folder of its own, such as results"]
+    return []
 
 
 def cross_key_problems(cfg: dict) -> list[str]:
@@ -412,7 +527,8 @@ any is not, 2 on a usage error.
   -h, --help           show this text
 
 Also printed: the estimated CPU time of each stage and the longest job
-(easy2hard.pipeline.cost); a job above cost.max_job_hours is an error.
+(easy2hard.pipeline.cost); a job above cost.max_job_hours is an error. A dataset above
+easy2hard.pipeline.integrity.DATASET_WARN_BYTES is a warning.
 """
 
 
@@ -450,9 +566,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _cost_table(cfg: dict) -> str:
-    from . import cost
+    from . import cost, integrity
 
-    return cost.table(cost.estimate(cfg))
+    return "\n".join([cost.table(cost.estimate(cfg)), *integrity.size_warnings(cfg)])
 
 
 if __name__ == "__main__":

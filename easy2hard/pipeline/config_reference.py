@@ -19,7 +19,8 @@ config/README.md`; do not edit by hand (a test fails when it is out of date). Ev
 optional: a missing key takes its default. Configs: `config/config.yaml` (the offline
 default), `config/paper.yaml` (paper scale), `config/authors.yaml` (the authors' network
 setting), `config/test/*.yaml` (the tiny configs of the tests). A stage runs iff its
-`<stage>.enabled` is true. `<name>` stands for a name you choose (a sweep, a run).
+`<stage>.enabled` is true. `<name>` stands for a name you choose (a sweep, a run). Every
+number must be finite (no NaN) unless its row says "or .inf"; seeds are below 2**32.
 
 | key | type | default | allowed | description |
 |---|---|---|---|---|
@@ -46,6 +47,8 @@ def _allowed(sub: dict, root: dict) -> str:
                   if k in s]
         if "pattern" in s:
             parts.append(f"matches `{s['pattern']}`")
+        if s.get("x-infinite"):
+            parts.append("or .inf")
     if "minItems" in sub:
         parts.append(f"at least {sub['minItems']} items")
     return "; ".join(parts)

@@ -4,11 +4,15 @@
   ``easy2hard.core.tables.write_parquet`` has a sidecar ``<table>.sha256`` (``sha256sum``
   format); a table whose bytes no longer match it is removed, with one line naming it and
   the rule that made it, so that Snakemake rebuilds it (and what reads it) in this run.
-- :func:`unwritable`: every output root (and its folders) can be written, one line per
+  Only files a rule of this workflow can make (:func:`output_files`) are judged.
+- :func:`unwritable` / :func:`unwritable_folders`: every output root (and its folders), and
+  every folder a job may write into (:func:`output_folders`), can be written, one line per
   folder that cannot, before hours of work end in a failed rename.
+- :func:`size_warnings`: a dataset above :data:`DATASET_WARN_BYTES` is named before any job.
 - :func:`keep_figures` / :func:`restore_figures`: Snakemake deletes a job's old outputs
   before it runs it, so a failed figure job would leave no figure where a good one was; the
-  figures present at the start are kept as hard links and put back after a failed run.
+  figures present at the start are kept as hard links (copies across filesystems) under
+  ``<results>/.kept/<run id>/`` (:func:`kept_dir`) and put back after a failed run.
 """
 
 from __future__ import annotations
@@ -25,31 +29,59 @@ SIDECAR = ".sha256"  # as easy2hard.core.tables.SIDECAR (imported lazily: the wr
 #                      runs with the standard library alone, e.g. as another user)
 
 
-def corrupt_tables(root: str | Path) -> list[tuple[Path, str]]:
-    """(table, rule that made it) for every table under ``root`` whose sidecar checksum does
-    not match its bytes (tables without a sidecar are not judged)."""
-    from easy2hard.core import tables as io
+def _made_by_a_rule(path: str, outputs) -> bool:
+    """Whether ``path`` (or a folder above it: a ``directory()`` output) matches one of the
+    rules' output regular expressions ``outputs``."""
+    while path and path not in (os.sep, "."):
+        if any(o.match(path) for o in outputs):
+            return True
+        path = os.path.dirname(path)
+    return False
 
+
+def output_files(root: str, outputs) -> list[str]:
+    """Every file under ``root`` that a rule of the workflow can make: its path (as the rules
+    write it, ``f"{root}/..."``) matches an output pattern of ``outputs`` (compiled regular
+    expressions, e.g. ``[o.regex() for r in workflow.rules for o in r.output]``). Nothing else
+    under ``root`` is ever judged or removed."""
     out = []
-    root = Path(root)
-    if not root.is_dir():
-        return out
-    for sidecar in sorted(root.rglob(f"*.parquet{SIDECAR}")):
-        table = sidecar.with_name(sidecar.name[: -len(SIDECAR)])
-        if table.is_file() and not io.matches_sidecar(table):
-            out.append((table, io.sidecar_rule(table) or "the rule that makes it"))
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        rel = os.path.relpath(folder, root)
+        prefix = root if rel == "." else f"{root}/{Path(rel).as_posix()}"
+        out += [f"{prefix}/{f}" for f in sorted(files) if _made_by_a_rule(f"{prefix}/{f}", outputs)]
     return out
 
 
-def remove_corrupt_tables(root: str | Path) -> list[str]:
-    """Remove every corrupt table under ``root`` (and its sidecar); one line per table."""
+def corrupt_tables(root: str | Path, outputs) -> list[tuple[Path, str | None]]:
+    """(table, rule that made it, or None if its sidecar names none) for every table under ``root`` that a rule can make
+    (:func:`output_files`) whose sidecar checksum does not match its bytes (tables without a
+    sidecar are not judged)."""
+    from easy2hard.core import tables as io
+
+    out = []
+    for name in output_files(str(root), outputs):
+        table = Path(name)
+        if (name.endswith(".parquet") and io.sidecar_path(table).is_file()
+                and not io.matches_sidecar(table)):
+            out.append((table, io.sidecar_rule(table)))
+    return out
+
+
+def remove_corrupt_tables(root: str | Path, outputs, dry_run: bool = False) -> list[str]:
+    """Remove every corrupt table under ``root`` that a rule can make (and its sidecar); one
+    line per table. A dry run removes nothing and says so."""
     lines = []
-    for table, rule in corrupt_tables(root):
+    for table, rule in corrupt_tables(root, outputs):
+        made = f" (made by rule {rule})" if rule else ""
+        what = f"{table}: its bytes do not match its checksum {table.name}{SIDECAR}{made}"
+        if dry_run:
+            lines.append(f"{what}: a real run removes it and makes it again (dry run: nothing removed)")
+            continue
         for path in (table, table.with_name(table.name + SIDECAR)):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
-        lines.append(f"{table}: its bytes do not match its checksum {table.name}{SIDECAR} "
-                     f"(made by rule {rule}): removed, so this run makes it again")
+        lines.append(f"{what}: removed, so this run makes it again")
     return lines
 
 
@@ -69,6 +101,12 @@ def _writable(folder: Path) -> str | None:
         return exc.strerror or errno.errorcode.get(exc.errno, str(exc))
 
 
+def _unwritable_line(folder: Path, reason: str) -> str:
+    return (f"output folder {folder} is not writable by this user ({reason}); allowed: a "
+            f"folder this user can write (change its permissions or owner, or run in another "
+            f"directory)")
+
+
 def unwritable(roots) -> list[str]:
     """One line for each output root (or existing folder directly under it) in which this
     user cannot create a file; a root that does not exist yet is judged by the nearest
@@ -82,11 +120,59 @@ def unwritable(roots) -> list[str]:
         for folder in folders:
             reason = _writable(folder) if folder.is_dir() else "not a folder"
             if reason:
-                out.append(f"output folder {folder} is not writable by this user ({reason}); "
-                           f"allowed: a folder this user can write (change its permissions or "
-                           f"owner, or run in another directory)")
+                out.append(_unwritable_line(folder, reason))
                 break
     return out
+
+
+def output_folders(root: str, outputs, targets) -> list[Path]:
+    """The folders a run may write into, at any depth: that of every file under ``root`` a
+    rule can make (:func:`output_files`; rebuilding it writes there), and for each target
+    the nearest existing path on its way (where its folders would be created)."""
+    folders = {Path(f).parent for f in output_files(root, outputs)}
+    folders |= {_nearest_existing(Path(t).parent) for t in targets}
+    return sorted(folders)
+
+
+def unwritable_folders(folders) -> list[str]:
+    """One line for each of ``folders`` in which this user cannot create a file."""
+    out = []
+    for folder in folders:
+        reason = _writable(folder) if folder.is_dir() else "not a folder"
+        if reason:
+            out.append(_unwritable_line(folder, reason))
+    return out
+
+
+# Above this many bytes of arrays, a dataset build prints a warning before any job (its jobs,
+# and every job that loads it, need that much disk and memory). docs/reliability.md states it.
+DATASET_WARN_BYTES = 10**9
+CIFAR10_IMAGES, CELEBA_IMAGES = 60_000, 202_599
+
+
+def dataset_bytes(cfg: dict) -> dict[str, tuple[int, int]]:
+    """(images, bytes of float32 arrays) of every dataset in ``datasets.build``."""
+    ds = cfg["datasets"]
+    out = {}
+    for name in ds["build"]:
+        spec = ds[name]
+        if name == "natural_patches":
+            n = sum(spec["counts"].values())
+        elif name == "cifar10":
+            n = CIFAR10_IMAGES
+        else:
+            n = min(CELEBA_IMAGES, 3 * (spec.get("max_per_split") or CELEBA_IMAGES))
+        out[name] = (n, n * spec["size"] ** 2 * 4)
+    return out
+
+
+def size_warnings(cfg: dict, limit: int = DATASET_WARN_BYTES) -> list[str]:
+    """One warning per dataset whose arrays would take more than ``limit`` bytes."""
+    return [f"warning: dataset {name} writes about {size / 1e9:.1f} GB of float32 arrays "
+            f"({n} images of {cfg['datasets'][name]['size']}x{cfg['datasets'][name]['size']}), "
+            f"above {limit / 1e9:.1f} GB (easy2hard.pipeline.integrity.DATASET_WARN_BYTES): "
+            f"its build and every job that loads it need that much disk and memory"
+            for name, (n, size) in dataset_bytes(cfg).items() if size > limit]
 
 
 def dry_run(argv: list[str]) -> bool:
@@ -96,9 +182,27 @@ def dry_run(argv: list[str]) -> bool:
                or (re.fullmatch(r"-[A-Za-z]+", a) is not None and "n" in a) for a in argv[1:])
 
 
+def kept_dir(results: str | Path, run_id: str) -> Path:
+    """Where one run keeps its figures: under its own results root and its own run id, so
+    that no other config's or run's keeping or putting back touches them."""
+    return Path(results) / ".kept" / run_id
+
+
+def _place(source: Path, target: Path, move: bool) -> None:
+    """Hard-link (or move) ``source`` to ``target``; copy when the two are on different
+    filesystems or links are refused (EXDEV, EPERM), through a temporary name."""
+    try:
+        (os.replace if move else os.link)(source, target)
+    except OSError:
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
+        shutil.copy2(source, tmp)
+        os.replace(tmp, target)
+
+
 def keep_figures(figures: str | Path, keep: str | Path) -> int:
-    """Hard-link every file of ``figures`` into ``keep`` (emptied first); return the count.
-    Figures are replaced by rename, so the links keep the old bytes at no cost."""
+    """Hard-link every file of ``figures`` into ``keep`` (emptied first; a copy where a link
+    is not possible); return the count. Figures are replaced by rename, so the links keep
+    the old bytes at no cost."""
     figures, keep = Path(figures), Path(keep)
     shutil.rmtree(keep, ignore_errors=True)
     if not figures.is_dir():
@@ -107,16 +211,14 @@ def keep_figures(figures: str | Path, keep: str | Path) -> int:
     n = 0
     for path in figures.iterdir():
         if path.is_file() and not path.name.startswith("."):
-            try:
-                os.link(path, keep / path.name)
-            except OSError:
-                shutil.copy2(path, keep / path.name)
+            _place(path, keep / path.name, move=False)
             n += 1
     return n
 
 
 def restore_figures(figures: str | Path, keep: str | Path) -> list[Path]:
-    """Put back every kept figure that is missing now (a failed job's); return them."""
+    """Put back every figure kept in ``keep`` (this run's) that is missing now (a failed
+    job's); return them. Then remove ``keep``."""
     figures, keep = Path(figures), Path(keep)
     restored = []
     if keep.is_dir():
@@ -124,7 +226,15 @@ def restore_figures(figures: str | Path, keep: str | Path) -> list[Path]:
             target = figures / path.name
             if not target.exists():
                 figures.mkdir(parents=True, exist_ok=True)
-                os.replace(path, target)
+                _place(path, target, move=True)
                 restored.append(target)
-    shutil.rmtree(keep, ignore_errors=True)
+    discard_kept(keep)
     return restored
+
+
+def discard_kept(keep: str | Path) -> None:
+    """Remove one run's kept figures (and ``.kept/`` once no run keeps any)."""
+    keep = Path(keep)
+    shutil.rmtree(keep, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        keep.parent.rmdir()

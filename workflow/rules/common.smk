@@ -15,6 +15,7 @@ os.environ.update(
 )
 
 import shutil  # noqa: E402
+import time  # noqa: E402
 
 from snakemake.settings.types import DeploymentMethod  # noqa: E402
 from snakemake.utils import update_config  # noqa: E402
@@ -62,15 +63,20 @@ RESULTS = config["results_dir"]
 
 # ---------------------------------------------------------------- reliability checks: begin
 # Before any job, in the main process only (jobs re-read this file): --config keys given
-# twice, unwritable output folders, the cost estimate (printed; jobs over cost.max_job_hours
-# were refused by the validation above), tables that fail their sidecar checksum (removed, so
-# this run rebuilds them), and the figures kept so that a failed figure job cannot delete a
-# good one. docs/reliability.md lists each guarantee and its test.
+# twice, unwritable output roots, the cost estimate (printed; jobs over cost.max_job_hours
+# were refused by the validation above) and datasets above a size (a warning). The checks
+# that need the rules' output patterns (tables that fail their sidecar checksum, every
+# output folder's writability) are in reliability_checks, which the Snakefile calls once
+# every rule is defined. The figures of a run are kept (onstart) so that a failed figure job
+# cannot delete a good one. docs/reliability.md lists each guarantee and its test.
 from easy2hard.pipeline import cost as e2h_cost  # noqa: E402
 from easy2hard.pipeline import integrity as e2h_integrity  # noqa: E402
 from easy2hard.pipeline import claims_summary as e2h_claims_summary  # noqa: E402
 
-_E2H_KEPT_FIGURES = os.path.join(".snakemake", "easy2hard", "kept_figures")
+# this run's own copies of the figures: under its results root and its run id
+_E2H_KEPT_FIGURES = e2h_integrity.kept_dir(
+    RESULTS, f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+)
 if workflow.is_main_process:
     _problems = e2h_config.override_problems(sys.argv) + e2h_integrity.unwritable(
         [RESULTS, config["datasets"]["root"]]
@@ -78,11 +84,30 @@ if workflow.is_main_process:
     if _problems:
         raise WorkflowError("\n".join(_problems))
     print(e2h_cost.table(e2h_cost.estimate(config)), file=sys.stderr)
-    for _line in e2h_integrity.remove_corrupt_tables(RESULTS):
+    for _line in e2h_integrity.size_warnings(config):
         print(_line, file=sys.stderr)
-    # not in a dry run: one beside a real run would replace the real run's kept figures
-    if not e2h_integrity.dry_run(sys.argv):
-        e2h_integrity.keep_figures(os.path.join(RESULTS, "figures"), _E2H_KEPT_FIGURES)
+
+
+def reliability_checks(workflow, targets):
+    """Called at the end of the Snakefile, when every rule (and so every output pattern) is
+    defined, and before Snakemake builds the DAG: a corrupt table that a rule makes is
+    removed (a dry run only reports it), so that this run rebuilds it; then every folder a
+    job may write into (at any depth) must be writable."""
+    if not workflow.is_main_process:
+        return
+    outputs = [o.regex() for r in workflow.rules for o in r.output]
+    dry = e2h_integrity.dry_run(sys.argv)
+    for line in e2h_integrity.remove_corrupt_tables(RESULTS, outputs, dry_run=dry):
+        print(line, file=sys.stderr)
+    folders = e2h_integrity.output_folders(RESULTS, outputs, targets)
+    problems = e2h_integrity.unwritable_folders(folders)
+    if problems:
+        raise WorkflowError("\n".join(problems))
+
+
+# onstart runs only in a real run (no dry run, --list-rules or --lint), before its first job
+onstart:
+    e2h_integrity.keep_figures(os.path.join(RESULTS, "figures"), _E2H_KEPT_FIGURES)
 
 
 onerror:
@@ -93,7 +118,7 @@ onerror:
 
 
 onsuccess:
-    shutil.rmtree(_E2H_KEPT_FIGURES, ignore_errors=True)
+    e2h_integrity.discard_kept(_E2H_KEPT_FIGURES)
     # the run's last line: the verdict counts of its claims (docs/claims.md)
     for _line in e2h_claims_summary.summary(RESULTS, config):
         print(_line, file=sys.stderr)
