@@ -204,6 +204,24 @@ def test_plot_env_provides_figure_imports(module):
     assert not missing, f"{module} needs {missing}, which envs/plot.yaml lacks"
 
 
+def _claims_modules():
+    """The modules of every claim's evaluate function (their rules claims_<stage> are
+    generated, all with envs/plot.yaml and workflow/scripts/claims_stage.py)."""
+    from easy2hard.pipeline import plan
+
+    return sorted({c.module for stage in plan.STAGES for c in stage.claims})
+
+
+@pytest.mark.parametrize("module", _claims_modules())
+def test_plot_env_provides_claims_imports(module):
+    """A claim's evaluate function runs inside claims_stage.py in the plot env."""
+    pkgs = env_packages(ENVS / "plot.yaml")
+    third = (required_modules(REPO / "workflow" / "scripts" / "claims_stage.py")[0]
+             | required_modules(library_file(module))[0])
+    missing = sorted(m for m in third if CONDA_NAME.get(m, m).lower() not in pkgs)
+    assert not missing, f"{module} needs {missing}, which envs/plot.yaml lacks"
+
+
 def test_static_analysis_sees_lazy_and_relative_imports(tmp_path):
     """The analysis itself can fail: a script importing a library module that imports
     scipy at module level needs scipy."""
