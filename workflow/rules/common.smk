@@ -68,6 +68,7 @@ RESULTS = config["results_dir"]
 # good one. docs/reliability.md lists each guarantee and its test.
 from easy2hard.pipeline import cost as e2h_cost  # noqa: E402
 from easy2hard.pipeline import integrity as e2h_integrity  # noqa: E402
+from easy2hard.pipeline import stale as e2h_stale  # noqa: E402
 
 _E2H_KEPT_FIGURES = os.path.join(".snakemake", "easy2hard", "kept_figures")
 if workflow.is_main_process:
