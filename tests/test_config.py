@@ -16,7 +16,10 @@ def _error(cfg) -> str:
     return str(info.value)
 
 
-def test_default_and_paper_configs_validate():
+def test_default_and_paper_configs_validate(monkeypatch):
+    from easy2hard.pipeline import cost
+
+    monkeypatch.setattr(cost, "cuda_present", lambda: True)  # paper.yaml trains on a GPU
     tiny = [f"test/{p.name}" for p in sorted((REPO / "config/test").glob("*.yaml"))]
     for name in ("config.yaml", "paper.yaml", *tiny):
         path = REPO / "config" / name

@@ -442,6 +442,7 @@ def test_empty_value_range_is_refused(run_workflow):
 
 def test_paper_config_plans_cifar10_and_celeba_offline(run_workflow):
     cfg = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
+    cfg["device"] = "cuda"  # its U-Net trainings are refused on a CPU (tests/test_cost_device.py)
     root = cfg["results_dir"]  # the paper config writes under its own root
     proc = run_workflow(cfg, "-n", f"{root}/clones/cifar10/meancov.npy",
                         f"{root}/clones/celeba/meancov.npy")

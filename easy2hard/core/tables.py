@@ -7,8 +7,8 @@ target starts. The finished file has the mode any other tool would give it (0666
 umask, so 0644 under umask 022), not the 0600 of a temporary file.
 
 Every Parquet table gets a sidecar ``<table>.sha256`` in ``sha256sum`` format (``sha256sum -c``
-checks it by hand), written after the table, with a comment line naming the Snakemake rule
-that wrote it when a workflow job did. The workflow checks the sidecars before any job starts
+checks it by hand), written after the table, with comment lines naming the Snakemake rule
+that wrote it, a digest of the job's params and its code hash when a workflow job did. The workflow checks the sidecars before any job starts
 and rebuilds a table that fails its own (``easy2hard.pipeline.integrity``); a reader that
 cannot parse a table names that rule and the command that rebuilds it.
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import json
 import os
 import sys
 import tempfile
@@ -96,21 +97,55 @@ def sidecar_path(path: str | Path) -> Path:
     return path.with_name(path.name + SIDECAR)
 
 
+def _running_job():
+    """The Snakemake job this process runs (its ``script:`` defines ``snakemake`` in
+    ``__main__``), else None."""
+    return getattr(sys.modules.get("__main__"), "snakemake", None)
+
+
 def _running_rule() -> str | None:
-    """The rule of the Snakemake job this process runs (its ``script:`` defines ``snakemake``
-    in ``__main__``), else None."""
-    job = getattr(sys.modules.get("__main__"), "snakemake", None)
-    rule = getattr(job, "rule", None)
+    rule = getattr(_running_job(), "rule", None)
     return rule if isinstance(rule, str) else None
 
 
+def _canonical(value):
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def params_digest(params) -> str:
+    """16 hex digits of a job's params (name -> value pairs; a Snakemake ``Params`` gives
+    them by ``items()``) less its ``code`` hash, as canonical JSON."""
+    items = dict(params.items() if hasattr(params, "items") else params)
+    items.pop("code", None)
+    text = json.dumps(_canonical(items), sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _provenance_lines() -> str:
+    """The sidecar's comment lines: the running job's rule, params digest and code hash."""
+    job = _running_job()
+    rule = _running_rule()
+    if rule is None:
+        return ""
+    params = getattr(job, "params", None)
+    lines = f"# rule: {rule}\n"
+    if params is not None and hasattr(params, "items"):
+        lines += f"# params: {params_digest(params)}\n"
+        lines += f"# code: {dict(params.items()).get('code', '')}\n"
+    return lines
+
+
 def write_sidecar(path: str | Path, digest: str | None = None) -> None:
-    """Write ``<path>.sha256``: the file's SHA-256 and name, then ``# rule: <rule>``."""
+    """Write ``<path>.sha256``: the file's SHA-256 and name, then, from a workflow job, the
+    lines ``# rule:``, ``# params:`` (:func:`params_digest`) and ``# code:`` (the job's code
+    hash), which let the workflow find a table made with other params or code."""
     path = Path(path)
     digest = digest or sha256(path)
-    rule = _running_rule()
-    write_text(f"{digest}  {path.name}\n" + (f"# rule: {rule}\n" if rule else ""),
-               sidecar_path(path))
+    write_text(f"{digest}  {path.name}\n" + _provenance_lines(), sidecar_path(path))
 
 
 def _sidecar_lines(path: str | Path) -> list[str]:
@@ -120,12 +155,17 @@ def _sidecar_lines(path: str | Path) -> list[str]:
         return []
 
 
+def sidecar_field(path: str | Path, name: str) -> str | None:
+    """The value of the ``# <name>: `` line of ``path``'s sidecar, if any."""
+    for line in _sidecar_lines(path):
+        if line.startswith(f"# {name}: "):
+            return line[len(f"# {name}: "):].strip() or None
+    return None
+
+
 def sidecar_rule(path: str | Path) -> str | None:
     """The rule named in ``path``'s sidecar, if any."""
-    for line in _sidecar_lines(path):
-        if line.startswith("# rule: "):
-            return line[len("# rule: "):].strip() or None
-    return None
+    return sidecar_field(path, "rule")
 
 
 def matches_sidecar(path: str | Path) -> bool | None:

@@ -8,13 +8,20 @@ job estimated above ``cost.max_job_hours`` of CPU time.
 
 The estimates are for one CPU core and are meant to be right within a factor of a few: they
 tell a 10-second job from a 10-hour one. Jobs that run on a GPU when one is present (U-Net
-training) are estimated for the CPU and refused only when ``device: cpu``.
+training) are estimated for the CPU and refused when they will run on the CPU: ``device: cpu``,
+or ``device: auto`` on a machine without CUDA (:func:`runs_on_cpu`, which looks for the NVIDIA
+driver without importing torch, so that planning stays light).
 """
 
 from __future__ import annotations
 
 import math
+import os
+import shutil
+import subprocess
 from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -33,16 +40,21 @@ UNIT_COSTS: dict[str, UnitCost] = {
         "benchmarks/mcm_engine.py: 1.6e7 samples/s per core, median of five runs at N = 128 "
         "and 4096 (docs/stages/mcm.md, 2026-12-02)"),
     "sde_path": UnitCost(
-        3.0e-3, "path x N cell x form (SDE, drift only) of the one-overlap SDE",
-        "README (job times): the default covariance and cumulant theory_dynamics jobs, "
-        "7.5 s for 12 cells x 128 paths x 2 forms, 2026-12-02"),
+        7.2e-6, "path x form x (1 + c n_max) of the one-overlap SDE, c = lr Δ_t e^-t (a path's "
+        "steps grow with its sample budget in drift time, c n_max)",
+        "benchmarks/sde_paths.py: median over config/config.yaml's covariance and cumulant "
+        "cells (6e-6 to 1.0e-5 from c n_max = 30 to 660), 2 shared cores, 2026-12-03"),
     "sde_path_2d": UnitCost(
-        3.0e-2, "path x N cell x form of the two-overlap SDE (correlated latents)",
-        "README (job times): the default correlated theory_dynamics job, 83 s of which 14 s "
-        "the coefficient table, 7 cells x 128 paths x 2 forms, 2026-12-02"),
+        1.6e-4, "path x form x (1 + c n_max) of the two-overlap SDE (correlated latents)",
+        "benchmarks/sde_paths.py: the cumulant_correlated cells of config/config.yaml "
+        "(1.6e-4 to 1.7e-4 from c n_max = 53 to 133), 2026-12-03"),
+    "sde_table": UnitCost(
+        0.2, "coefficient table of one one-overlap setting",
+        "benchmarks/sde_paths.py: 0.09 to 0.19 s, 2026-12-03"),
     "sde_table_2d": UnitCost(
-        14.0, "coefficient table of one two-overlap setting (61 x 61 quadratures)",
-        "README (job times): the default correlated theory_dynamics job, 2026-12-02"),
+        6.1, "coefficient table of one two-overlap setting (61 x 61 quadratures)",
+        "benchmarks/sde_paths.py: the cumulant_correlated setting of config/config.yaml, "
+        "2026-12-03"),
     "mcm_full": UnitCost(
         3.6e-8, "sample of one run times N, full lockstep engine",
         "benchmarks/mcm_engine.py: reduced/full = 923 at N = 4096, 16 runs (README, MCM)"),
@@ -112,7 +124,8 @@ def _runs(spec: dict, *keys: str) -> int:
 
 
 def mcm_jobs(cfg: dict) -> list[Job]:
-    """One job per (sweep, N): runs x n_max samples, the full engine also x N."""
+    """One job per (sweep, N): runs x n_max samples, the full engine also x N; and the theory
+    tables the MCM figures read (:func:`mcm_theory_jobs`)."""
     out = []
     grid = ("activation", "projection", "latent", "correlated", "beta_u", "beta_v", "t", "seeds")
     for sweep, spec in cfg["mcm"].get("sweeps", {}).items():
@@ -123,7 +136,7 @@ def mcm_jobs(cfg: dict) -> list[Job]:
             s = R * n * (_unit("mcm_full") * N if full else _unit("mcm_reduced"))
             out.append(Job("mcm", f"sweep {sweep}, N = {N}", f"mcm.sweeps.{sweep}", s,
                            f"{R} runs x {n:.3g} samples"))
-    return out
+    return out + mcm_theory_jobs(cfg)
 
 
 def network_jobs(cfg: dict) -> list[Job]:
@@ -213,27 +226,55 @@ def small_jobs(stage: str):
     return lambda cfg: [Job(stage, "tables", stage, _unit("small_job"))]
 
 
-def theory_jobs(cfg: dict) -> list[Job]:
-    """The theory tables, and one overlap-SDE job per MCM sweep drawn against theory: paths x
-    N cells x 2 forms (SDE and drift only), a two-overlap setting (correlated latents) 10x a
-    path and a table."""
+def _sde_settings(spec: dict) -> tuple[int, int, int]:
+    """(settings per t and latent kind, one-overlap kinds, two-overlap kinds) of a sweep that
+    the overlap SDE covers, as ``easy2hard.theory.dynamics.sweep_settings`` (batch 1, z
+    integrated, the sphere projection, no mean shift; correlated latents are two-overlap)."""
+    if (spec.get("batch", 1) != 1 or spec.get("z", "integrated") != "integrated"
+            or "sphere" not in (spec.get("projection") or ["sphere"])
+            or float(spec.get("mean_shift", 0)) != 0):
+        return 0, 0, 0
+    kinds = spec.get("correlated") or [False]
+    pairs = sum(1 for c in kinds if c)
+    return _runs(spec, "activation", "latent", "beta_u", "beta_v"), len(kinds) - pairs, pairs
+
+
+def sde_job(cfg: dict, sweep: str) -> Job:
+    """The overlap-SDE job (rule theory_dynamics) of one MCM sweep: per setting a coefficient
+    table, then ``paths`` paths x 2 forms (SDE and drift only) per N, each path's steps growing
+    with its sample budget in drift time, c n_max (c = lr Δ_t e^-t; ``benchmarks/sde_paths.py``)."""
+    from ..core import ou
     from .plan import mcm
 
-    out = small_jobs("theory")(cfg)
+    spec = cfg["mcm"]["sweeps"][sweep]
+    others, single, pairs = _sde_settings(spec)
     paths = cfg["theory"].get("dynamics", {}).get("paths", 128)
-    predicted = mcm.predicted_sweeps(cfg) if cfg.get("mcm", {}).get("enabled") else []
-    for sweep in predicted:
-        spec = cfg["mcm"]["sweeps"][sweep]
-        if spec.get("batch", 1) != 1 or spec.get("z", "integrated") != "integrated":
-            continue
-        settings = _runs(spec, "activation", "latent", "beta_u", "beta_v", "t")
-        pairs = settings * sum(1 for c in spec.get("correlated") or [False] if c)
-        single = settings * len(spec.get("correlated") or [False]) - pairs
-        per_path = single * _unit("sde_path") + pairs * _unit("sde_path_2d")
-        s = paths * 2 * len(spec["N"]) * per_path + pairs * _unit("sde_table_2d")
-        out.append(Job("theory", f"overlap SDE of sweep {sweep}", "theory.dynamics.paths", s,
-                       f"{paths} paths x {len(spec['N'])} N x {single + pairs} settings"))
-    return out
+    cells = mcm.sweep_cells(cfg, sweep)
+    ts = spec.get("t") or [0.0]
+    budget = sum(1 + lr * ou.delta(t) * math.exp(-t) * n for t in ts for _, lr, n in cells)
+    per_path = single * _unit("sde_path") + pairs * _unit("sde_path_2d")
+    tables = len(ts) * (single * _unit("sde_table") + pairs * _unit("sde_table_2d"))
+    s = others * (2 * paths * budget * per_path + tables)
+    return Job("theory", f"overlap SDE of sweep {sweep}", "theory.dynamics.paths", s,
+               f"{paths} paths x {len(cells)} N x {others * len(ts) * (single + pairs)} "
+               f"settings, c n_max summed {budget:.3g}")
+
+
+def mcm_theory_jobs(cfg: dict) -> list[Job]:
+    """The theory tables that the MCM figures read (rules theory_sweep_exponents and
+    theory_dynamics): they run with the MCM stage whether or not the theory stage is on."""
+    from .plan import mcm
+
+    exponents = {Path(f).stem for fig in mcm.STAGE.figures if fig.name in cfg["mcm"]["figures"]
+                 for f in fig.inputs(cfg, "results").get("exponents", [])}
+    return ([Job("mcm", f"k* of sweep {sweep}", f"mcm.sweeps.{sweep}", _unit("small_job"))
+             for sweep in sorted(exponents)]
+            + [replace(sde_job(cfg, sweep), stage="mcm") for sweep in mcm.predicted_sweeps(cfg)])
+
+
+def theory_jobs(cfg: dict) -> list[Job]:
+    """The theory stage's own tables (Hermite, k*, L(m), radial term)."""
+    return small_jobs("theory")(cfg)
 
 
 def claims_jobs(cfg: dict) -> list[Job]:
@@ -305,16 +346,47 @@ def table(estimates: dict[str, list[Job] | None]) -> str:
     return "\n".join(lines)
 
 
+@lru_cache(maxsize=1)
+def cuda_present() -> bool:
+    """Whether this machine has an NVIDIA GPU with its driver loaded, found without importing
+    torch: the driver's ``/proc/driver/nvidia/version``, else a successful ``nvidia-smi -L``."""
+    if os.path.exists("/proc/driver/nvidia/version"):
+        return True
+    exe = shutil.which("nvidia-smi")
+    if exe is None:
+        return False
+    try:
+        return subprocess.run([exe, "-L"], capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def runs_on_cpu(cfg: dict) -> bool:
+    """Whether the jobs that may use a GPU will run on the CPU: ``device: cpu``, or
+    ``device: auto`` on a machine without CUDA (:func:`cuda_present`)."""
+    device = cfg.get("device", "auto")
+    return device == "cpu" or (device == "auto" and not cuda_present())
+
+
+def _device_note(cfg: dict, job: Job) -> str:
+    if not job.on_gpu:
+        return ""
+    device = cfg.get("device", "auto")
+    return f" on the CPU (device: {device}{', no CUDA on this machine' if device == 'auto' else ''})"
+
+
 def problems(cfg: dict) -> list[str]:
-    """A job estimated above ``cost.max_job_hours`` (on the CPU; GPU jobs only when
-    ``device: cpu``) is a config problem naming the sweep, its size and the estimate."""
+    """A job estimated above ``cost.max_job_hours`` of CPU time is a config problem naming
+    the sweep, its size and the estimate; a job that may use a GPU only when it will run on
+    the CPU (:func:`runs_on_cpu`)."""
     limit = cfg.get("cost", {}).get("max_job_hours", 24.0)
+    on_cpu = runs_on_cpu(cfg)
     out = []
     for jobs in estimate(cfg).values():
         for job in jobs or []:
-            if job.seconds > limit * 3600 and (not job.on_gpu or cfg.get("device") == "cpu"):
+            if job.seconds > limit * 3600 and (not job.on_gpu or on_cpu):
                 out.append(f"config key '{job.key}': the job {job.name} is estimated at "
-                           f"{human(job.seconds)} of CPU time ({job.work}), above "
-                           f"cost.max_job_hours = {limit:g}; allowed: a smaller size or "
-                           f"budget, or raise cost.max_job_hours")
+                           f"{human(job.seconds)} of CPU time ({job.work})"
+                           f"{_device_note(cfg, job)}, above cost.max_job_hours = {limit:g}; "
+                           f"allowed: a smaller size or budget, or raise cost.max_job_hours")
     return out

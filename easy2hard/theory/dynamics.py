@@ -26,6 +26,7 @@ latents; d = 2 (m_u, m_v) for correlated latents, whose drift couples the two.
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 from dataclasses import dataclass
 
@@ -36,6 +37,7 @@ from scipy.interpolate import CubicSpline
 
 from ..core import ou
 from ..core.hermite import split_rule
+from ..core.progress import Progress
 from .coefficients import activation_values, student_t_scale_rule
 
 TABLE_POINTS = 4097
@@ -274,13 +276,17 @@ def sweep_settings(spec: dict):
     return out
 
 
-def predicted_curves(spec: dict, cells, paths: int, seed: int, points: int = 120):
+def predicted_curves(spec: dict, cells, paths: int, seed: int, points: int = 120,
+                     log: logging.Logger | None = None, every: float = 10.0):
     """Mean (and sd) over ``paths`` SDE paths of the target overlap against n, per setting of
     the sweep ``spec`` and per cell (N, lr, n_max) in ``cells``, on ``points`` log-spaced n up
     to 2 n_max; ``dynamics`` = "sde" (full) or "drift" (noise=False): the same paths,
-    started at the same points (``_integrate``), so the two differ by the noise alone."""
+    started at the same points (``_integrate``), so the two differ by the noise alone.
+    With ``log``, a progress line (paths done of all) at most every ``every`` seconds."""
+    settings = sweep_settings(spec)
+    progress = Progress(len(settings) * len(cells) * 2 * paths, log, "SDE paths", every)
     rows = []
-    for labels, s in sweep_settings(spec):
+    for labels, s in settings:
         coef = coefficients(s)
         for N, lr, n_max in cells:
             n = np.unique(np.round(np.geomspace(1, 2 * n_max, points)))
@@ -288,5 +294,8 @@ def predicted_curves(spec: dict, cells, paths: int, seed: int, points: int = 120
                 m = predict(s, int(N), float(lr), n, paths, seed, noise, coef)
                 rows.append(pd.DataFrame({**labels, "N": int(N), "dynamics": kind, "n": n,
                                           "mean": m.mean(0), "std": m.std(0), "paths": paths}))
+                progress.update(progress.done + paths)
+    if log is not None:
+        progress.finish()
     cols = [*SETTING_KEYS, "N", "dynamics", "n", "mean", "std", "paths"]
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)

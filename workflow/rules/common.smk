@@ -72,6 +72,7 @@ RESULTS = config["results_dir"]
 from easy2hard.pipeline import cost as e2h_cost  # noqa: E402
 from easy2hard.pipeline import integrity as e2h_integrity  # noqa: E402
 from easy2hard.pipeline import claims_summary as e2h_claims_summary  # noqa: E402
+from easy2hard.pipeline import stale as e2h_stale  # noqa: E402
 
 # this run's own copies of the figures: under its results root and its run id
 _E2H_KEPT_FIGURES = e2h_integrity.kept_dir(

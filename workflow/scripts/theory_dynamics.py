@@ -7,7 +7,8 @@ from easy2hard.theory import dynamics
 
 log = log_to(snakemake)  # noqa: F821
 p = snakemake.params  # noqa: F821
-table = dynamics.predicted_curves(p.spec, p.cells, p.dynamics["paths"], p.dynamics["seed"])
+table = dynamics.predicted_curves(p.spec, p.cells, p.dynamics["paths"], p.dynamics["seed"],
+                                  log=log)
 table.insert(0, "sweep", snakemake.wildcards.sweep)  # noqa: F821
 for key, c in table.groupby(["activation", "t", "correlated", "N", "dynamics"]):
     log.info("%s: final mean overlap %.3f at n=%.3g", key, c["mean"].iloc[-1], c["n"].iloc[-1])
