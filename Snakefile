@@ -28,15 +28,6 @@ include: "workflow/rules/report.smk"
 provenance.attach_code_hashes(workflow)
 
 
-# Reliability check that needs every rule (common.smk has the others): tables whose sidecar
-# records other params or code than their job has now are removed and made again (not in a
-# dry run: reported only; docs/reliability.md).
-if workflow.is_main_process:
-    _dry = e2h_integrity.dry_run(sys.argv)
-    for _line in e2h_stale.remove_stale_tables(workflow, RESULTS, _dry):
-        print(_line, file=sys.stderr)
-
-
 rule all:
     """Every table and figure of the enabled stages (easy2hard.pipeline.plan.final_output)."""
     default_target: True
@@ -44,6 +35,6 @@ rule all:
         plan.final_output(config, RESULTS),
 
 
-# Last, once every rule is defined: the checks that read the rules' output patterns
-# (workflow/rules/common.smk), before Snakemake builds the DAG.
+# Last, once every rule (and its code hash) is defined: the checks that read the rules' output
+# patterns and params (workflow/rules/common.smk), before Snakemake builds the DAG.
 reliability_checks(workflow, plan.final_output(config, RESULTS))

@@ -90,14 +90,18 @@ if workflow.is_main_process:
 
 
 def reliability_checks(workflow, targets):
-    """Called at the end of the Snakefile, when every rule (and so every output pattern) is
-    defined, and before Snakemake builds the DAG: a corrupt table that a rule makes is
+    """Called at the end of the Snakefile, when every rule (and so every output pattern and
+    code hash) is defined, and before Snakemake builds the DAG: a table made with other
+    params or code than its job has now, and a corrupt table that a rule makes, is
     removed (a dry run only reports it), so that this run rebuilds it; then every folder a
     job may write into (at any depth) must be writable."""
     if not workflow.is_main_process:
         return
     outputs = [o.regex() for r in workflow.rules for o in r.output]
     dry = e2h_integrity.dry_run(sys.argv)
+    # tables whose sidecar records other params or code than their job has now
+    for line in e2h_stale.remove_stale_tables(workflow, RESULTS, dry):
+        print(line, file=sys.stderr)
     for line in e2h_integrity.remove_corrupt_tables(RESULTS, outputs, dry_run=dry):
         print(line, file=sys.stderr)
     folders = e2h_integrity.output_folders(RESULTS, outputs, targets)
