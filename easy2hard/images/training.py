@@ -203,8 +203,8 @@ def matching_states(state_dir, fp: dict) -> dict[Path, int]:
             other.append(path)
             changes.update(dict.fromkeys(fingerprint_changes(meta.get("fingerprint"), fp)))
     if other:
-        set_aside(state_dir, other, f"their fingerprint differs in {', '.join(changes)}; "
-                                    f"they were trained with other settings, data or code")
+        set_aside(state_dir, other, f"their fingerprint differs in {', '.join(changes)} "
+                                    f"(other training settings, data or code)")
     return found
 
 

@@ -4,7 +4,8 @@ Paths, under ``results``:
   data/{dataset}/{train,val,test}.npy, manifest.parquet   splits of each dataset
   clones/{dataset}/{clone}.npy                            clones of the test split
   unet/{dataset}/{run}/seed{seed}/ckpt/step{step}.pt     checkpoints (training job output)
-  unet/{dataset}/{run}/seed{seed}/resume/                 resume states (kept across kills)
+  unet/{dataset}/{run}/seed{seed}/resume/                 resume states (kept across kills;
+                                                          another fingerprint's in set_aside/)
   unet/{dataset}/{run}/seed{seed}/reference.parquet      reference denoisers, per image
   unet/{dataset}/{run}/seed{seed}/eval/step{step}.parquet one evaluation job per checkpoint
   unet/{dataset}/{run}/seed{seed}/samples/step{step}.png  sample grids (first seed)
