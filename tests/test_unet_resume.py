@@ -26,6 +26,16 @@ SPEC = {"base_channels": 4, "depth": 2, "emb_dim": 16, "T": 50, "beta_min": 1e-4
         "bf16": False, "channels_last": False, "compile": False}
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """The tiny trainings of this module on one thread: on a loaded machine torch's thread
+    pool makes them 10-50 times slower (measured: 50 s against 3 s for the fingerprint tests)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _assert_same_state(a, b):
     a, b = load_torch(a), load_torch(b)
     assert a["step"] == b["step"]

@@ -71,11 +71,12 @@ def fingerprint(spec: dict, seed: int, data: str = "", code: str = "") -> dict:
 
 
 def fingerprint_changes(saved, fp: dict) -> list[str]:
-    """The parts of ``fp`` that a saved fingerprint differs in (settings by key)."""
-    saved = saved if isinstance(saved, dict) else {}
-    spec = saved.get("spec") if isinstance(saved.get("spec"), dict) else {}
-    keys = sorted(set(spec) | set(fp["spec"]))
-    changed = [k for k in keys if spec.get(k, None) != fp["spec"].get(k, None)]
+    """The parts of ``fp`` that a saved fingerprint differs in (settings by key); "format"
+    for a state saved before the data and code were part of it."""
+    if not isinstance(saved, dict) or not isinstance(saved.get("spec"), dict):
+        return ["format"]
+    keys = sorted(set(saved["spec"]) | set(fp["spec"]))
+    changed = [k for k in keys if saved["spec"].get(k) != fp["spec"].get(k)]
     return [k for k in ("seed", "data", "code") if saved.get(k) != fp[k]] + changed
 
 
