@@ -167,6 +167,7 @@ def _unet(**changes) -> dict:
     ({"model__depth": 5}, "unet.runs.tiny.model.depth", "depth in [1, 2, 3, 4]"),
     ({"checkpoints__n": 31}, "unet.runs.tiny.checkpoints.n", "n <= 30"),
     ({"checkpoints__first": 31}, "unet.runs.tiny.checkpoints.first", "first <= training.steps = 30"),
+    ({"training__train_subset": 1}, "unet.runs.tiny.training.train_subset", ">= 2"),
     ({"seeds": [0]}, None, None),  # a valid change: no error
 ])
 def test_unet_cross_key_checks(changes, key, allowed):
@@ -176,6 +177,13 @@ def test_unet_cross_key_checks(changes, key, allowed):
         return
     msg = _error(cfg)
     assert f"config key '{key}'" in msg and allowed in msg
+
+
+def test_train_split_of_one_image_is_refused():
+    cfg = _unet()
+    cfg["datasets"]["natural_patches"]["counts"]["train"] = 1
+    msg = _error(cfg)
+    assert "config key 'datasets.natural_patches.counts.train'" in msg and ">= 2" in msg
 
 
 def test_report_table_must_be_made_by_a_rule():

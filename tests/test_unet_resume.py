@@ -2,6 +2,7 @@
 weights as an uninterrupted run (bit for bit, on CPU)."""
 
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -13,6 +14,9 @@ import pytest
 import torch
 from easy2hard.images import training as unet_training
 from easy2hard.core.tables import load_torch
+from easy2hard.pipeline import plan, provenance
+from easy2hard.pipeline.config import validate
+from easy2hard.pipeline.plan import images as images_plan
 
 from .conftest import REPO, snakemake
 from .test_unet import tiny_unet_config
@@ -20,6 +24,16 @@ from .test_unet import tiny_unet_config
 SPEC = {"base_channels": 4, "depth": 2, "emb_dim": 16, "T": 50, "beta_min": 1e-4, "beta_max": 0.02,
         "steps": 40, "batch": 4, "lr": 1e-3, "train_subset": 32,
         "bf16": False, "channels_last": False, "compile": False}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """The tiny trainings of this module on one thread: on a loaded machine torch's thread
+    pool makes them 10-50 times slower (measured: 50 s against 3 s for the fingerprint tests)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def _assert_same_state(a, b):
@@ -57,16 +71,18 @@ def test_library_resume_equals_uninterrupted(tmp_path):
     assert not all(torch.equal(full[k], other[k]) for k in full)
 
 
-def test_states_of_another_spec_are_ignored(tmp_path, caplog):
+def test_states_of_another_spec_are_set_aside(tmp_path, caplog):
     images = np.zeros((8, 1, 8, 8), np.float32)
     steps = [2, 5]
     unet_training.train(images, {**SPEC, "steps": 5}, 0, tmp_path, steps, progress=False)
     before = load_torch(unet_training.state_path(tmp_path, 5))["fingerprint"]
     with caplog.at_level("WARNING"):
         unet_training.train(images, {**SPEC, "steps": 5, "lr": 2e-3}, 0, tmp_path, steps, progress=False)
-    assert "different training spec" in caplog.text
+    assert "fingerprint differs in lr" in caplog.text
     after = load_torch(unet_training.state_path(tmp_path, 5))["fingerprint"]
-    assert before["lr"] == 1e-3 and after["lr"] == 2e-3
+    assert before["spec"]["lr"] == 1e-3 and after["spec"]["lr"] == 2e-3
+    kept = load_torch(unet_training.state_path(tmp_path / "set_aside/1", 5))["fingerprint"]
+    assert kept == before
 
 
 def _resume_config():
@@ -175,3 +191,109 @@ def test_published_checkpoints_are_verified_against_their_manifest(tmp_path):
             read(folder / names[1])
         assert f"checkpoint {folder / names[1]} does not match its checksum" in str(info.value)
         assert f"Delete {folder}" in str(info.value)
+
+
+# ------------------------------------------------------------------ what makes the weights
+IMAGES = np.random.default_rng(0).uniform(-1, 1, (32, 1, 8, 8)).astype(np.float32)
+SHORT = {**SPEC, "steps": 12}
+GRID = unet_training.checkpoint_steps(SHORT["steps"], 3)
+
+
+def _states(folder) -> dict:
+    """sha256 of every resume state in ``folder``, by file name."""
+    return {p.name: unet_training.sha256(p) for p in sorted(folder.glob("step*.pt"))}
+
+
+def _run(folder, images=IMAGES, grid=GRID, code="", global_seed=0) -> dict:
+    """Train in ``folder`` after seeding the unseeded global generators (Python, numpy) with
+    ``global_seed``, as two processes would differ; the states' sha256 by name."""
+    random.seed(global_seed)
+    np.random.seed(global_seed)
+    unet_training.train(images, SHORT, 3, folder, grid, progress=False, code=code)
+    return _states(folder)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """One uninterrupted run of SHORT on IMAGES: (folder, sha256 of its states)."""
+    folder = tmp_path_factory.mktemp("reference")
+    return folder, _run(folder)
+
+
+def test_identical_runs_save_identical_bytes(reference, tmp_path):
+    """Only the seeded generators are saved: a run in another global random state (another
+    process) gives checkpoints with the same sha256."""
+    assert len(reference[1]) == len(GRID)
+    assert _run(tmp_path, global_seed=1) == reference[1]
+
+
+def test_unchanged_rerun_resumes_bit_identically(reference, tmp_path, caplog):
+    """A run killed after its first checkpoint (later states removed), rerun unchanged in
+    another process, resumes and ends with the bytes of the uninterrupted reference."""
+    _run(tmp_path, global_seed=1)
+    for step in GRID[1:]:
+        unet_training.state_path(tmp_path, step).unlink()
+    with caplog.at_level("INFO"):
+        states = _run(tmp_path, global_seed=2)
+    assert f"resuming from {unet_training.state_path(tmp_path, GRID[0])}" in caplog.text
+    assert states == reference[1] and not (tmp_path / unet_training.SET_ASIDE).exists()
+    caplog.clear()
+    with caplog.at_level("INFO"):  # complete: resumes from the last state, trains nothing
+        assert _run(tmp_path, global_seed=3) == reference[1]
+    assert f"(step {GRID[-1]} of {GRID[-1]})" in caplog.text
+
+
+def _retrains(reference, tmp_path, caplog, why: str, **change) -> dict:
+    """Run with ``change`` on a copy of the reference states: they are set aside (moved
+    whole, with one line saying ``why``) and training starts over; the new states' sha256."""
+    shutil.copytree(reference[0], tmp_path, dirs_exist_ok=True)
+    with caplog.at_level("INFO"):
+        states = _run(tmp_path, **change)
+    lines = [r.getMessage() for r in caplog.records if "set aside" in r.getMessage()]
+    assert len(lines) == 1 and f"fingerprint differs in {why}" in lines[0], caplog.text
+    assert "training from scratch" in caplog.text and "resuming" not in caplog.text
+    assert _states(tmp_path / unet_training.SET_ASIDE / "1") == reference[1]
+    assert states != reference[1]
+    return states
+
+
+def test_changed_training_data_retrains(reference, tmp_path, caplog):
+    images = IMAGES.copy()
+    images[5, 0, 2, 3] += 0.25
+    states = _retrains(reference, tmp_path, caplog, "data", images=images)
+    assert states == _run(tmp_path / "fresh", images=images)
+
+
+def test_changed_training_code_retrains(reference, tmp_path, caplog):
+    _retrains(reference, tmp_path, caplog, "code", code="another hash")
+
+
+def test_loss_edit_changes_the_training_code_hash(tmp_path):
+    """The code hash the training job puts in the fingerprint (its ``weights_code`` param)
+    covers the loss: doubling it, as a planted edit in a copy of the package, changes it."""
+    cfg = validate(tiny_unet_config())
+    module = images_plan.TRAINING_MODULE
+    assert plan.job_params(cfg, "unet_train")["weights_code"] == provenance.modules_hash(module)
+    for copy in ("same", "edited"):
+        shutil.copytree(REPO / "easy2hard", tmp_path / copy / "easy2hard",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    source = tmp_path / "edited/easy2hard/images/training.py"
+    text = source.read_text()
+    assert "alpha_bar).mean()" in text
+    source.write_text(text.replace("alpha_bar).mean()", "alpha_bar).mean() * 2"))
+    same = provenance.modules_hash(module, root=tmp_path / "same")
+    assert same == provenance.modules_hash(module)
+    assert provenance.modules_hash(module, root=tmp_path / "edited") != same
+
+
+def test_changed_checkpoint_grid_writes_the_new_checkpoints(reference, tmp_path, caplog):
+    """checkpoints.n 3 -> 4: the new steps are trained again from the newest state before
+    them, to the bytes of a run made with 4 checkpoints from the start."""
+    grid = unet_training.checkpoint_steps(SHORT["steps"], 4)
+    assert set(grid) - set(GRID)
+    shutil.copytree(reference[0], tmp_path / "grown")
+    with caplog.at_level("INFO"):
+        states = _run(tmp_path / "grown", grid=grid)
+    assert "have no saved state" in caplog.text
+    fresh = _run(tmp_path / "fresh", grid=grid)
+    assert {name: states[name] for name in fresh} == fresh

@@ -2,21 +2,27 @@
 
 The checkpoint steps are a pure function of the config (``checkpoint_steps``), so the
 workflow knows every checkpoint file before training starts. Each checkpoint holds the
-model and optimizer state, the step, every RNG state and a fingerprint of the training
-spec; it is written atomically, followed by its SHA-256 in ``<state>.sha256``. All
-randomness of training (batch indices, k, ε) comes from one CPU ``torch.Generator``
-whose state is saved, so a run killed at any point and resumed from its newest
-checkpoint ends with the same weights as an uninterrupted run (bit for bit on CPU).
-A state that cannot be read or fails its checksum is skipped, with a warning, in favour
-of the newest intact one. The training job publishes the checkpoints with a checksum
+model and optimizer state, the step, the states of the seeded generators (no unseeded
+global state, so two identical runs save the same bytes) and a fingerprint of everything
+that makes the weights: the seed, the model, DDPM and training settings, the SHA-256 of the
+training images and the hash of the training code. It is written atomically, followed by
+its SHA-256 in ``<state>.sha256``. All randomness of training (batch indices, k, ε) comes
+from one CPU ``torch.Generator`` whose state is saved, so a run killed at any point and
+resumed from its newest checkpoint ends with the same weights as an uninterrupted run (bit
+for bit on CPU). A state that cannot be read or fails its checksum is skipped, with a
+warning, in favour of the newest intact one; states of another fingerprint are set aside
+(moved to ``set_aside/``, one log line saying what differs) and never resumed. Training
+resumes from the newest state before the first checkpoint step that has no state, so a
+changed checkpoint grid is filled in rather than left with missing files. The training job publishes the checkpoints with a checksum
 manifest (``SHA256SUMS``, ``sha256sum -c`` format) written last; the jobs that read a
 checkpoint verify it against the manifest first.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import random
+import os
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +36,9 @@ from .unet import UNet, n_parameters
 
 log = logging.getLogger(__name__)
 
-#: keys of a training spec that change the trained weights (the resume fingerprint)
-FINGERPRINT_KEYS = ("base_channels", "depth", "emb_dim", "steps", "batch", "lr", "train_subset",
-                    "bf16", "channels_last", "T", "beta_min", "beta_max")
+#: keys of a training spec that do not change the trained weights; every other key of the
+#: spec (model, DDPM, training) is in the resume fingerprint, new keys included
+NOT_WEIGHT_KEYS = ("compile", "resume_every")
 
 
 def training_subset(n_available: int, size: int, seed: int) -> np.ndarray:
@@ -50,8 +56,28 @@ def schedule(spec: dict) -> ddpm.Schedule:
     return ddpm.Schedule(spec["T"], spec["beta_min"], spec["beta_max"])
 
 
-def fingerprint(spec: dict, seed: int) -> dict:
-    return {"seed": int(seed), **{k: spec[k] for k in FINGERPRINT_KEYS}}
+def data_hash(images: np.ndarray) -> str:
+    """SHA-256 of the training images as the trainer sees them: dtype, shape and bytes."""
+    x = np.ascontiguousarray(images)
+    digest = hashlib.sha256(f"{x.dtype.str} {x.shape}\n".encode())
+    digest.update(x.reshape(-1).view(np.uint8))
+    return digest.hexdigest()
+
+
+def fingerprint(spec: dict, seed: int, data: str = "", code: str = "") -> dict:
+    """What makes the weights: seed, settings, training data hash and training code hash."""
+    settings = {k: spec[k] for k in sorted(spec) if k not in NOT_WEIGHT_KEYS}
+    return {"seed": int(seed), "spec": settings, "data": data, "code": code}
+
+
+def fingerprint_changes(saved, fp: dict) -> list[str]:
+    """The parts of ``fp`` that a saved fingerprint differs in (settings by key); "format"
+    for a state saved before the data and code were part of it."""
+    if not isinstance(saved, dict) or not isinstance(saved.get("spec"), dict):
+        return ["format"]
+    keys = sorted(set(saved["spec"]) | set(fp["spec"]))
+    changed = [k for k in keys if saved["spec"].get(k) != fp["spec"].get(k)]
+    return [k for k in ("seed", "data", "code") if saved.get(k) != fp[k]] + changed
 
 
 def state_path(state_dir, step: int) -> Path:
@@ -59,12 +85,11 @@ def state_path(state_dir, step: int) -> Path:
 
 
 def _rng_states(gen: torch.Generator) -> dict:
-    py = random.getstate()
-    np_state = np.random.get_state()
+    """The states of the generators ``train`` seeds: its own and torch's (CPU, CUDA). The
+    unseeded Python and numpy global states are not saved: training draws nothing from them,
+    and they would make two identical runs save different bytes."""
     return {"generator": gen.get_state(), "torch": torch.get_rng_state(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-            "python": [py[0], list(py[1]), py[2]],
-            "numpy": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), *np_state[2:]]}
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
 
 
 def _set_rng_states(gen: torch.Generator, rng: dict) -> None:
@@ -72,10 +97,6 @@ def _set_rng_states(gen: torch.Generator, rng: dict) -> None:
     torch.set_rng_state(rng["torch"])
     if rng["cuda"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(rng["cuda"])
-    v, state, gauss = rng["python"]
-    random.setstate((v, tuple(state), gauss))
-    name, keys, *rest = rng["numpy"]
-    np.random.set_state((name, keys.numpy().astype(np.uint32), *rest))
 
 
 #: the checksum manifest of a published checkpoint folder
@@ -141,20 +162,70 @@ def verify_checkpoint(path) -> Path:
     return path
 
 
-def newest_state(state_dir, steps: list[int], fp: dict):
-    """(step, path) of the newest intact saved state that matches ``fp``, or (0, None)."""
-    candidates = [state_path(state_dir, s) for s in steps] + [Path(state_dir) / "latest.pt"]
-    best = (0, None)
-    for path in candidates:
-        if path.exists():
-            meta = read_state(path)
-            if meta is None:
-                continue
-            if meta.get("fingerprint") != fp:
-                log.warning("ignoring %s: saved for a different training spec", path)
-            elif meta["step"] > best[0]:
-                best = (meta["step"], path)
-    return best
+#: the folder of a state directory that states of another fingerprint are moved to
+SET_ASIDE = "set_aside"
+
+
+def saved_states(state_dir) -> list[Path]:
+    """Every resume state in ``state_dir``: the step states of any checkpoint grid, then
+    ``latest.pt``."""
+    folder = Path(state_dir)
+    latest = folder / "latest.pt"
+    return sorted(folder.glob("step*.pt")) + ([latest] if latest.is_file() else [])
+
+
+def set_aside(state_dir, paths: list[Path], why: str) -> Path:
+    """Move the states ``paths`` and their digests to a new folder ``set_aside/<n>`` of
+    ``state_dir`` (nothing is deleted), with one log line saying why; return the folder."""
+    root = Path(state_dir) / SET_ASIDE
+    n = 1
+    while (root / str(n)).exists():
+        n += 1
+    (root / str(n)).mkdir(parents=True)
+    for path in paths:
+        for src in (path, digest_path(path)):
+            if src.exists():
+                os.replace(src, root / str(n) / src.name)
+    log.warning("set aside %d resume state(s) in %s, not resumed: %s", len(paths), root / str(n), why)
+    return root / str(n)
+
+
+def matching_states(state_dir, fp: dict) -> dict[Path, int]:
+    """The step of every intact saved state in ``state_dir`` whose fingerprint is ``fp``.
+    States of another fingerprint are set aside; unreadable ones are skipped (``read_state``)."""
+    found, other, changes = {}, [], {}
+    for path in saved_states(state_dir):
+        meta = read_state(path)
+        if meta is None:
+            continue
+        if meta.get("fingerprint") == fp:
+            found[path] = meta["step"]
+        else:
+            other.append(path)
+            changes.update(dict.fromkeys(fingerprint_changes(meta.get("fingerprint"), fp)))
+    if other:
+        set_aside(state_dir, other, f"their fingerprint differs in {', '.join(changes)} "
+                                    f"(other training settings, data or code)")
+    return found
+
+
+def resume_point(state_dir, ckpt_steps: list[int], fp: dict) -> tuple[int, Path | None]:
+    """(step, path) of the state to resume from, or (0, None) to start over.
+
+    That is the newest matching state before the first checkpoint step that has no state of
+    its own, so training writes every missing checkpoint whatever grid the states were saved
+    on (``checkpoints.n`` changed); the final state when no checkpoint is missing.
+    """
+    found = matching_states(state_dir, fp)
+    missing = [s for s in ckpt_steps if found.get(state_path(state_dir, s)) != s]
+    if not missing:
+        return ckpt_steps[-1], state_path(state_dir, ckpt_steps[-1])
+    start, path = max(((step, p) for p, step in found.items() if step < missing[0]),
+                      default=(0, None))
+    if any(step > start for step in found.values()):
+        log.info("checkpoint step(s) %s have no saved state (a changed checkpoint grid, or "
+                 "removed states): training again from step %d to write them", missing, start)
+    return start, path
 
 
 def make_step(model, opt, spec: dict, alpha_bar: torch.Tensor):
@@ -179,19 +250,28 @@ def make_step(model, opt, spec: dict, alpha_bar: torch.Tensor):
     return step
 
 
+def _restore(path, model, opt, gen: torch.Generator, device) -> None:
+    """Load the weights, optimizer and generator states saved at ``path``."""
+    state = load_torch(path, map_location=device)
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    _set_rng_states(gen, state["rng"])
+
+
 def train(images: np.ndarray, spec: dict, seed: int, state_dir, ckpt_steps: list[int],
-          device="cpu", resume_every: int = 0, progress: bool = True) -> Path:
+          device="cpu", resume_every: int = 0, progress: bool = True, code: str = "") -> Path:
     """Train on ``images`` (n, C, H, W) and save a state at every step in ``ckpt_steps``.
 
-    Resumes from the newest matching state in ``state_dir``. ``resume_every`` > 0 also
-    saves ``latest.pt`` every that many steps, for jobs killed between checkpoints.
-    Returns the path of the final state.
+    Resumes from a state in ``state_dir`` with the same fingerprint (``resume_point``);
+    ``code`` is the hash of the training code, part of it. ``resume_every`` > 0 also saves
+    ``latest.pt`` every that many steps, for jobs killed between checkpoints. Returns the
+    path of the final state.
     """
     device = torch.device(device)
     steps, batch = spec["steps"], spec["batch"]
     if ckpt_steps[-1] != steps:
         raise ValueError(f"the last checkpoint ({ckpt_steps[-1]}) must be the last step ({steps})")
-    fp = fingerprint(spec, seed)
+    fp = fingerprint(spec, seed, data_hash(images), code)
     sched = schedule(spec)
     alpha_bar = sched.alpha_bar(device)
 
@@ -199,17 +279,15 @@ def train(images: np.ndarray, spec: dict, seed: int, state_dir, ckpt_steps: list
     model = build_model(spec, images.shape[1]).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=spec["lr"])
     gen = torch.Generator().manual_seed(seed)
-    start, path = newest_state(state_dir, ckpt_steps, fp)
-    if path is not None:
-        state = load_torch(path, map_location=device)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        _set_rng_states(gen, state["rng"])
-        log.info("resuming from %s (step %d of %d)", path, start, steps)
-    else:
+    start, path = resume_point(state_dir, ckpt_steps, fp)
+    if path is None:
         log.info("training from scratch: %d parameters, %d steps, seed %d", n_parameters(model), steps, seed)
+    else:
+        log.info("resuming from %s (step %d of %d)", path, start, steps)
     if start >= steps:
-        return state_path(state_dir, steps)
+        return path
+    if path is not None:
+        _restore(path, model, opt, gen, device)
 
     data = torch.as_tensor(images[training_subset(len(images), spec["train_subset"], seed)]).to(device)
     step_fn = make_step(model, opt, spec, alpha_bar)

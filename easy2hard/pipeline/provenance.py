@@ -17,6 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 
 PACKAGE = "easy2hard"
+#: the folder that holds the package (the repository root)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def module_file(root: Path, name: str) -> Path | None:
@@ -57,11 +59,12 @@ def _with_parents(name: str) -> list[str]:
     return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
 
 
-def library_modules(root: str | Path, source: str | Path, extra: tuple = ()) -> dict[str, Path]:
-    """Every library module that ``source`` (a script) imports, directly or not, with its
-    file; ``extra`` names modules imported dynamically (a figure's drawing function)."""
+def library_modules(root: str | Path, source: str | Path | None, extra: tuple = ()) -> dict[str, Path]:
+    """Every library module that ``source`` (a script; None for none) imports, directly or
+    not, with its file; ``extra`` names modules imported dynamically (a figure's drawing
+    function), which are included with their imports."""
     root = Path(root)
-    todo = set(imported_names(_parse(Path(source)))) | set(extra)
+    todo = (imported_names(_parse(Path(source))) if source is not None else set()) | set(extra)
     found: dict[str, Path] = {}
     while todo:
         name = todo.pop()
@@ -98,13 +101,21 @@ def source_digest(path: Path) -> str:
     return hashlib.sha256(ast.dump(tree).encode()).hexdigest()
 
 
-def code_hash(root: str | Path, script: str | Path, extra: tuple = ()) -> str:
-    """One hash of every library module ``script`` imports (16 hex digits)."""
+def code_hash(root: str | Path, script: str | Path | None, extra: tuple = ()) -> str:
+    """One hash of every library module ``script`` imports, and of the modules ``extra``
+    with their imports (16 hex digits)."""
     modules = library_modules(root, script, tuple(extra))
     digest = hashlib.sha256()
     for name in sorted(modules):
         digest.update(f"{name}:{source_digest(modules[name])}\n".encode())
     return digest.hexdigest()[:16]
+
+
+def modules_hash(*modules: str, root: str | Path = ROOT) -> str:
+    """The code hash of the library modules ``modules`` and every module they import: the
+    code of one computation (``modules_hash("easy2hard.images.training")``: what makes the
+    U-Net weights), narrower than a script's."""
+    return code_hash(root, None, extra=modules)
 
 
 def function_docstring(root: str | Path, draw: str) -> str:

@@ -18,7 +18,8 @@ device = pick_device(snakemake.params.device)  # noqa: F821
 log.info("device %s, checkpoints at steps %s", device, steps)
 
 images = load_split(snakemake.input.train)  # noqa: F821
-train(images, spec, seed, state_dir, steps, device=device, resume_every=spec["resume_every"])
+train(images, spec, seed, state_dir, steps, device=device, resume_every=spec["resume_every"],
+      code=snakemake.params.weights_code)  # noqa: F821
 
 # Publish the checkpoints as the job's output folder: hard links to the resume states
 # (a copy where links are impossible) and, last, their checksum manifest SHA256SUMS,

@@ -4,7 +4,8 @@ Paths, under ``results``:
   data/{dataset}/{train,val,test}.npy, manifest.parquet   splits of each dataset
   clones/{dataset}/{clone}.npy                            clones of the test split
   unet/{dataset}/{run}/seed{seed}/ckpt/step{step}.pt     checkpoints (training job output)
-  unet/{dataset}/{run}/seed{seed}/resume/                 resume states (kept across kills)
+  unet/{dataset}/{run}/seed{seed}/resume/                 resume states (kept across kills;
+                                                          another fingerprint's in set_aside/)
   unet/{dataset}/{run}/seed{seed}/reference.parquet      reference denoisers, per image
   unet/{dataset}/{run}/seed{seed}/eval/step{step}.parquet one evaluation job per checkpoint
   unet/{dataset}/{run}/seed{seed}/samples/step{step}.png  sample grids (first seed)
@@ -23,8 +24,12 @@ from ...core.lockstep_tables import checkpoint_steps
 from ...fourier.names import CLONES as FOURIER_CLONES  # made by the fourier stage's rules
 from ...images.clones import CLONES
 from ...images.datasets import DATASETS
+from ..provenance import modules_hash
 from .common import device, figure_files, pattern
 from .stage import Figure, Stage
+
+#: the module whose code, with its imports, makes the U-Net weights (in the resume fingerprint)
+TRAINING_MODULE = "easy2hard.images.training"
 
 #: the wildcard constraints of dataset names, Gaussian and Fourier clone sets
 DATASET_PATTERN = pattern(DATASETS)
@@ -163,7 +168,28 @@ def unet_problems(cfg: dict) -> list[str]:
     for run, spec in cfg["unet"]["runs"].items():
         out += unet_fixed_k(run, spec) + unet_checkpoints(run, spec)
         out += unet_depth(run, spec, cfg["datasets"][spec["dataset"]]["size"])
+        out += unet_training_images(run, spec, cfg["datasets"][spec["dataset"]])
     return out
+
+
+#: the fewest training images a run can use: evaluation, the reference denoisers and the
+#: memorisation ratio (nearest over second-nearest training image) each need two
+MIN_TRAINING_IMAGES = 2
+
+
+def unet_training_images(run: str, spec: dict, dataset: dict) -> list[str]:
+    """The run's training subset (``train_subset``, at most the train split's configured
+    count) holds at least ``MIN_TRAINING_IMAGES`` images."""
+    subset, n_train = spec["training"]["train_subset"], dataset.get("counts", {}).get("train")
+    if subset < MIN_TRAINING_IMAGES:
+        key, value = f"unet.runs.{run}.training.train_subset", subset
+    elif n_train is not None and n_train < MIN_TRAINING_IMAGES:
+        key, value = f"datasets.{spec['dataset']}.counts.train", n_train
+    else:
+        return []
+    return [f"config key '{key}': {value} training image(s) are too few to evaluate run {run} "
+            f"(losses, reference denoisers and memorisation compare at least two); "
+            f"allowed: >= {MIN_TRAINING_IMAGES}"]
 
 
 def unet_fixed_k(run: str, spec: dict) -> list[str]:
@@ -291,7 +317,7 @@ JOBS = {
     "unet_train": lambda cfg: {
         **unet_params(cfg, "spec", "steps"),
         "state_dir": f"{run_dir(cfg['results_dir'], '{dataset}', '{run}')}/seed{{seed}}/resume",
-        **device(cfg)},
+        "weights_code": modules_hash(TRAINING_MODULE), **device(cfg)},
     "unet_evaluate": lambda cfg: {**unet_params(cfg, "spec", "evaluation"), **device(cfg)},
     "unet_reference": lambda cfg: unet_params(cfg, "spec", "evaluation"),
     "unet_sample": unet_sample_params,
