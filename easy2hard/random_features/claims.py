@@ -149,9 +149,10 @@ def memorisation_onset(inputs: dict, options: dict) -> Evaluation:
         return Evaluation("inconclusive", why)
     lam0 = float(phase["lambda"].min())
     psi_n = sorted(phase["psi_n"].unique())
-    table = onset_table(psi_n, (phase["psi_p"].min(), phase["psi_p"].max()),
-                        [lam0, options["ridge_off"]], options["t"], options["activation"],
-                        options["points"])
+    lambdas = sorted({lam0, options["ridge_off"],
+                      *(v for v in phase["lambda"].unique() if v < options["ridge_off"])})
+    table = onset_table(psi_n, (phase["psi_p"].min(), phase["psi_p"].max()), lambdas,
+                        options["t"], options["activation"], options["points"])
     return _onset_verdict(table, lam0, {**options, "phase_d": int(phase["d"].iloc[0])},
                           finite_crossings(phase, lam0), true)
 
