@@ -140,7 +140,7 @@ def memorisation_onset(inputs: dict, options: dict) -> Evaluation:
     phase = read_parquets(inputs["phase"])
     phase = phase[(phase["activation"] == options["activation"]) & (phase["t"] == options["t"])]
     if phase.empty or options["ridge_off"] not in set(phase["lambda"]):
-        return Evaluation("inconclusive", "calibration failed: no phase diagram at the stage's "
+        return Evaluation("inconclusive", "this config has no phase diagram at the stage's "
                           f"(activation, t) with λ = {fmt(options['ridge_off'])}")
     true = float(phase["gap_ratio_true"].mean())
     why = gate(calibrated=abs(true) <= options["true_tolerance"],
