@@ -187,3 +187,11 @@ def test_hierarchy_samples_infinite_best_kl_is_a_failed_calibration(tmp_path):
     tables = _write(tmp_path, [hierarchy_rows(range(5), collapsed)])
     ev = claims.hierarchy_samples({"tables": tables}, OPTIONS)
     assert ev.verdict == "inconclusive" and ev.reason.startswith("calibration failed")
+
+
+def test_kl_law_reports_the_ideal_sampler_reference_when_the_table_has_it(tmp_path):
+    tables = _law_tables(tmp_path, student_scale=0.95)
+    df = pd.read_parquet(tables[1]).assign(kl_ideal=0.5 * 64 ** 2 / 2048, kl_ideal_se=1e-4)
+    df.to_parquet(tables[1])
+    ev = claims.kl_law({"tables": tables}, OPTIONS)
+    assert "student_t" in ev.reason and "ideal-sampler reference 0.5 ± " in ev.reason

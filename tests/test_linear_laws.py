@@ -194,3 +194,23 @@ def test_distinct_drops_repeats_in_order():
 
     x = np.array([[2.0, 0], [1, 1], [2, 0], [0, 3], [1, 1]])
     np.testing.assert_array_equal(comparison.distinct(x), [[2, 0], [1, 1], [0, 3]])
+
+
+def test_ideal_sampler_reference_is_the_wishart_expectation_on_gaussians():
+    """The Monte-Carlo reference kl_ideal equals the exact Gaussian expectation (§10.5) within
+    4 s.e., and sees the Student-t's heavier tails (larger than the Gaussian's, §10.8)."""
+    from easy2hard.linear import theory
+
+    d, N = 8, 40
+    mean, se = sweep.ideal_kl(targets.gaussian("power_law", d), N, 600)
+    assert abs(mean - theory.kl_wishart(d, N)) < 4 * se
+    t_mean, t_se = sweep.ideal_kl(targets.non_gaussian("student_t", d), 8 * N, 600)
+    assert t_mean - 4 * t_se > 1.3 * theory.kl_wishart(d, 8 * N)
+
+
+def test_cell_adds_the_ideal_reference_above_d_for_non_gaussian_laws():
+    t = denoiser.terms(ddpm.Schedule(T=10, beta_min=0.01, beta_max=0.5))
+    df = sweep.cell(targets.non_gaussian("laplace_latent", 4), t, N_over_d=[1, 4], seeds=[0],
+                    ridge=[0.0], times=[10.0], samplers=["ddpm"], ideal_reps=50)
+    above = df["N"] > df["d"]
+    assert df.loc[above, "kl_ideal"].gt(0).all() and df.loc[~above, "kl_ideal"].isna().all()

@@ -66,14 +66,17 @@ def transition(inputs: dict, options: dict) -> Evaluation:
 def law_constants(df: pd.DataFrame) -> pd.DataFrame:
     """Per (target, d, N, seed) at λ = 0, τ = ∞, the first sampler, N > d: the measured
     constant N (kl − kl_opt)/d² (the exact KL to the moment-matched Gaussian less the sampler's
-    own error), the law's N kl_moment_matched/d² and the Gaussian expectation N kl_wishart/d²."""
+    own error), the law's N kl_moment_matched/d², the Gaussian expectation N kl_wishart/d² and
+    the ideal-sampler reference N kl_ideal/d² ± s.e. (NaN where the table has none)."""
     sub = _unregularised(df)
     sub = sub[(sub["sampler"] == sub["sampler"].iloc[0]) & (sub["N"] > sub["d"])]
     scale = sub["N"] / sub["d"] ** 2
     return pd.DataFrame({
         "target": sub["target"], "d": sub["d"], "N_over_d": sub["N_over_d"], "seed": sub["seed"],
         "measured": scale * (sub["kl"] - sub["kl_opt"]),
-        "law": scale * sub["kl_moment_matched"], "gaussian": scale * sub["kl_wishart"]})
+        "law": scale * sub["kl_moment_matched"], "gaussian": scale * sub["kl_wishart"],
+        "reference": scale * sub.get("kl_ideal", np.nan),
+        "reference_se": scale * sub.get("kl_ideal_se", np.nan)})
 
 
 def wishart_calibration(rows: pd.DataFrame, gaussians) -> tuple[bool, str]:
@@ -135,7 +138,16 @@ def _law_ratio(target: str, g: pd.DataFrame, band, lv: Levels) -> dict:
     return {"target": target, "ratio": ratio, "verdict": verdict, "law_over_gaussian": law / gauss,
             "control": (mean / gauss, lo / gauss, hi / gauss),
             "text": f"{target} {fmt(mean)} / law {fmt(law)} = {fmt(ratio[0])} "
-                    f"{interval_text(*ratio[1:])}"}
+                    f"{interval_text(*ratio[1:])}{_reference_text(g, law)}"}
+
+
+def _reference_text(g: pd.DataFrame, law: float) -> str:
+    """The ideal-sampler reference beside the leading order, where the table has it."""
+    ref = g["reference"].iloc[0]
+    if not np.isfinite(ref):
+        return ""
+    return (f" (ideal-sampler reference {fmt(ref)} ± {fmt(g['reference_se'].iloc[0])}, "
+            f"{fmt(ref / law)} of the law)")
 
 
 # ---------------------------------------------------------------- hierarchy_samples

@@ -90,7 +90,8 @@ def cell_spec(cfg: dict, target: str) -> dict:
     """What a closed-form cell's table depends on (the d and target lists only add cells)."""
     lin = cfg["linear"]
     spec = pick(lin, "N_over_d", "seeds", "ridge", "times", "samplers", "ddpm")
-    return {**spec, **_target_keys(lin, target), "mc_samples": lin["mc_samples"]}
+    return {**spec, **_target_keys(lin, target), "mc_samples": lin["mc_samples"],
+            "ideal_reps": lin["ideal_reps"]}
 
 
 def _target_keys(lin: dict, target: str) -> dict:
