@@ -195,3 +195,11 @@ def test_kl_law_reports_the_ideal_sampler_reference_when_the_table_has_it(tmp_pa
     df.to_parquet(tables[1])
     ev = claims.kl_law({"tables": tables}, OPTIONS)
     assert "student_t" in ev.reason and "ideal-sampler reference 0.5 ± " in ev.reason
+
+
+def test_hierarchy_samples_reports_the_ordering_under_w2(tmp_path):
+    df = hierarchy_rows(range(5), _kl(0.2))
+    df["w2"] = np.where(df["exponent"] == 3.0, 2.0, 4.0)      # hierarchy helps under W₂ here
+    ev = claims.hierarchy_samples({"tables": _write(tmp_path, [df])}, OPTIONS)
+    assert ev.verdict == "supported"                             # the verdict is on the KL
+    assert "under W₂²/d: ridge -0.75" in ev.reason

@@ -152,20 +152,34 @@ def _reference_text(g: pd.DataFrame, law: float) -> str:
 
 # ---------------------------------------------------------------- hierarchy_samples
 
-def best_regularised(df: pd.DataFrame, path: str) -> pd.DataFrame:
-    """Per (exponent, N_over_d) of one path: the KL of every seed at the grid value with the
-    smallest seed-mean KL (the oracle choice of the sweep's figure)."""
+def best_regularised(df: pd.DataFrame, path: str, measure: str = "kl") -> pd.DataFrame:
+    """Per (exponent, N_over_d) of one path: every seed's row at the grid value with the
+    smallest seed-mean ``measure`` (the oracle choice of the sweep's figure)."""
     sub = df[df["path"] == path]
-    mean = sub.groupby(["exponent", "N_over_d", "value"], as_index=False)["kl"].mean()
-    best = mean.loc[mean.groupby(["exponent", "N_over_d"])["kl"].idxmin(),
+    mean = sub.groupby(["exponent", "N_over_d", "value"], as_index=False)[measure].mean()
+    best = mean.loc[mean.groupby(["exponent", "N_over_d"])[measure].idxmin(),
                     ["exponent", "N_over_d", "value"]]
     return sub.merge(best, on=["exponent", "N_over_d", "value"])
 
 
-def _difference(rows: pd.DataFrame, lo_exp: float, hi_exp: float, per_dim: int) -> np.ndarray:
-    """Per seed: KL/d at the steepest exponent minus KL/d at the flattest."""
-    table = rows.pivot_table(index="seed", columns="exponent", values="kl")
+def _difference(rows: pd.DataFrame, lo_exp: float, hi_exp: float, per_dim: int,
+                measure: str = "kl") -> np.ndarray:
+    """Per seed: ``measure``/d at the steepest exponent minus at the flattest (for w2, W₂²/d)."""
+    values = rows[measure] ** 2 if measure == "w2" else rows[measure]
+    table = rows.assign(_v=values).pivot_table(index="seed", columns="exponent", values="_v")
     return ((table[hi_exp] - table[lo_exp]) / per_dim).dropna().to_numpy()
+
+
+def _w2_text(cells: pd.DataFrame, exps, d: int, lv: Levels) -> str:
+    """The same ordering under the Gaussian W₂² per dimension (each α at its best W₂)."""
+    if "w2" not in cells:
+        return ""
+    parts = []
+    for path in ("ridge", "time"):
+        diff = _difference(best_regularised(cells, path, "w2"), exps[0], exps[-1], d, "w2")
+        mean, lo, hi = seed_interval(diff, lv.level, lv.samples, lv.seed)
+        parts.append(f"{path} {fmt(mean)} {interval_text(lo, hi)}")
+    return "; under W₂²/d: " + ", ".join(parts)
 
 
 def hierarchy_samples(inputs: dict, options: dict) -> Evaluation:
@@ -204,7 +218,7 @@ def hierarchy_samples(inputs: dict, options: dict) -> Evaluation:
     reason = (f"KL/d(α = {fmt(exps[-1])}) − KL/d(α = {fmt(exps[0])}) at the best regulariser, "
               f"N/d = {fmt(small)}: " + "; ".join(texts)
               + f"; control λ = 0 at N/d = {fmt(control[3])}: {fmt(control[0])} "
-              f"{interval_text(control[1], control[2])}")
+              f"{interval_text(control[1], control[2])}" + _w2_text(cells, exps, d, lv))
     return Evaluation(verdict, reason, estimate=est, lo=lo, hi=hi, control_estimate=control[0],
                       control_lo=control[1], control_hi=control[2], n_seeds=n_seeds)
 

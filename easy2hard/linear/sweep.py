@@ -139,7 +139,8 @@ def _mc_optimum(target: Target, t: denoiser.Terms, sampler: str, z: np.ndarray) 
 
 def regularisation_paths(target: Target, t: denoiser.Terms, *, N_over_d, seeds, ridge,
                          times, sampler: str) -> pd.DataFrame:
-    """Rows (N, N_over_d, seed, path, value) with kl, test_error and the excess test error
+    """Rows (N, N_over_d, seed, path, value) with kl, w2 (the Gaussian Wasserstein-2 distance
+    of the samples' law to the target's moments), test_error and the excess test error
     over the Wiener error: path "ridge" (value λ, τ = ∞; λ = 0 included) and path "time"
     (value τ, λ = 0; τ = ∞ included)."""
     ridge = sorted({0.0, *map(float, ridge)})
@@ -153,6 +154,9 @@ def regularisation_paths(target: Target, t: denoiser.Terms, *, N_over_d, seeds, 
             values = lams if path == "ridge" else ts
             grid = pd.MultiIndex.from_product([seeds, values], names=["seed", "value"]).to_frame(index=False)
             grid["kl"] = out["kl"][0].reshape(len(seeds), -1).ravel()
+            U = np.stack([f.U for f in fits])
+            w2 = closed_form.gaussian_w2(target.population, U, out["mean"], out["var"])
+            grid["w2"] = w2[0].reshape(len(seeds), -1).ravel()
             grid["test_error"] = out["test_error"].reshape(len(seeds), -1).ravel()
             grid.insert(0, "path", path)
             grid.insert(0, "N", N)
