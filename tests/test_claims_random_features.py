@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from easy2hard.random_features import asymptotics, claims
+from easy2hard.random_features import asymptotics, claims, regimes
 
 OPTIONS = {"level": 0.95, "refute_level": 1 - 0.05 / 25,
            "bootstrap": {"samples": 500, "seed": 0}, "tolerance": 0.05}
@@ -122,6 +122,22 @@ def test_memorisation_onset_failed_calibration_of_the_true_score(tmp_path):
 
 def test_the_limit_gap_ratio_stays_below_half_at_ridge_one_hundredth():
     """Independent reference (the review of issue 33): 0.27 at ψ_n = 1, 0.155 at ψ_n = 4."""
-    table = claims.onset_table([1.0, 4.0], (0.25, 16.0), [1e-2], T, "tanh", 40)
+    table = regimes.onset_table([1.0, 4.0], (0.25, 16.0), [1e-2], T, "tanh", 40)
     assert (table["max_ratio"] < 0.5).all() and table["cross"].isna().all()
     assert table["max_ratio"].tolist() == pytest.approx([0.27, 0.155], abs=0.005)
+
+
+def test_onset_figure_draws_the_largest_ratio_against_lambda(tmp_path):
+    """The λ panel: at t = 0.1 the largest d = ∞ ratio falls with λ and is below ½ at 10⁻²
+    (the figure behind memorisation_onset)."""
+    import matplotlib.pyplot as plt
+
+    from easy2hard.random_features import plots
+
+    paths = _paths(tmp_path, phase_rows(), by="t")
+    fig, drawn = plots.onset({"phase": paths}, {"activation": "tanh"})
+    plt.close(fig)
+    table = drawn["onset"]
+    top = table.groupby("lambda")["max_ratio"].max()
+    assert list(top.index) == [1e-4, 1e-2] and top[1e-4] > 0.5 > top[1e-2]
+    assert table.loc[table["lambda"] == 1e-2, "cross"].isna().all()

@@ -103,26 +103,6 @@ def m1_limit(inputs: dict, options: dict) -> Evaluation:
 
 # ---------------------------------------------------------------- memorisation_onset
 
-def limit_ratios(psi_n, psi_p_grid, lam: float, t: float, activation: str) -> np.ndarray:
-    """The d = ∞ m = 1 gap ratio on the ψ_p grid at one ψ_n and λ."""
-    return np.array([regimes.gap_ratio_limit(psi_n, v, lam, t, activation) for v in psi_p_grid])
-
-
-def onset_table(psi_n_values, psi_p_range, lambdas, t: float, activation: str,
-                points: int) -> pd.DataFrame:
-    """Per (λ, ψ_n): the largest d = ∞ gap ratio on a fine ψ_p grid and the first crossing of
-    ½ over ψ_n (nan: never; left-censored when the grid starts above ½)."""
-    fine = np.geomspace(*psi_p_range, points)
-    rows = []
-    for lam in lambdas:
-        for psi_n in psi_n_values:
-            r = limit_ratios(psi_n, fine, lam, t, activation)
-            rows.append({"lambda": lam, "psi_n": psi_n, "max_ratio": float(r.max()),
-                         "censored": bool(r[0] > regimes.THRESHOLD),
-                         "cross": regimes.first_crossing(fine, r) / psi_n})
-    return pd.DataFrame(rows)
-
-
 def finite_crossings(phase: pd.DataFrame, lam: float) -> np.ndarray:
     """The finite-d crossings ψ_p*/ψ_n of the seed-mean gap ratio at m = 1 (the control);
     nan where the ratio is above ½ from the grid's start (left-censored) or never."""
@@ -151,7 +131,7 @@ def memorisation_onset(inputs: dict, options: dict) -> Evaluation:
     psi_n = sorted(phase["psi_n"].unique())
     lambdas = sorted({lam0, options["ridge_off"],
                       *(v for v in phase["lambda"].unique() if v < options["ridge_off"])})
-    table = onset_table(psi_n, (phase["psi_p"].min(), phase["psi_p"].max()), lambdas,
+    table = regimes.onset_table(psi_n, (phase["psi_p"].min(), phase["psi_p"].max()), lambdas,
                         options["t"], options["activation"], options["points"])
     return _onset_verdict(table, lam0, {**options, "phase_d": int(phase["d"].iloc[0])},
                           finite_crossings(phase, lam0), true)

@@ -1,6 +1,6 @@
 """Plan of the random_features stage (docs/science.md §13): one learning-curve table per
 (curve, d), the m = 1 convergence check per d, the d -> inf limit table, one phase diagram per
-(activation, t), the samples, and four figures. Nothing is planned unless
+(activation, t), the samples, and five figures. Nothing is planned unless
 random_features.enabled."""
 
 from __future__ import annotations
@@ -95,6 +95,9 @@ FIGURES = (
     Figure("random_features_phase", "easy2hard.random_features.plots:phase",
            lambda cfg, results: {"phase": phase_tables(cfg, results)}, category=CATEGORY,
            params=figure_params),
+    Figure("random_features_onset", "easy2hard.random_features.plots:onset",
+           lambda cfg, results: {"phase": phase_tables(cfg, results)}, category=CATEGORY,
+           params=figure_params),
     Figure("random_features_samples", "easy2hard.random_features.plots:samples",
            lambda cfg, results: {"samples": [f"{rf_dir(results)}/samples.parquet"]},
            category=CATEGORY),
@@ -186,7 +189,7 @@ CLAIMS = (
           "effect would move the crossing",
           "the true score's gap ratio in the phase table within ± 0.05 of 0 on average",
           "easy2hard.random_features.claims:memorisation_onset", _phase_claim_tables,
-          params=_onset_params, figure="random_features_phase", deterministic=True),
+          params=_onset_params, figure="random_features_onset", deterministic=True),
 )
 
 STAGE = Stage(name="random_features", targets=targets, check=check, figures=FIGURES,
