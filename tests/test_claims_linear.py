@@ -145,7 +145,7 @@ def hierarchy_rows(seeds, kl_of, ratios=(0.25, 2.0), exponents=(0.0, 3.0)) -> pd
     return pd.DataFrame(rows)
 
 
-def _kl(steep_penalty):
+def _kl(steep_penalty, unregularised_penalty=0.0):
     """KL/d of 0.5 (+ steep_penalty at the steepest α) at the best value, worse elsewhere;
     infinite without regulariser below d; α-independent without regulariser above d."""
     def kl(exp, r, path, value, seed):
@@ -157,7 +157,7 @@ def _kl(steep_penalty):
             best = value in (0.1, 10.0)
             return 16 * (0.5 + (steep_penalty if exp == 3.0 else 0.0) + (0 if best else 0.3)
                          + noise)
-        return 16 * (0.1 + noise)
+        return 16 * (0.1 + (unregularised_penalty if exp == 3.0 else 0.0) + noise)
     return kl
 
 
@@ -203,3 +203,12 @@ def test_hierarchy_samples_reports_the_ordering_under_w2(tmp_path):
     ev = claims.hierarchy_samples({"tables": _write(tmp_path, [df])}, OPTIONS)
     assert ev.verdict == "supported"                             # the verdict is on the KL
     assert "under W₂²/d: ridge -0.75" in ev.reason
+
+
+def test_hierarchy_samples_not_supported_when_the_discretisation_control_explains_it(tmp_path):
+    # the unregularised α difference above d (sampler discretisation) is as large as the effect
+    tables = _write(tmp_path, [hierarchy_rows(range(5), _kl(0.2, unregularised_penalty=0.25))])
+    ev = claims.hierarchy_samples({"tables": tables}, OPTIONS)
+    assert ev.verdict == "inconclusive" and "control" in ev.reason
+    assert ev.control_estimate == pytest.approx(0.25)
+
