@@ -136,8 +136,21 @@ def test_onset_figure_draws_the_largest_ratio_against_lambda(tmp_path):
 
     paths = _paths(tmp_path, phase_rows(), by="t")
     fig, drawn = plots.onset({"phase": paths}, {"activation": "tanh"})
+    fig.savefig(tmp_path / "onset.png")             # lays out even where nothing crosses
     plt.close(fig)
     table = drawn["onset"]
     top = table.groupby("lambda")["max_ratio"].max()
     assert list(top.index) == [1e-4, 1e-2] and top[1e-4] > 0.5 > top[1e-2]
     assert table.loc[table["lambda"] == 1e-2, "cross"].isna().all()
+
+
+def test_onset_figure_lays_out_when_nothing_crosses(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from easy2hard.random_features import plots
+
+    paths = _paths(tmp_path, phase_rows(lambdas=(1e-2,)), by="t")
+    fig, drawn = plots.onset({"phase": paths}, {"activation": "tanh"})
+    fig.savefig(tmp_path / "onset.png")
+    plt.close(fig)
+    assert drawn["onset"]["cross"].isna().all()

@@ -306,10 +306,11 @@ def onset(inputs: dict, params: dict):
                             color=colors[psi_n])
         axes[r, 0].axhline(regimes.THRESHOLD, color="k", ls="--", lw=1)
         axes[r, 1].axhline(1.0, color="k", ls="--", lw=1)
+        xlim = (min(lambdas) / 2, max(lambdas) * 2)   # also when no crossing is drawn
         axes[r, 0].set(xscale="log", yscale="log", xlabel="λ", ylabel="largest gap ratio",
-                       title=f"t = {t:g}: dashed ½")
-        axes[r, 1].set(xscale="log", xlabel="λ", ylabel="ψ_p* / ψ_n",
-                       title=f"t = {t:g}: first crossing of ½ (dashed: p = n)")
+                       xlim=xlim, title=f"t = {t:g}: dashed ½")
+        axes[r, 1].set(xscale="log", xlabel="λ", ylabel="ψ_p* / ψ_n", xlim=xlim,
+                       ylim=(0, 1.5), title=f"t = {t:g}: first crossing of ½ (dashed: p = n)")
     axes[0, 0].legend(fontsize=7)
     fig.suptitle(f"m = 1, d → ∞, {params['activation']}: memorisation by the gap ratio against λ",
                  fontsize=10)
