@@ -310,7 +310,7 @@ def onset(inputs: dict, params: dict):
         axes[r, 0].set(xscale="log", yscale="log", xlabel="λ", ylabel="largest gap ratio",
                        xlim=xlim, title=f"t = {t:g}: dashed ½")
         axes[r, 1].set(xscale="log", xlabel="λ", ylabel="ψ_p* / ψ_n", xlim=xlim,
-                       ylim=(0, 1.5), title=f"t = {t:g}: first crossing of ½ (dashed: p = n)")
+                       ylim=(0, 4), title=f"t = {t:g}: first crossing of ½ (dashed: p = n)")
     axes[0, 0].legend(fontsize=7)
     fig.suptitle(f"m = 1, d → ∞, {params['activation']}: memorisation by the gap ratio against λ",
                  fontsize=10)
