@@ -194,3 +194,46 @@ def test_distinct_drops_repeats_in_order():
 
     x = np.array([[2.0, 0], [1, 1], [2, 0], [0, 3], [1, 1]])
     np.testing.assert_array_equal(comparison.distinct(x), [[2, 0], [1, 1], [0, 3]])
+
+
+def test_ideal_sampler_reference_is_the_wishart_expectation_on_gaussians():
+    """The Monte-Carlo reference kl_ideal equals the exact Gaussian expectation (§10.5) within
+    4 s.e., and sees the Student-t's heavier tails (larger than the Gaussian's, §10.8)."""
+    from easy2hard.linear import theory
+
+    d, N = 8, 40
+    mean, se = sweep.ideal_kl(targets.gaussian("power_law", d), N, 600)
+    assert abs(mean - theory.kl_wishart(d, N)) < 4 * se
+    t_mean, t_se = sweep.ideal_kl(targets.non_gaussian("student_t", d), 8 * N, 600)
+    assert t_mean - 4 * t_se > 1.3 * theory.kl_wishart(d, 8 * N)
+
+
+def test_cell_adds_the_ideal_reference_above_d_for_non_gaussian_laws():
+    t = denoiser.terms(ddpm.Schedule(T=10, beta_min=0.01, beta_max=0.5))
+    df = sweep.cell(targets.non_gaussian("laplace_latent", 4), t, N_over_d=[1, 4], seeds=[0],
+                    ridge=[0.0], times=[10.0], samplers=["ddpm"], ideal_reps=50)
+    above = df["N"] > df["d"]
+    assert df.loc[above, "kl_ideal"].gt(0).all() and df.loc[~above, "kl_ideal"].isna().all()
+
+
+def test_gaussian_w2_matches_the_matrix_square_root_formula():
+    """W₂ of the sampled Gaussians against scipy's sqrtm form, and 0 for the target itself."""
+    from scipy.linalg import sqrtm
+
+    t = denoiser.terms(ddpm.Schedule(T=50, beta_min=0.001, beta_max=0.1))
+    target = targets.gaussian("power_law", 6)
+    fits = [denoiser.fit(target.training_set(12, s)) for s in (0, 1)]
+    out = closed_form.evaluate(fits, target.population, t, [0.0, 0.1], [np.inf], ["ddpm"])
+    w2 = closed_form.gaussian_w2(target.population, np.stack([f.U for f in fits]), out["mean"],
+                                 out["var"])
+    pop = target.population
+    m, U = out["mean"][0, 1, 1, 0], fits[1].U
+    S = U @ np.diag(out["var"][0, 1, 1, 0]) @ U.T
+    root = sqrtm(pop.cov)
+    ref = (((m - pop.mean) ** 2).sum() + np.trace(S) + np.trace(pop.cov)
+           - 2 * np.trace(sqrtm(root @ S @ root)).real)
+    assert w2[0, 1, 1, 0] == pytest.approx(math.sqrt(ref), rel=1e-8)
+    c, V = np.linalg.eigh(pop.cov)
+    own = closed_form.gaussian_w2(pop, V[None], pop.mean[None, None, None, None],
+                                  c[None, None, None, None])
+    assert own.item() == pytest.approx(0.0, abs=1e-6)

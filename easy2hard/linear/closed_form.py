@@ -102,3 +102,19 @@ def optimum(pop: Population, t: denoiser.Terms, samplers) -> dict[str, np.ndarra
     c, U = np.linalg.eigh(pop.cov)
     out = evaluate([denoiser.Fit(c, U, pop.mean)], pop, t, [0.0], [np.inf], samplers)
     return {"kl": out["kl"][:, 0, 0, 0], "test_error": float(out["test_error"][0, 0, 0])}
+
+
+def gaussian_w2(pop: Population, U: np.ndarray, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
+    """Wasserstein-2 distance between the sampled N(mean, U diag(var) Uᵀ) and N(μ, Σ), for the
+    output of ``evaluate`` (mean (S, R, L, T, d), var in the eigenbasis U (R, d, d) of each
+    run): W₂² = |m − μ|² + tr S + tr Σ − 2 tr (Σ^{1/2} S Σ^{1/2})^{1/2}, the last trace being
+    the nuclear norm of Σ^{1/2} U diag(√var). Finite where the KL is not (collapse, N ≤ d)."""
+    evals, evecs = np.linalg.eigh(pop.cov)
+    root = (evecs * np.sqrt(np.clip(evals, 0, None))) @ evecs.T
+    A = np.einsum("ij,rjk->rik", root, U)[None, :, None, None]   # Σ^{1/2} U per run
+    M = A * np.sqrt(np.clip(var, 0, None))[..., None, :]
+    nuclear = np.linalg.svd(M, compute_uv=False).sum(-1)
+    w2sq = (((mean - pop.mean) ** 2).sum(-1) + var.sum(-1) + np.trace(pop.cov)
+            - 2 * nuclear)
+    return np.sqrt(np.clip(w2sq, 0, None))
+

@@ -295,9 +295,10 @@ def non_gaussian(inputs: dict, params: dict):
     df = df.assign(kl_mc_per_dim=df.kl_mc / df.d, floor=df.kl_mc_opt / df.d,
                    scaled=(df.kl_mc - df.kl_mc_opt) * df.N / df.d**2,
                    scaled_gauss=(df.kl - df.kl_opt) * df.N / df.d**2,
-                   theory=df.kl_moment_matched * df.N / df.d**2)
+                   theory=df.kl_moment_matched * df.N / df.d**2,
+                   reference=df.get("kl_ideal", np.nan) * df.N / df.d**2)
     stats = seed_summary(df, ["target", "d", "N", "N_over_d", "floor", "theory"],
-                         ["kl_mc_per_dim", "kl_mc_se", "scaled", "scaled_gauss"])
+                         ["kl_mc_per_dim", "kl_mc_se", "scaled", "scaled_gauss", "reference"])
     names = list(dict.fromkeys(df.target))
     colors = dict(zip(names, palette("tab10", len(names))))
     styles = dict(zip(sorted(stats.d.unique()), ["-", "--", ":", "-."]))
@@ -312,11 +313,13 @@ def non_gaussian(inputs: dict, params: dict):
         curve(axes[2], s.N_over_d, s.scaled_gauss, s.scaled_gauss_se, color=colors[name], ls=styles[d])
         if s.theory.notna().any():
             axes[2].axhline(s.theory.iloc[0], color=colors[name], ls=":", lw=1)
+        if s.reference.notna().any():
+            axes[2].plot(s.N_over_d, s.reference, "x", color=colors[name], ms=5)
     axes[0].set(yscale="log", ylabel="KL(sampling ‖ target) / d", xlabel="N / d",
                 title="KL to the target (thin: KL_∞ of the best linear model)")
     axes[1].set(ylabel="N (KL − KL_∞) / d²", xlabel="N / d", title="excess over KL_∞ (→ 1/4 Gaussian)")
     axes[2].set(ylabel="N (KL_G − KL_G,∞) / d²", xlabel="N / d",
-                title="same-moment Gaussian; dotted: (E‖z‖⁴ + d)/4d²")
+                title="same-moment Gaussian; dotted: (E‖z‖⁴ + d)/4d²; ×: ideal sampler")
     for ax in axes:
         ratio_axis(ax, stats.N_over_d)
     for ax in axes[1:]:

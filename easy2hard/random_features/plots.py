@@ -282,6 +282,42 @@ def phase(inputs: dict, params: dict):
     return fig, {"crossover": pd.concat([finite] + limits, ignore_index=True)}
 
 
+def onset(inputs: dict, params: dict):
+    """m = 1, d = ∞: the largest gap ratio over the phase grid (left) and the first crossing
+    ψ_p*/ψ_n of ½ (right) against λ, one line per ψ_n, for the stage's activation at every
+    phase time (the λ dependence of claim random_features.memorisation_onset)."""
+    df = read_parquets(inputs["phase"])
+    df = df[df["activation"] == params["activation"]]
+    lambdas = sorted(df["lambda"].unique())
+    psi_p = (df["psi_p"].min(), df["psi_p"].max())
+    rows = [regimes.onset_table(sorted(g["psi_n"].unique()), psi_p, lambdas, t,
+                                params["activation"], 40).assign(t=t)
+            for t, g in df.groupby("t")]
+    table = pd.concat(rows, ignore_index=True)
+    times = sorted(table["t"].unique())
+    fig, axes = plt.subplots(len(times), 2, figsize=(9, 3.2 * len(times)), squeeze=False)
+    for r, t in enumerate(times):
+        sub = table[table["t"] == t]
+        colors = dict(zip(sorted(sub["psi_n"].unique()), palette("viridis", sub["psi_n"].nunique())))
+        for psi_n, g in sub.groupby("psi_n"):
+            axes[r, 0].plot(g["lambda"], g["max_ratio"], "o-", ms=3, color=colors[psi_n],
+                            label=f"ψ_n = {psi_n:g}")
+            axes[r, 1].plot(g["lambda"], g["cross"].where(~g["censored"]), "o-", ms=3,
+                            color=colors[psi_n])
+        axes[r, 0].axhline(regimes.THRESHOLD, color="k", ls="--", lw=1)
+        axes[r, 1].axhline(1.0, color="k", ls="--", lw=1)
+        xlim = (min(lambdas) / 2, max(lambdas) * 2)   # also when no crossing is drawn
+        axes[r, 0].set(xscale="log", yscale="log", xlabel="λ", ylabel="largest gap ratio",
+                       xlim=xlim, title=f"t = {t:g}: dashed ½")
+        axes[r, 1].set(xscale="log", xlabel="λ", ylabel="ψ_p* / ψ_n", xlim=xlim,
+                       ylim=(0, 4), title=f"t = {t:g}: first crossing of ½ (dashed: p = n)")
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle(f"m = 1, d → ∞, {params['activation']}: memorisation by the gap ratio against λ",
+                 fontsize=10)
+    fig.tight_layout()
+    return fig, {"onset": table}
+
+
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 

@@ -76,3 +76,23 @@ def crossover_limit(psi_n: float, lam: float, t: float, activation: str,
     """d -> inf, m = 1: the ψ_p (on the grid ``psi_p``) where the gap ratio first exceeds 1/2."""
     ratio = np.array([gap_ratio_limit(psi_n, v, lam, t, activation) for v in psi_p])
     return first_crossing(np.asarray(psi_p), ratio)
+
+
+def limit_ratios(psi_n, psi_p_grid, lam: float, t: float, activation: str) -> np.ndarray:
+    """The d = ∞ m = 1 gap ratio on the ψ_p grid at one ψ_n and λ."""
+    return np.array([gap_ratio_limit(psi_n, v, lam, t, activation) for v in psi_p_grid])
+
+
+def onset_table(psi_n_values, psi_p_range, lambdas, t: float, activation: str,
+                points: int) -> pd.DataFrame:
+    """Per (λ, ψ_n): the largest d = ∞ gap ratio on a fine ψ_p grid and the first crossing of
+    ½ over ψ_n (nan: never; left-censored when the grid starts above ½)."""
+    fine = np.geomspace(*psi_p_range, points)
+    rows = []
+    for lam in lambdas:
+        for psi_n in psi_n_values:
+            r = limit_ratios(psi_n, fine, lam, t, activation)
+            rows.append({"lambda": lam, "psi_n": psi_n, "max_ratio": float(r.max()),
+                         "censored": bool(r[0] > THRESHOLD),
+                         "cross": first_crossing(fine, r) / psi_n})
+    return pd.DataFrame(rows)

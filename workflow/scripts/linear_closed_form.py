@@ -18,6 +18,6 @@ log.info("%s d=%d: N/d %s, %d seeds, ridge %s, times %s + inf, samplers %s, T=%d
          spec["samplers"], t.T)
 table = sweep.cell(target, t, N_over_d=spec["N_over_d"], seeds=spec["seeds"],
                    ridge=spec["ridge"], times=spec["times"], samplers=spec["samplers"],
-                   mc_samples=spec["mc_samples"])
+                   mc_samples=spec["mc_samples"], ideal_reps=spec["ideal_reps"])
 write_parquet(table, snakemake.output[0])  # noqa: F821
 log.info("wrote %d rows", len(table))

@@ -53,7 +53,7 @@ def input_key(claim: Claim, group: str) -> str:
     return f"{claim.id.split('.', 1)[1]}__{group}"
 
 
-def stage_inputs(stage: Stage, cfg: dict, results: str) -> dict:
+def stage_inputs(stage: Stage, cfg: dict, results: str, wildcards=None) -> dict:
     """Every claim's input tables, each group under ``<claim>__<group>``."""
     return {input_key(c, group): list(paths) for c in stage.claims
             for group, paths in c.inputs(cfg, results).items() if paths}
@@ -72,7 +72,7 @@ def _options(cfg: dict, claim: Claim, family: int) -> dict:
             "bootstrap": dict(spec["bootstrap"]), **claim.params(cfg)}
 
 
-def stage_params(stage: Stage, cfg: dict) -> dict:
+def stage_params(stage: Stage, cfg: dict, wildcards=None) -> dict:
     """The claims rule's params: each claim's text, evaluate function and options, the family
     size and the config hash."""
     family = family_size(cfg)

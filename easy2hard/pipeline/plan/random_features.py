@@ -1,6 +1,6 @@
 """Plan of the random_features stage (docs/science.md §13): one learning-curve table per
 (curve, d), the m = 1 convergence check per d, the d -> inf limit table, one phase diagram per
-(activation, t), the samples, and four figures. Nothing is planned unless
+(activation, t), the samples, and five figures. Nothing is planned unless
 random_features.enabled."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import math
 
 from ...core.activation_names import NAMES as ACTIVATIONS
 from .common import figure_files, pattern, per_job, pick
-from .stage import Figure, Stage
+from .stage import Claim, Figure, Stage
 
 CURVES = ("psi_p", "psi_n")
 #: the wildcard constraints of the curve and activation names
@@ -95,6 +95,9 @@ FIGURES = (
     Figure("random_features_phase", "easy2hard.random_features.plots:phase",
            lambda cfg, results: {"phase": phase_tables(cfg, results)}, category=CATEGORY,
            params=figure_params),
+    Figure("random_features_onset", "easy2hard.random_features.plots:onset",
+           lambda cfg, results: {"phase": phase_tables(cfg, results)}, category=CATEGORY,
+           params=figure_params),
     Figure("random_features_samples", "easy2hard.random_features.plots:samples",
            lambda cfg, results: {"samples": [f"{rf_dir(results)}/samples.parquet"]},
            category=CATEGORY),
@@ -144,5 +147,50 @@ JOBS = {
     "random_features_samples": lambda cfg: {"spec": sample_params(cfg)},
 }
 
+def _phase_claim_tables(cfg: dict, results: str) -> dict:
+    """The stage's own (activation, t) phase diagram, when it is made."""
+    rf = cfg["random_features"]
+    if (rf["activation"], float(rf["t"])) not in phase_settings(cfg):
+        return {}
+    return {"phase": [f"{rf_dir(results)}/phase/{rf['activation']}_t{float(rf['t']):g}.parquet"]}
+
+
+def _onset_params(cfg: dict) -> dict:
+    rf = cfg["random_features"]
+    return {"activation": rf["activation"], "t": float(rf["t"]), "ridge_off": 0.01,
+            "band": [0.5, 1.0], "true_tolerance": 0.05, "points": 80}
+
+
+SOURCE = ("George, Veiga & Macris 2025 (arXiv 2502.00336), setting; derivation "
+          "docs/science.md §13.7")
+
+CLAIMS = (
+    Claim("random_features.m1_limit",
+          "At m = 1 DSM with random features is random-features ridge regression with label "
+          "noise; its derived d = ∞ test and train errors are the limit of the exact finite-d "
+          "solutions, approached as 1/d.", SOURCE,
+          "the intercept of E_∞ + c/d fitted to the seed means (weights 1/s.e.²) within ± 5 % of "
+          "the derived limit in every convergence cell, test and train error, with the 1/d fit's "
+          "χ² below its 99.9 % quantile",
+          "no extrapolation: the gap of the smallest d to the limit (a finite-size effect the "
+          "1/d form must remove)",
+          "at least 3 seeds per d and 3 values of d",
+          "easy2hard.random_features.claims:m1_limit",
+          lambda cfg, results: {"convergence": convergence_tables(cfg, results)},
+          params=lambda cfg: {"tolerance": 0.05}, figure="random_features_convergence"),
+    Claim("random_features.memorisation_onset",
+          "Memorisation by the project's half-threshold gap-ratio criterion (§13.5; not the "
+          "paper's definition) sets in at m = 1 just below p = n, and only near the ridgeless "
+          "limit: it picks up the left flank of the interpolation peak.",
+          "the project's criterion, docs/science.md §13.5; setting " + SOURCE,
+          "d = ∞, m = 1, the stage's t: at the smallest λ every resolved ψ_n crosses ½ at "
+          "ψ_p*/ψ_n in [0.5, 1]; at λ = 0.01 the gap ratio stays below ½ on the whole grid",
+          "the finite-d phase diagram (seed-mean crossings at the same λ): a finite-size "
+          "effect would move the crossing",
+          "the true score's gap ratio in the phase table within ± 0.05 of 0 on average",
+          "easy2hard.random_features.claims:memorisation_onset", _phase_claim_tables,
+          params=_onset_params, figure="random_features_onset", deterministic=True),
+)
+
 STAGE = Stage(name="random_features", targets=targets, check=check, figures=FIGURES,
-              jobs=JOBS)
+              jobs=JOBS, claims=CLAIMS)
