@@ -53,8 +53,9 @@ def input_key(claim: Claim, group: str) -> str:
     return f"{claim.id.split('.', 1)[1]}__{group}"
 
 
-def stage_inputs(stage: Stage, cfg: dict, results: str) -> dict:
-    """Every claim's input tables, each group under ``<claim>__<group>``."""
+def stage_inputs(stage: Stage, cfg: dict, results: str, *_wildcards) -> dict:
+    """Every claim's input tables, each group under ``<claim>__<group>`` (the rule's input
+    function: Snakemake passes the job's wildcards, unused)."""
     return {input_key(c, group): list(paths) for c in stage.claims
             for group, paths in c.inputs(cfg, results).items() if paths}
 
@@ -72,9 +73,9 @@ def _options(cfg: dict, claim: Claim, family: int) -> dict:
             "bootstrap": dict(spec["bootstrap"]), **claim.params(cfg)}
 
 
-def stage_params(stage: Stage, cfg: dict) -> dict:
+def stage_params(stage: Stage, cfg: dict, *_wildcards) -> dict:
     """The claims rule's params: each claim's text, evaluate function and options, the family
-    size and the config hash."""
+    size and the config hash (a params function: Snakemake passes the wildcards, unused)."""
     family = family_size(cfg)
     claims = [{"id": c.id, "stage": stage.name, "statement": c.statement, "source": c.source,
                "prediction": c.prediction, "control": c.control, "calibration": c.calibration,
