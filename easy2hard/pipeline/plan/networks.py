@@ -79,10 +79,10 @@ TRAINED = "the seed-mean MCM test loss at the last step is below its step-0 valu
 SECTION = "paper §4.5"
 
 
-def network_claim(figure: str, suffix: str, statement: str, prediction: str, control: str,
+def network_claim(figure: str, statement: str, prediction: str, control: str,
                   params: dict, source: str) -> Claim:
     return Claim(
-        id=f"networks.{figure}{suffix}", statement=statement, source=f"{SECTION}, {source}",
+        id=f"networks.{figure}", statement=statement, source=f"{SECTION}, {source}",
         prediction=f"{prediction} ({EXCESS})", control=control, calibration=TRAINED,
         evaluate=f"easy2hard.networks.claims:{figure}", inputs=claim_inputs(figure),
         params=lambda cfg: dict(params), figure=figure)
@@ -90,19 +90,19 @@ def network_claim(figure: str, suffix: str, statement: str, prediction: str, con
 
 CLAIMS = (
     network_claim(
-        "fig3a", "_width", "A wide two-layer autoencoder trained with Adam learns the hidden "
+        "fig3a_width", "A wide two-layer autoencoder trained with Adam learns the hidden "
         "direction v with ReLU and ReLU².", "at the widest width, each activation's excess "
         "over chance > 0 beyond its interval", "the chance level of that width (random "
         "initialisation: E max over m neurons of |cos(w_i, v)|, exact)",
         {"activations": ["relu", "relu2"]}, "Fig. 3a"),
     network_claim(
-        "fig3bc", "_depth", "As depth grows, ReLU² residual networks lose the spike while "
+        "fig3bc_depth", "As depth grows, ReLU² residual networks lose the spike while "
         "tanh and sigmoid ones recover it.", "at the deepest depth, tanh and sigmoid excess "
         "over chance > 0 beyond its interval", "ReLU² at the same depth (exploding "
         "activations): its excess must not exceed 0 beyond its interval",
         {"recover": ["tanh", "sigmoid"], "fail": ["relu2"]}, "Figs. 3b–c"),
     network_claim(
-        "figA4", "", "Adam on a narrow autoencoder (m = 1) stays stuck, while the wide one "
+        "figA4", "Adam on a narrow autoencoder (m = 1) stays stuck, while the wide one "
         "learns v (Fig. A.4b: with plain SGD).", "every wide (m > 1) group's excess over "
         "chance > 0 beyond its interval, with ReLU and ReLU²", "the narrow (m = 1) groups of "
         "the same activations: their excess must not exceed 0 beyond its interval",
