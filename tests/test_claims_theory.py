@@ -24,7 +24,7 @@ NS = [16, 32, 64, 128, 256, 512]
 
 def table(ratio_sde, ratio_drift, sigma=0.05, noise=1.0) -> pd.DataFrame:
     """Cells with simulated n* = N, log-scale s.e. ``sigma`` for the simulation and the SDE,
-    the SDE's n* = n*·ratio_sde·(a ±``noise``σ·√2 scatter) and drift-only n* = n*·ratio_drift."""
+    the SDE's n* = n*·ratio_sde·(a ±``noise``σ·√2 scatter), drift-only n* = n*·ratio_drift."""
     N = np.array(NS, float)
     scatter = noise * sigma * math.sqrt(2) * np.resize([1.0, -1.0], len(N))
     pred = N * ratio_sde * np.exp(scatter)
@@ -47,7 +47,8 @@ def run(tmp_path, thr: pd.DataFrame, seeds: int = 4):
 
 
 def test_z_is_the_log_ratio_over_the_combined_log_errors():
-    thr = table(1.0, 1.0, sigma=0.1, noise=0.0).iloc[:1].assign(n_star_pred=lambda d: d["n_star"] * math.e)
+    thr = table(1.0, 1.0, sigma=0.1, noise=0.0).iloc[:1]
+    thr = thr.assign(n_star_pred=thr["n_star"] * math.e)
     thr["n_star_pred_lo"] = thr["n_star_pred"] * math.exp(-Z * 0.2)
     thr["n_star_pred_hi"] = thr["n_star_pred"] * math.exp(Z * 0.2)
     z, z_drift = claims.z_scores(thr, CI)

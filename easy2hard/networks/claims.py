@@ -67,8 +67,9 @@ def decide(learn: pd.DataFrame, stuck: pd.DataFrame) -> tuple[str, str]:
     text = "; ".join([f"learns: {_text(r)}" for _, r in learn.iterrows()] +
                      [f"stuck: {_text(r)}" for _, r in stuck.iterrows()])
     if contradicted:
-        return "refuted", (f"contradicted at the family-wise level by "
-                           f"{', '.join(r['label'] for r in contradicted)}; excess over chance: {text}")
+        names = ", ".join(r["label"] for r in contradicted)
+        return "refuted", (f"contradicted at the family-wise level by {names}; "
+                           f"excess over chance: {text}")
     if met:
         return "supported", f"excess over chance: {text}"
     return "inconclusive", f"excess over chance (an interval includes 0): {text}"

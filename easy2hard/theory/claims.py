@@ -10,9 +10,9 @@ cell (sweep, setting, N) with a prediction, on the log scale:
 σ the log-scale standard error its ``interval``-level interval implies
 (``core.claims.log_sigma``: ln(hi/lo) / (2 z_q)); the drift-only control's z uses the same
 denominator with n*_drift in place of n*_pred. Decision (a χ² test with one degree of freedom
-per cell): ``supported`` if Σ z² ≤ χ²_level(cells) for the SDE while the drift-only sum exceeds
-it; ``refuted`` if the SDE's sum exceeds χ² at the family-wise level; else ``inconclusive``.
-Calibration: every scored cell's simulation crosses the level within its budget (a finite n*
+per cell): ``supported`` if Σ z² ≤ χ²_level(cells) for the SDE while the drift-only sum
+exceeds it; ``refuted`` if the SDE's sum exceeds χ² at the family-wise level; else
+``inconclusive``. Calibration: every scored cell's simulation crosses the level within its budget (a finite n*
 and interval).
 """
 
