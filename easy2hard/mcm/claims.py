@@ -76,9 +76,10 @@ def setting_exponent(df: pd.DataFrame, boot: pd.DataFrame, exponents: pd.DataFra
                                   what="slope")
     fit = (f"ln(n*/ln N) on ln N" if log_factor else "ln n* on ln N") + \
         f" over N = {int(Ns.min())}–{int(Ns.max())} ({len(Ns)} points)"
+    used = float((thr["n_star"] / thr["n_max"]).max())
     return C.Evaluation(verdict, f"{why}; theory {expo:g}; {fit}; budget (optimisation "
-                        f"failure) slope {C.fmt(budget)}", estimate=point, lo=lo, hi=hi,
-                        n_seeds=n_seeds, **control)
+                        f"failure) slope {C.fmt(budget)}, n* ≤ {used:.2g} of it",
+                        estimate=point, lo=lo, hi=hi, n_seeds=n_seeds, **control)
 
 
 def exponent(inputs: dict, options: dict) -> C.Evaluation:
