@@ -94,12 +94,12 @@ def test_censored_replicates_open_the_interval(tmp_path):
 
 
 def test_fewer_than_three_points_are_inconclusive(tmp_path):
-    ev = claims.exponent  # the N range of the claim names the fitted points
-    opts = {**OPTIONS, "N": [8, 16]}
+    """The claim's N range names the fitted points: two of them cannot decide a slope."""
     run(tmp_path, 3.0)
     tables = [str(tmp_path / f"N{N}.parquet") for N in NS]
-    out = ev({"tables": tables, "exponents": [str(tmp_path / "exponents.parquet")]}, opts)
-    assert out.verdict == "inconclusive" and "2 points" in out.reason
+    ev = claims.exponent({"tables": tables, "exponents": [str(tmp_path / "exponents.parquet")]},
+                         {**OPTIONS, "N": [8, 16]})
+    assert ev.verdict == "inconclusive" and "2 points" in ev.reason
 
 
 def test_exponent_claims_are_declared_per_default_sweep():
@@ -119,3 +119,17 @@ def test_exponent_claims_are_declared_per_default_sweep():
 def test_a_config_without_the_sweep_gives_no_inputs():
     cfg = config.load(REPO / "config" / "test" / "mcm.yaml")
     assert all(c.inputs(cfg, "R") == {} for c in plan.mcm.STAGE.claims)
+
+
+def test_settings_without_a_theory_exponent_are_skipped(tmp_path):
+    """Plain SGD runs beside the pSGD ones (no prediction) do not make the claim undecidable."""
+    run(tmp_path, 3.0)
+    tables = []
+    for N in NS:
+        df = pd.read_parquet(tmp_path / f"N{N}.parquet")
+        both = pd.concat([df, df.assign(projection="none", overlap_v=0.1)], ignore_index=True)
+        both.to_parquet(tmp_path / f"both{N}.parquet")
+        tables.append(str(tmp_path / f"both{N}.parquet"))
+    ev = claims.exponent({"tables": tables, "exponents": [str(tmp_path / "exponents.parquet")]},
+                         dict(OPTIONS))
+    assert ev.verdict == "supported", ev.reason

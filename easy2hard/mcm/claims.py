@@ -63,8 +63,6 @@ def setting_exponent(df: pd.DataFrame, boot: pd.DataFrame, exponents: pd.DataFra
     reason = C.gate(n_seeds=n_seeds, points=len(Ns), calibrated=not missed,
                     calibration=f"the seed-mean overlap never reaches {options['crossing_level']:g}"
                                 f" within the budget at N = {missed}")
-    if reason is None and not np.isfinite(expo):
-        reason = "the theory makes no exponent prediction for this setting"
     if reason is not None:
         return C.Evaluation("inconclusive", reason, n_seeds=n_seeds, **control)
     point = C.log_slope(Ns, _corrected(Ns, thr["n_star"].to_numpy(float), log_factor))
@@ -84,7 +82,8 @@ def setting_exponent(df: pd.DataFrame, boot: pd.DataFrame, exponents: pd.DataFra
 
 def exponent(inputs: dict, options: dict) -> C.Evaluation:
     """The threshold exponent of the sweep ``options['sweep']`` against the theory's k*
-    (module docstring). A sweep with several settings reports its worst verdict."""
+    (module docstring). Settings without a theory exponent (plain SGD, no k*) are skipped; a
+    sweep with several settings reports its worst verdict."""
     df = analysis.with_target(read_parquets(inputs["tables"]))
     df = df[df["N"].isin(options["N"])]
     exponents = read_parquets(inputs["exponents"])
@@ -93,10 +92,13 @@ def exponent(inputs: dict, options: dict) -> C.Evaluation:
     results = []
     for key, part in df.groupby(["spike", *analysis.SETTING], dropna=False, sort=True):
         setting = dict(zip(["spike", *analysis.SETTING], key))
+        if not np.isfinite(analysis.theory_exponent(exponents, setting)[0]):
+            continue  # plain SGD, or no k*: the theory predicts no exponent
         results.append((_label(setting), setting_exponent(part, boot, exponents, setting,
                                                           options)))
     if not results:
-        return C.Evaluation("inconclusive", "the sweep's tables hold no runs in the N range")
+        return C.Evaluation("inconclusive", "no setting of the sweep in the N range has a "
+                                            "theory exponent")
     label, worst = min(results, key=lambda r: VERDICT_RANK[r[1].verdict])
     if len(results) == 1:
         return worst
