@@ -230,9 +230,18 @@ def positive_verdict(interval: tuple[float, float], wide: tuple[float, float],
     return "inconclusive", f"{what} {interval_text(lo, hi)} includes 0"
 
 
-def chi2_score(z) -> tuple[float, float]:
-    """Σ z² over cells and its χ² bound at 95 % with one degree of freedom per cell."""
+def chi2_score(z, level: float = 0.95) -> tuple[float, float]:
+    """Σ z² over cells and its χ² bound at ``level`` with one degree of freedom per cell."""
     from scipy import stats
 
     z = np.asarray(z, dtype=float)
-    return float(np.sum(z ** 2)), float(stats.chi2.ppf(0.95, len(z)))
+    return float(np.sum(z ** 2)), float(stats.chi2.ppf(level, len(z)))
+
+
+def log_sigma(lo, hi, level: float):
+    """The standard error on the log scale that a normal ``level`` interval [lo, hi] of a
+    positive quantity implies: ln(hi/lo) / (2 z), z the normal quantile of (1 + level)/2."""
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf((1 + level) / 2)
+    return np.log(np.asarray(hi, dtype=float) / np.asarray(lo, dtype=float)) / (2 * z)

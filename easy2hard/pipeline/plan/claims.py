@@ -54,7 +54,8 @@ def input_key(claim: Claim, group: str) -> str:
 
 
 def stage_inputs(stage: Stage, cfg: dict, results: str, wildcards=None) -> dict:
-    """Every claim's input tables, each group under ``<claim>__<group>``."""
+    """Every claim's input tables, each group under ``<claim>__<group>`` (the rule's input
+    function: Snakemake passes the job's wildcards, unused)."""
     return {input_key(c, group): list(paths) for c in stage.claims
             for group, paths in c.inputs(cfg, results).items() if paths}
 
@@ -74,7 +75,7 @@ def _options(cfg: dict, claim: Claim, family: int) -> dict:
 
 def stage_params(stage: Stage, cfg: dict, wildcards=None) -> dict:
     """The claims rule's params: each claim's text, evaluate function and options, the family
-    size and the config hash."""
+    size and the config hash (a params function: Snakemake passes the wildcards, unused)."""
     family = family_size(cfg)
     claims = [{"id": c.id, "stage": stage.name, "statement": c.statement, "source": c.source,
                "prediction": c.prediction, "control": c.control, "calibration": c.calibration,

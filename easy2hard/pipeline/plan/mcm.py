@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ...mcm import sweeps as mcm_sweeps
 from .common import device, figure_files, per_job, without
-from .stage import Figure, Stage
+from .stage import Claim, Figure, Stage
 
 FIGURES = ("mcm_overlap_vs_n", "mcm_threshold_scaling", "mcm_projection")
 THEORY_FIGURES = ("mcm_overlap_vs_n", "mcm_threshold_scaling")  # drawn with predicted curves
@@ -95,6 +95,48 @@ def check(cfg: dict) -> list[str]:
             for name in (spec or {}).get("sweeps", []) if name not in sweeps]
 
 
+# The exponent claims: claim id suffix -> (the default sweep it reads, the paper's section).
+EXPONENT_CLAIMS = {
+    "covariance": ("covariance", "paper §4.2 (covariance spike: quasi-linear, N ln N)"),
+    "cumulant": ("cumulant", "paper §4.1 (cumulant spike alone: n ≍ N^(k*−1) with k* = 4)"),
+    "correlated": ("cumulant_correlated",
+                   "paper §4.2 (correlated latents: the cumulant spike at N ln N)")}
+EXPONENT_TOLERANCE = 0.25
+
+
+def exponent_inputs(sweep: str):
+    """The sweep's cells and its k* table; none when this config has no such sweep."""
+    def inputs(cfg: dict, results: str) -> dict:
+        if sweep not in cfg["mcm"]["sweeps"]:
+            return {}
+        return {"tables": cells(cfg, sweep, results), "exponents": exponents([sweep], results)}
+    return inputs
+
+
+def exponent_params(sweep: str):
+    def params(cfg: dict) -> dict:
+        N = cfg["mcm"]["sweeps"].get(sweep, {}).get("N", [])
+        return {"sweep": sweep, "N": [int(n) for n in N], "tolerance": EXPONENT_TOLERANCE,
+                "crossing_level": threshold_params(cfg)["level"]}
+    return params
+
+
+def exponent_claim(name: str, sweep: str, source: str) -> Claim:
+    return Claim(
+        id=f"mcm.{name}_exponent",
+        statement=f"In sweep {sweep!r} the one-neuron sample complexity scales as the theory's "
+                  "n* ∝ N^(k*−1) (times ln N at k* = 2).",
+        source=source + "; k* from theory/sweeps/<sweep>.parquet",
+        prediction=f"the slope of ln n* (n*/ln N with the log factor) on ln N over the sweep's "
+                   f"N within ±{EXPONENT_TOLERANCE} of the theory's exponent",
+        control="an optimisation failure (n* at the budget n_max(N)): the budget's own slope, "
+                "ruled out by the calibration since the budgets scale like the theory",
+        calibration="the seed-mean overlap crosses the threshold level within the budget at "
+                    "every N",
+        evaluate="easy2hard.mcm.claims:exponent", inputs=exponent_inputs(sweep),
+        params=exponent_params(sweep), figure="mcm_threshold_scaling")
+
+
 JOBS = {
     "mcm_sweep_cell": lambda cfg: {"spec": per_job(sweep_spec, cfg, "sweep"), **device(cfg)},
     "mcm_thresholds": lambda cfg: {"options": per_job(threshold_params, cfg)},
@@ -102,6 +144,7 @@ JOBS = {
 
 STAGE = Stage(
     name="mcm", targets=targets, check=check, jobs=JOBS,
+    claims=tuple(exponent_claim(name, *spec) for name, spec in EXPONENT_CLAIMS.items()),
     figures=(
         Figure(THEORY_FIGURES[0], "easy2hard.mcm.plots:overlap_vs_n",
                with_theory(THEORY_FIGURES[0]), category="MCM"),

@@ -4,7 +4,7 @@ results/networks/{sweep}/N{N}_m{m}_L{L}.parquet, and the figures named in networ
 from __future__ import annotations
 
 from .common import device, figure_files, per_job, without
-from .stage import Figure, Stage
+from .stage import Claim, Figure, Stage
 
 FIGURES = ("fig3a_width", "fig3bc_depth", "figA4", "fig1c_mcm_clones")
 
@@ -64,12 +64,58 @@ def _figure(name: str, params=None) -> Figure:
                   category="MCM networks", **extra)
 
 
+def claim_inputs(figure: str):
+    """The cells of a figure's sweeps; none when this config does not draw the figure."""
+    def inputs(cfg: dict, results: str) -> dict:
+        if figure not in cfg["networks"]["figures"]:
+            return {}
+        return {"tables": figure_tables(cfg, figure, results)}
+    return inputs
+
+
+EXCESS = ("per run, the overlap with v at the last step minus the chance level of its width "
+          "(chance_overlap); t-interval over seeds")
+TRAINED = "the seed-mean MCM test loss at the last step is below its step-0 value in every group"
+SECTION = "paper §4.5"
+
+
+def network_claim(figure: str, statement: str, prediction: str, control: str,
+                  params: dict, source: str) -> Claim:
+    return Claim(
+        id=f"networks.{figure}", statement=statement, source=f"{SECTION}, {source}",
+        prediction=f"{prediction} ({EXCESS})", control=control, calibration=TRAINED,
+        evaluate=f"easy2hard.networks.claims:{figure}", inputs=claim_inputs(figure),
+        params=lambda cfg: dict(params), figure=figure)
+
+
+CLAIMS = (
+    network_claim(
+        "fig3a_width", "A wide two-layer autoencoder trained with Adam learns the hidden "
+        "direction v with ReLU and ReLU².", "at the widest width, each activation's excess "
+        "over chance > 0 beyond its interval", "the chance level of that width (random "
+        "initialisation: E max over m neurons of |cos(w_i, v)|, exact)",
+        {"activations": ["relu", "relu2"]}, "Fig. 3a"),
+    network_claim(
+        "fig3bc_depth", "As depth grows, ReLU² residual networks lose the spike while "
+        "tanh and sigmoid ones recover it.", "at the deepest depth, tanh and sigmoid excess "
+        "over chance > 0 beyond its interval", "ReLU² at the same depth (exploding "
+        "activations): its excess must not exceed 0 beyond its interval",
+        {"recover": ["tanh", "sigmoid"], "fail": ["relu2"]}, "Figs. 3b–c"),
+    network_claim(
+        "figA4", "Adam on a narrow autoencoder (m = 1) stays stuck, while the wide one "
+        "learns v (Fig. A.4b: with plain SGD).", "every wide (m > 1) group's excess over "
+        "chance > 0 beyond its interval, with ReLU and ReLU²", "the narrow (m = 1) groups of "
+        "the same activations: their excess must not exceed 0 beyond its interval",
+        {"activations": ["relu", "relu2"]}, "Fig. A.4"),
+)
+
+
 JOBS = {
     "networks_cell": lambda cfg: {"spec": per_job(cell_spec, cfg, "sweep"), **device(cfg)},
 }
 
 STAGE = Stage(
-    name="networks", targets=targets, check=check, jobs=JOBS,
+    name="networks", targets=targets, check=check, jobs=JOBS, claims=CLAIMS,
     figures=(
         _figure("fig3a_width"),
         _figure("fig3bc_depth"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import mcm
 from .common import figure_files, per_job, pick
-from .stage import Figure, Stage
+from .stage import Claim, Figure, Stage
 
 TABLES = ("hermite", "exponents", "landscape", "radial")
 FIGURES = ("radial_term", "hermite_coefficients", "loss_landscape")
@@ -45,6 +45,32 @@ def table_inputs(*names: str):
     return lambda cfg, results: {name: [f"{results}/theory/{name}.parquet"] for name in names}
 
 
+def sde_threshold_inputs(cfg: dict, results: str) -> dict:
+    """mcm/thresholds.parquet and the cells it summarises (the MCM stage's tables), when this
+    config makes them."""
+    if not cfg["mcm"]["enabled"] or "mcm_threshold_scaling" not in cfg["mcm"]["figures"]:
+        return {}
+    sweeps = mcm.figure_sweeps(cfg, "mcm_threshold_scaling")
+    return {"thresholds": [f"{results}/{mcm.THRESHOLDS}"],
+            "tables": mcm.tables(cfg, sweeps, results)}
+
+
+SDE_THRESHOLD = Claim(
+    id="theory.sde_threshold",
+    statement="The overlap SDE (drift and noise of the one-neuron online SGD, no parameter "
+              "fitted to the simulation) predicts the simulated threshold n* of every cell.",
+    source="the project's overlap SDE (docs/science.md; easy2hard.theory.dynamics) against "
+           "the MCM stage's simulations (mcm/thresholds.parquet)",
+    prediction="Σ z² of ln(n*_sim/n*_SDE) over the cells ≤ χ²_0.95(cells), "
+               "z = ln ratio / sqrt(σ_sim² + σ_SDE²) from the tables' intervals",
+    control="the drift-only SDE (no noise term): its Σ z² with the same denominators must "
+            "exceed the bound",
+    calibration="every scored cell's seed-mean overlap crosses the level within its budget",
+    evaluate="easy2hard.theory.claims:sde_threshold", inputs=sde_threshold_inputs,
+    params=lambda cfg: {"interval": mcm.threshold_params(cfg)["bootstrap"]["ci"]},
+    figure="mcm_threshold_scaling")
+
+
 JOBS = {
     "theory_hermite": lambda cfg: {"theory": hermite_params(cfg)},
     "theory_sweep_exponents": lambda cfg: {
@@ -58,7 +84,7 @@ JOBS = {
 }
 
 STAGE = Stage(
-    name="theory", targets=targets, check=check, jobs=JOBS,
+    name="theory", targets=targets, check=check, jobs=JOBS, claims=(SDE_THRESHOLD,),
     figures=(
         Figure("radial_term", "easy2hard.theory.plots:radial_term", table_inputs("radial"),
                category="Theory"),
