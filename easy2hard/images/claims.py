@@ -167,11 +167,23 @@ def clone_order(inputs: dict, options: dict) -> cc.Evaluation:
     why = cc.gate(n_seeds=n_seeds, calibrated=ok, calibration=cal)
     if why:
         return cc.Evaluation("inconclusive", f"{why}; {text}", **numbers)
-    if (D["lo"].iloc[deciding] > 0).all():
-        return cc.Evaluation("supported", f"phases before per-image amplitudes; {text}", **numbers)
-    if (D["hi"].iloc[deciding] < 0).all():
-        return cc.Evaluation("supported", f"per-image amplitudes before phases; {text}", **numbers)
+    sign = kept_sign(D, i, deciding)
+    if sign:
+        order = "phases before per-image amplitudes" if sign > 0 else "per-image amplitudes before phases"
+        return cc.Evaluation("supported", f"{order}; {text}", **numbers)
     return cc.Evaluation("inconclusive", f"P − A changes sign or includes 0; {text}", **numbers)
+
+
+def kept_sign(D: pd.DataFrame, i: int, deciding: list[int]) -> int:
+    """+1 or −1 if P − A keeps that sign beyond its interval over the deciding checkpoints:
+    beyond it at the first departure ``i`` and every later deciding checkpoint, and not of the
+    other sign beyond it at the one before (where neither part has departed yet); else 0."""
+    after = [j for j in deciding if j >= i]
+    before = [j for j in deciding if j < i]
+    for sign, beyond, against in ((1, D["lo"] > 0, D["hi"] < 0), (-1, D["hi"] < 0, D["lo"] > 0)):
+        if beyond.iloc[after].all() and not against.iloc[before].any():
+            return sign
+    return 0
 
 
 def pairwise_first(inputs: dict, options: dict) -> cc.Evaluation:
