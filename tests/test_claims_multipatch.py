@@ -141,3 +141,21 @@ def test_classifiers_that_never_learn_fail_calibration(tmp_path):
 def test_classifier_switch_needs_three_seeds(tmp_path):
     ev = mc.classifier_switch(inputs(tmp_path, steps_table(seeds=2), runs_table(seeds=2)), OPTIONS)
     assert ev.verdict == "inconclusive" and ev.reason.startswith("2 seeds")
+
+
+# ------------------------------------------------------------- the claims' inputs on real configs
+
+@pytest.mark.parametrize("stage", ["images", "fourier", "multipatch"])
+@pytest.mark.parametrize("config", ["config/config.yaml", "config/paper.yaml"])
+def test_claim_inputs_are_tables_the_stage_makes(stage, config):
+    """Every table a claim reads is a target of its stage (some rule makes it), and the
+    default and paper configs give every claim of these stages its tables."""
+    from easy2hard.pipeline.config import load
+    from easy2hard.pipeline.plan import STAGES
+
+    cfg = {**load(config), "results_dir": "R"}
+    st = next(s for s in STAGES if s.name == stage)
+    made = set(st.targets(cfg, "R"))
+    for claim in st.claims:
+        paths = [p for group in claim.inputs(cfg, "R").values() for p in group]
+        assert paths and set(paths) <= made, claim.id
