@@ -101,7 +101,8 @@ def learnt(df: pd.DataFrame) -> tuple[bool, str]:
     the first checkpoint."""
     test = df[df["set"] == "test"].groupby("step")["loss"].mean().sort_index()
     ok = bool(test.iloc[-1] < 0.5 * test.iloc[0])
-    return ok, f"test loss {test.iloc[0]:.3g} at step {test.index[0]} → {test.iloc[-1]:.3g} at {test.index[-1]}"
+    return ok, (f"test loss {test.iloc[0]:.3g} at step {test.index[0]} → {test.iloc[-1]:.3g} "
+                f"at {test.index[-1]}")
 
 
 def wiener_gaps(df: pd.DataFrame) -> pd.Series:
@@ -197,12 +198,14 @@ def pairwise_first(inputs: dict, options: dict) -> cc.Evaluation:
     ivs = [step_intervals(frame, c, lv.level, lv) for c in ("P", "A", "G")]
     i, steps = first_positive(*ivs), ivs[0]["step"].tolist()
     if i < 2:
-        return cc.Evaluation("inconclusive", f"higher-order departure at step {steps[min(i, len(steps) - 1)]}: "
-                             f"fewer than two checkpoints before it{seed_note(n_seeds)}", n_seeds=n_seeds)
+        at = steps[min(i, len(steps) - 1)]
+        return cc.Evaluation("inconclusive", f"higher-order departure at step {at}: fewer than two "
+                             f"checkpoints before it{seed_note(n_seeds)}", n_seeds=n_seeds)
     first, before = steps[0], steps[i - 1]
     by_seed = frame.set_index(["seed", "step"])
-    moved = (by_seed["dist"].xs(first, level="step") - by_seed["dist"].xs(before, level="step")).to_numpy(float)
-    dP = (by_seed["P"].xs(before, level="step") - by_seed["P"].xs(first, level="step")).to_numpy(float)
+    at = lambda column, step: by_seed[column].xs(step, level="step")  # noqa: E731
+    moved = (at("dist", first) - at("dist", before)).to_numpy(float)
+    dP = (at("P", before) - at("P", first)).to_numpy(float)
     est, lo, hi = cc.seed_interval(moved, lv.level, lv.samples, lv.seed)
     ctl = cc.seed_interval(dP, lv.level, lv.samples, lv.seed)
     numbers = dict(estimate=est, lo=lo, hi=hi, control_estimate=ctl[0], control_lo=ctl[1],

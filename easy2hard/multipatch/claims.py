@@ -116,7 +116,8 @@ def stationary_state(inputs: dict, options: dict) -> cc.Evaluation:
     final = runs.assign(ratio=runs["ratio_final"].where(runs["converged"].astype(bool)))
     full, n_seeds, (est, lo, hi), wide = slope_over_seeds(final, "ratio", lv)
     excess = runs[runs["n_snr2"].isin(full)].groupby("seed")["test_loss_final"].mean() - ZERO_PREDICTOR_LOSS
-    ctl = cc.seed_interval(excess.to_numpy(float), lv.level, lv.samples, lv.seed) if len(excess) else (cc.NAN,) * 3
+    ctl = (cc.seed_interval(excess.to_numpy(float), lv.level, lv.samples, lv.seed)
+           if len(excess) else (cc.NAN,) * 3)
     numbers = dict(estimate=est, lo=lo, hi=hi, control_estimate=ctl[0], control_lo=ctl[1],
                    control_hi=ctl[2], n_seeds=n_seeds)
     converged = int(runs["converged"].astype(bool).sum())
