@@ -122,7 +122,7 @@ def gaussian_tracks_then_departs(inputs: dict, options: dict) -> cc.Evaluation:
     est = float(steps[i]) if i < len(steps) else cc.NAN
     prev = float(steps[i - 1]) if 0 < i <= len(steps) else cc.NAN
     w = wiener_gaps(df)
-    zse = stats.norm.ppf(0.5 + lv.level / 2) * float(
+    zse = float(stats.norm.ppf(0.5 + lv.level / 2)) * float(
         df[df["set"] == "meancov"]["wiener_diff_to_test_se"].iloc[0])
     numbers = dict(estimate=est, lo=prev, hi=est, control_estimate=float(w["meancov"]),
                    control_lo=float(w["meancov"]) - zse, control_hi=float(w["meancov"]) + zse,
