@@ -116,8 +116,11 @@ def censored_median(values) -> float:
     """The median of values where ``+inf`` marks a censored run (the lower middle value for
     an even count): censored when more than half the runs are. No interpolation, so no
     nan from inf − inf."""
-    v = np.sort(np.asarray(values, dtype=float))
-    return float(np.quantile(v, 0.5, method="inverted_cdf")) if len(v) else NAN
+    v = np.asarray(values, dtype=float).ravel()
+    if not len(v):
+        return NAN
+    k = (len(v) + 1) // 2 - 1  # the inverted-CDF median: the ceil(n/2)-th smallest value
+    return float(np.partition(v, k)[k])
 
 
 def median_interval(values, level: float, samples: int = 2000, seed: int = 0):
@@ -145,6 +148,19 @@ def log_slope(x, y) -> float:
             return -math.inf
         return NAN
     return float(np.polyfit(np.log(x), np.log(y), 1)[0])
+
+
+def group_bootstrap(groups, statistic, level: float, samples: int = 2000, seed: int = 0):
+    """``statistic(list of arrays)`` with a seeded bootstrap that resamples the values (seeds)
+    of each group independently (each group is its own set of runs). Censored values
+    (``+inf``) stay censored in every replicate; replicates go through ``quantiles``, so a
+    censored replicate opens the interval rather than being dropped. Returns (value, lo, hi)."""
+    rng = np.random.default_rng(seed)
+    arrays = [np.asarray(v, dtype=float) for v in groups]
+    reps = np.empty(samples)
+    for b in range(samples):
+        reps[b] = statistic([v[rng.integers(0, len(v), len(v))] for v in arrays])
+    return (float(statistic(arrays)), *quantiles(reps, level))
 
 
 def _resampled_medians(values, samples: int, rng) -> np.ndarray:

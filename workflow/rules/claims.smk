@@ -2,7 +2,6 @@
 # rule per stage that declares claims (easy2hard.pipeline.plan, each stage's STAGE.claims),
 # running workflow/scripts/claims_stage.py on the claims' evaluate functions; then one rule
 # that merges them into claims.parquet and the report's Claims page (claims.html).
-import functools
 
 for _stage in plan.STAGES:
     if not _stage.claims:
@@ -12,7 +11,11 @@ for _stage in plan.STAGES:
         name:
             f"claims_{_stage.name}"
         input:
-            unpack(functools.partial(plan.claims.stage_inputs, _stage, config, RESULTS)),
+            unpack(
+                lambda wc, _stage=_stage: plan.claims.stage_inputs(
+                    _stage, config, RESULTS
+                )
+            ),
         output:
             plan.claims.stage_table(RESULTS, _stage.name),
         log:
@@ -20,7 +23,7 @@ for _stage in plan.STAGES:
         conda:
             "../../envs/plot.yaml"
         params:
-            spec=functools.partial(plan.claims.stage_params, _stage, config),
+            spec=plan.claims.stage_params(_stage, config),
             code=provenance.code_hash(
                 workflow.basedir,
                 f"{workflow.basedir}/workflow/scripts/claims_stage.py",

@@ -14,6 +14,7 @@ os.environ.update(
     )
 )
 
+import atexit  # noqa: E402
 import shutil  # noqa: E402
 import time  # noqa: E402
 
@@ -124,9 +125,10 @@ onerror:
 
 onsuccess:
     e2h_integrity.discard_kept(_E2H_KEPT_FIGURES)
-    # the run's last line: the verdict counts of its claims (docs/claims.md)
+    # the run's last line (at exit, after Snakemake's own closing lines): the verdict counts
+    # of its claims (docs/claims.md)
     for _line in e2h_claims_summary.summary(RESULTS, config):
-        print(_line, file=sys.stderr)
+        atexit.register(print, _line, file=sys.stderr)
 
 
 # ---------------------------------------------------------------- reliability checks: end

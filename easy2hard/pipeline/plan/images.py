@@ -26,7 +26,7 @@ from ...images.clones import CLONES
 from ...images.datasets import DATASETS
 from ..provenance import modules_hash
 from .common import device, figure_files, pattern
-from .stage import Figure, Stage
+from .stage import Claim, Figure, Stage
 
 #: the module whose code, with its imports, makes the U-Net weights (in the resume fingerprint)
 TRAINING_MODULE = "easy2hard.images.training"
@@ -324,4 +324,85 @@ JOBS = {
     "unet_memorisation": lambda cfg: {"spec": of_run(lambda spec: spec, cfg)},
 }
 
-STAGE = Stage(name="images", targets=targets, check=check, figures=FIGURES, jobs=JOBS)
+#: the evaluation sets the clone claims compare (the test set is always evaluated)
+CLAIM_SETS = ("meancov", "amplitude_whitened", "amplitude", "phase")
+
+
+def claim_run(cfg: dict, sets=CLAIM_SETS) -> tuple[str, str] | None:
+    """(dataset, run) of the first run that evaluates ``sets`` with the Wiener reference."""
+    for run, spec in cfg["unet"]["runs"].items():
+        ev = spec["evaluation"]
+        if set(sets) <= set(ev["sets"]) and "wiener" in ev["reference"]:
+            return spec["dataset"], run
+    return None
+
+
+def claim_inputs(sets=CLAIM_SETS):
+    def inputs(cfg: dict, results: str) -> dict:
+        found = claim_run(cfg, sets)
+        return {"losses": [f"{run_dir(results, *found)}/losses.parquet"]} if found else {}
+    return inputs
+
+
+def claim_settings(cfg: dict) -> dict:
+    """The noise level the clone claims read: the run's smallest fixed k (where the review
+    read them), or k uniform ("all") when it has none."""
+    found = claim_run(cfg)
+    fixed = cfg["unet"]["runs"][found[1]]["evaluation"]["fixed_k"] if found else []
+    return {"t": str(min(fixed)) if fixed else "all"}
+
+
+SEED_RULE = ("intervals over the run's training seeds (t below 8); fewer than 3 seeds is "
+             "inconclusive; with one seed the estimate uses image-sampling intervals, reported only")
+LEARNT = "the seed-mean test loss at the last checkpoint is below half that at the first"
+
+CLAIMS = (
+    Claim(id="images.gaussian_tracks_then_departs",
+          statement="A diffusion network first learns the data's pair-wise statistics: its loss on "
+                    "the Gaussian clone N(μ, Σ) tracks its test loss, then departs.",
+          source="Ricci, Merger & Goldt (2026), abstract; docs/science.md §7",
+          prediction="the meancov − test gap within its interval up to a step, then above 0 for "
+                     "good and growing; the estimate is that step (lo: the last tracking checkpoint); "
+                     + SEED_RULE,
+          control="the Wiener (pair-wise optimal) gap on meancov, ≈ 0 for every affine denoiser "
+                  "(image-sampling interval: the reference is not trained)",
+          calibration=LEARNT, evaluate="easy2hard.images.claims:gaussian_tracks_then_departs",
+          inputs=claim_inputs(), params=claim_settings, figure="clone_losses_natural_patches"),
+    Claim(id="images.clone_order",
+          statement="Beyond pair-wise statistics, one of the two higher-order parts is used "
+                    "first: the phases (P = loss(amplitude_whitened) − loss(test)) or the per-image "
+                    "amplitudes (A = loss(meancov) − loss(amplitude_whitened)).",
+          source="project criterion (issue: clone ordering); the paper does not order these two",
+          prediction="P − A keeps one sign beyond its seed interval at the first checkpoint where "
+                     "P or A is positive beyond its interval, ± one checkpoint (sign + : phases "
+                     "first); otherwise inconclusive (never refuted); " + SEED_RULE,
+          control="the Wiener denoiser's P − A (0 for any affine denoiser)",
+          calibration=LEARNT, evaluate="easy2hard.images.claims:clone_order",
+          inputs=claim_inputs(), params=claim_settings,
+          figure="fourier_clone_gaps_natural_patches"),
+    Claim(id="images.pairwise_first",
+          statement="Before any higher-order departure, the U-Net's gaps on the clones that change "
+                    "the covariance (amplitude, phase) move toward their Wiener (pair-wise) gaps.",
+          source="Ricci, Merger & Goldt (2026), abstract ('amplitudes first' = power spectrum first)",
+          prediction="Σ over amplitude, phase of |U-Net gap − Wiener gap| shrinks from the first "
+                     "checkpoint to the last before P, A or the meancov gap is positive beyond its "
+                     "interval; shrinkage > 0 beyond its seed interval; " + SEED_RULE,
+          control="the change of the phase part P over the same checkpoints (a pair-wise learner "
+                  "keeps it at 0)",
+          calibration=LEARNT, evaluate="easy2hard.images.claims:pairwise_first",
+          inputs=claim_inputs(), params=claim_settings,
+          figure="fourier_clone_gaps_natural_patches"),
+    Claim(id="images.unet_beats_wiener",
+          statement="By the last step the U-Net reaches the pair-wise optimum: its test loss is "
+                     "below the Wiener denoiser's at every evaluated k.",
+          source="project calibration (docs/stages/images.md)",
+          prediction="U-Net / Wiener test loss at the last step < 1 beyond its seed interval at "
+                     "every k (estimate: the worst k); " + SEED_RULE,
+          control="the Wiener denoiser fitted on the training subset (the ratio's denominator)",
+          calibration="this claim is the calibration of the other image claims at high k",
+          evaluate="easy2hard.images.claims:unet_beats_wiener", inputs=claim_inputs(()),
+          params=claim_settings, figure="clone_losses_natural_patches"),
+)
+
+STAGE = Stage(name="images", targets=targets, check=check, figures=FIGURES, jobs=JOBS,
+              claims=CLAIMS)

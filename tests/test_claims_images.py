@@ -1,0 +1,147 @@
+"""The images claims' decision rules on constructed losses tables (the format of
+unet/{dataset}/{run}/losses.parquet): planted supported, refuted, one- and two-seed,
+failed-calibration cases."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from easy2hard.images import claims as ic
+
+STEPS = [1, 3, 7, 19, 52, 139, 373, 1000]
+WIENER = {"test": 0.0, "meancov": 0.001, "amplitude_whitened": 0.0, "amplitude": 0.0158,
+          "phase": 0.0025}
+OPTIONS = {"level": 0.95, "refute_level": 1 - 0.05 / 25, "bootstrap": {"samples": 300, "seed": 0},
+           "t": "100"}
+
+
+def flat(step):
+    return 0.0
+
+
+def rising(start):
+    """0 before ``start``, then 0.004 (step/start)^0.5: a departure that grows."""
+    return lambda step: 0.0 if step < start else 0.004 * (step / start) ** 0.5
+
+
+def write(tmp_path, seeds=(0, 1, 2), G=rising(52), P=rising(52), amplitude=lambda s: 0.0158,
+          phase=lambda s: 0.0025, test_loss=lambda s: 1.0 / (1 + s / 20), wiener_test=0.12,
+          noise=0.0002, t="100"):
+    """A losses table: per seed, step and set the gap to test (+ seed noise), its s.e., the
+    Wiener gaps and losses. G: meancov gap, P: amplitude_whitened gap."""
+    rng = np.random.default_rng(1)
+    gaps = {"test": flat, "meancov": G, "amplitude_whitened": P, "amplitude": amplitude,
+            "phase": phase}
+    rows = []
+    for seed in seeds:
+        for step in STEPS:
+            base = test_loss(step)
+            for name, gap in gaps.items():
+                d = 0.0 if name == "test" else gap(step) + noise * rng.standard_normal()
+                rows.append({"set": name, "loss": base + d, "diff_to_test": d,
+                             "diff_to_test_se": 0.0005, "wiener_loss": wiener_test + WIENER[name],
+                             "wiener_diff_to_test": WIENER[name], "wiener_diff_to_test_se": 0.001,
+                             "diff_minus_wiener": d - WIENER[name], "t": t, "dataset": "d",
+                             "run": "r", "seed": seed, "step": step})
+    path = tmp_path / "losses.parquet"
+    pd.DataFrame(rows).to_parquet(path)
+    return {"losses": [str(path)]}
+
+
+# ------------------------------------------------------------- gaussian_tracks_then_departs
+
+def test_tracks_then_departs_supported_with_its_step(tmp_path):
+    ev = ic.gaussian_tracks_then_departs(write(tmp_path), OPTIONS)
+    assert ev.verdict == "supported" and ev.n_seeds == 3
+    assert (ev.lo, ev.estimate) == (19, 52)
+
+
+def test_gap_from_the_first_step_refutes_tracking(tmp_path):
+    ev = ic.gaussian_tracks_then_departs(write(tmp_path, G=lambda s: 0.01), OPTIONS)
+    assert ev.verdict == "refuted"
+
+
+def test_one_seed_is_inconclusive_but_estimated_from_image_sampling(tmp_path):
+    ev = ic.gaussian_tracks_then_departs(write(tmp_path, seeds=(0,)), OPTIONS)
+    assert ev.verdict == "inconclusive" and ev.reason.startswith("1 seed")
+    assert "image-sampling" in ev.reason and ev.estimate == 52
+
+
+def test_two_seeds_are_inconclusive(tmp_path):
+    ev = ic.gaussian_tracks_then_departs(write(tmp_path, seeds=(0, 1)), OPTIONS)
+    assert ev.verdict == "inconclusive" and ev.reason.startswith("2 seeds")
+
+
+def test_an_untrained_network_fails_calibration(tmp_path):
+    ev = ic.gaussian_tracks_then_departs(write(tmp_path, test_loss=lambda s: 1.0), OPTIONS)
+    assert ev.verdict == "inconclusive" and ev.reason.startswith("calibration failed")
+
+
+# ------------------------------------------------------------- clone_order
+
+def test_phase_part_first_is_supported_with_a_positive_difference(tmp_path):
+    # G = 2 P: A = P, the difference is 0 at every checkpoint -> not decided
+    ev = ic.clone_order(write(tmp_path, P=rising(52), G=lambda s: 2 * rising(52)(s)), OPTIONS)
+    assert ev.verdict == "inconclusive"
+    ev = ic.clone_order(write(tmp_path, P=rising(52), G=rising(52)), OPTIONS)
+    assert ev.verdict == "supported" and "phases before" in ev.reason and ev.lo > 0
+
+
+def test_amplitude_part_first_is_also_supported(tmp_path):
+    ev = ic.clone_order(write(tmp_path, P=rising(139), G=lambda s: 3 * rising(52)(s)), OPTIONS)
+    assert ev.verdict == "supported" and "per-image amplitudes before" in ev.reason and ev.hi < 0
+
+
+def test_a_difference_that_flips_after_the_departure_is_inconclusive(tmp_path):
+    # P departs first (52), A overtakes it at 139
+    G = lambda s: rising(52)(s) + (0.02 if s >= 139 else 0.0)  # noqa: E731
+    ev = ic.clone_order(write(tmp_path, P=rising(52), G=G), OPTIONS)
+    assert ev.verdict == "inconclusive"
+
+
+def test_clone_order_needs_three_seeds(tmp_path):
+    ev = ic.clone_order(write(tmp_path, seeds=(0,), P=rising(52), G=rising(52)), OPTIONS)
+    assert ev.verdict == "inconclusive" and ev.reason.startswith("1 seed") and ev.estimate > 0
+
+
+# ------------------------------------------------------------- pairwise_first
+
+def toward(step):
+    """The U-Net's amplitude gap rising to its Wiener gap by step 19."""
+    return min(1.0, step / 19) * 0.0158
+
+
+def test_pairwise_first_supported_when_the_gap_moves_to_wiener_first(tmp_path):
+    ev = ic.pairwise_first(write(tmp_path, amplitude=toward), OPTIONS)
+    assert ev.verdict == "supported" and ev.estimate == pytest.approx(0.0158, abs=0.002)
+
+
+def test_pairwise_first_refuted_when_the_gap_moves_away(tmp_path):
+    ev = ic.pairwise_first(write(tmp_path, amplitude=lambda s: -toward(s)), OPTIONS)
+    assert ev.verdict == "refuted"
+
+
+def test_pairwise_first_needs_two_checkpoints_before_the_departure(tmp_path):
+    ev = ic.pairwise_first(write(tmp_path, amplitude=toward, P=rising(3)), OPTIONS)
+    assert ev.verdict == "inconclusive" and "fewer than two checkpoints" in ev.reason
+
+
+# ------------------------------------------------------------- unet_beats_wiener
+
+def two_levels(tmp_path, loss_800):
+    """k = 100 below Wiener (0.11 against 0.12) and k = 800 at ``loss_800`` against 0.01."""
+    a = pd.read_parquet(write(tmp_path, test_loss=lambda s: 0.11 if s == 1000 else 0.5)["losses"][0])
+    b = a.assign(t="800", loss=a["loss"] - 0.11 + loss_800, wiener_loss=a["wiener_loss"] - 0.11)
+    path = tmp_path / "both.parquet"
+    pd.concat([a, b]).to_parquet(path)
+    return {"losses": [str(path)]}
+
+
+def test_beats_wiener_at_every_k_is_supported(tmp_path):
+    ev = ic.unet_beats_wiener(two_levels(tmp_path, 0.005), OPTIONS)
+    assert ev.verdict == "supported" and ev.estimate < 1
+
+
+def test_an_unconverged_high_noise_level_refutes(tmp_path):
+    ev = ic.unet_beats_wiener(two_levels(tmp_path, 0.4), OPTIONS)
+    assert ev.verdict == "refuted" and ev.estimate == pytest.approx(40, rel=0.05)
