@@ -110,3 +110,21 @@ def test_correlated_n16_default_lr_is_beyond_the_expansion(tables):
     z_mean, z_cov = z_scores(setting, labels, coef, 16, 0.003 * 32 / 16, idx)
     assert np.abs(z_mean).max() < 4.5
     assert np.abs(z_cov[1]).max() > 20, z_cov
+
+
+def test_threshold_scores_combine_both_intervals():
+    """z = ln(n*/n*_pred) over sqrt(s_sim² + s_pred²), each s = ln(hi/lo)/(2·1.645) at 90 %."""
+    import pandas as pd
+
+    from easy2hard.mcm import analysis
+
+    e = math.exp(2 * 1.6448536269514722)  # a 90 % interval of ln-width 2z: s = 1
+    t = pd.DataFrame(dict(sweep=["a", "a"], n_star=[math.e ** 2, 1.0], n_star_lo=[1.0, 1.0],
+                          n_star_hi=[e, e], n_star_pred=[1.0, 1.0], n_star_pred_lo=[1.0, 1.0],
+                          n_star_pred_hi=[e, e], n_star_drift=[1.0, math.e]))
+    out = analysis.with_scores(t.assign(ratio=t["n_star"] / t["n_star_pred"]), 0.9)
+    np.testing.assert_allclose(out["z_pred"], [2 / math.sqrt(2), 0.0])
+    np.testing.assert_allclose(out["z_drift"], [2 / math.sqrt(2), -1 / math.sqrt(2)])
+    summary = analysis.score_summary(out).set_index("sweep")
+    assert summary.loc["all", "chi2_pred"] == pytest.approx(2.0)
+    assert summary.loc["all", "chi2_drift"] == pytest.approx(2.5)
