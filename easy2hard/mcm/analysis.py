@@ -232,7 +232,8 @@ def threshold_table(df: pd.DataFrame, predicted: pd.DataFrame, level: float,
                     bootstrap: dict) -> pd.DataFrame:
     """Per sweep, setting and N: the simulated n* with its seed-bootstrap percentile interval
     (``n_star_lo``, ``n_star_hi``), the predicted n* of the SDE and of its drift alone, the
-    ratio simulated / predicted and whether the prediction lies in the interval."""
+    ratio simulated / predicted, whether the prediction lies in the interval, and the z-scores
+    on ln n* of the SDE and of the drift alone (``z_pred``, ``z_drift``: ``with_scores``)."""
     thr = thresholds(df, level)
     boot = bootstrap_n_star(df, level, bootstrap["samples"], bootstrap["seed"])
     q = [(1 - bootstrap["ci"]) / 2, (1 + bootstrap["ci"]) / 2]
@@ -247,4 +248,40 @@ def threshold_table(df: pd.DataFrame, predicted: pd.DataFrame, level: float,
             out[col] = math.nan
     out["ratio"] = out["n_star"] / out["n_star_pred"]
     out["within"] = (out["n_star_lo"] <= out["n_star_pred"]) & (out["n_star_pred"] <= out["n_star_hi"])
+    out = with_scores(out, bootstrap["ci"])
     return out.sort_values(["sweep", *SETTING[1:], "N"]).reset_index(drop=True)
+
+
+def with_scores(table: pd.DataFrame, ci: float) -> pd.DataFrame:
+    """Add ``z_pred`` and ``z_drift``: ln(n*/n*_pred) and ln(n*/n*_drift) over the combined
+    standard error of ln n*, sqrt(s_sim² + s_pred²), each s read off a ``ci`` interval on the
+    log scale as (ln hi − ln lo)/(2 z) (z the normal quantile of ``ci``): the simulation's
+    seed-bootstrap interval and the SDE's own Monte-Carlo interval (the drift-only check runs
+    the same paths, so it shares the SDE's interval)."""
+    z = NormalDist().inv_cdf((1 + ci) / 2)
+    out = table.copy()
+
+    def spread(lo, hi):
+        return (np.log(out[hi].astype(float)) - np.log(out[lo].astype(float))) / (2 * z)
+
+    se = np.sqrt(spread("n_star_lo", "n_star_hi") ** 2
+                 + spread("n_star_pred_lo", "n_star_pred_hi") ** 2)
+    log_sim = np.log(out["n_star"].astype(float))
+    out["z_pred"] = (log_sim - np.log(out["n_star_pred"].astype(float))) / se
+    out["z_drift"] = (log_sim - np.log(out["n_star_drift"].astype(float))) / se
+    return out
+
+
+def score_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Per sweep and over all (sweep ``all``): the cells with a finite score, Σ z² of the SDE
+    (``chi2_pred``) and of the drift alone (``chi2_drift``) on ln n* (``with_scores``), and
+    the mean ln(n*/n*_pred) (``log_ratio``: > 0 when the simulation is slower)."""
+    ok = table[np.isfinite(table["z_pred"]) & np.isfinite(table["z_drift"])]
+
+    def row(name, t):
+        return dict(sweep=name, cells=len(t), chi2_pred=float((t["z_pred"] ** 2).sum()),
+                    chi2_drift=float((t["z_drift"] ** 2).sum()),
+                    log_ratio=float(np.log(t["ratio"].astype(float)).mean()))
+
+    rows = [row(name, t) for name, t in ok.groupby("sweep", sort=True)]
+    return pd.DataFrame([*rows, row("all", ok)])

@@ -134,6 +134,31 @@ def chunks(logs: np.ndarray, size: int):
     return out
 
 
+def _kernel_inputs(cell: Cell, runs: list[NeuronRun], drop_xi: bool = False):
+    """(ipar, fpar, table, cp, ki, gx, gw): the compiled kernel's parameters for ``runs``."""
+    gx, gw = gauss_hermite_numpy(cell.gh_order)
+    params = [_run_params(cell, r, 0) for r in runs]
+    ipar = np.stack([p[0] for p in params])
+    fpar = np.stack([p[1] for p in params])
+    table = _tables(cell, fpar, ipar, gx, gw)
+    cp = np.array([cell.mean_shift, cell.latent_a, cell.student_df], dtype=np.float64)
+    ki = np.array([cell.N, cell.steps, cell.batch, dim_s(cell), cell.z == "mc",
+                   cell.eval_samples, not drop_xi], np.int64)
+    return ipar, fpar, table, cp, ki, gx, gw
+
+
+def one_step_draws(cell: Cell, run: NeuronRun, start, draws: int) -> np.ndarray:
+    """``draws`` independent next states (w_S, s), (draws, dS + 1), of ONE step of ``run``
+    from the reduced state ``start`` = (w_S, s) (the engine's own step, ``reduced_kernel.
+    advance``, on the run's data stream): the exact one-step law, for the tests of the
+    overlap SDE's coefficients (docs/science.md §6.8)."""
+    ipar, fpar, table, cp, ki, gx, gw = _kernel_inputs(cell, [run])
+    out = np.empty((int(draws), dim_s(cell) + 1))
+    K.one_steps(stream_states([run], cell.N)[0], ipar[0], fpar[0], cp, ki,
+                np.asarray(start, dtype=np.float64), table, gx, gw, out)
+    return out
+
+
 def train(cell: Cell, runs: list[NeuronRun], threads: int = 1, init=None, device=None,
           drop_xi: bool = False, progress=None, chunk: int = CHUNK) -> pd.DataFrame:
     """Train all ``runs`` of ``cell`` with the reduced dynamics; the table of engine.train.
@@ -152,14 +177,7 @@ def train(cell: Cell, runs: list[NeuronRun], threads: int = 1, init=None, device
         if r.projection not in ("sphere", "none"):
             raise ValueError(f"unknown projection {r.projection!r}; allowed: sphere, none")
     N, dS = cell.N, dim_s(cell)
-    gx, gw = gauss_hermite_numpy(cell.gh_order)
-    params = [_run_params(cell, r, 0) for r in runs]
-    ipar = np.stack([p[0] for p in params])
-    fpar = np.stack([p[1] for p in params])
-    table = _tables(cell, fpar, ipar, gx, gw)
-    cp = np.array([cell.mean_shift, cell.latent_a, cell.student_df], dtype=np.float64)
-    ki = np.array([N, cell.steps, cell.batch, dS, cell.z == "mc", cell.eval_samples,
-                   not drop_xi], np.int64)
+    ipar, fpar, table, cp, ki, gx, gw = _kernel_inputs(cell, runs, drop_xi)
     w = initial_states(cell, runs, init)
     logs = np.asarray(lockstep_tables.log_steps(cell.steps, cell.log_points), dtype=np.int64)
     sbar = np.array([math.sqrt(1 + r.beta_u / N) for r in runs])

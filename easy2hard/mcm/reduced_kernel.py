@@ -416,3 +416,15 @@ def record_all(st, ipar, fpar, ki, w, xS, R, sbar, gx, gw, out, k):
     """Row k of every run's output (overlaps, ‖w‖, test losses)."""
     for i in range(ipar.shape[0]):
         record(st[i, EVAL], ipar[i], fpar[i], ki, w[i], xS[i], R[i], sbar[i], gx, gw, out[i, k])
+
+
+@njit(cache=True)
+def one_steps(st, ip, fp, cp, ki, start, table, gx, gw, out):
+    """out[i] = the state after one step from ``start``, for every row i: independent draws
+    of the one-step law (the streams st advance from row to row)."""
+    buf = _buffers(ki[K_B], ki[K_DS])
+    w = np.empty(start.shape[0])
+    for i in range(out.shape[0]):
+        w[:] = start
+        advance(st, ip, fp, cp, ki, w, table, gx, gw, buf, 1)
+        out[i] = w

@@ -6,17 +6,21 @@ vector w by (docs/science.md §9, w' = (w + β (x − λ w)) / ρ, β = −c P(�
 
     m' = (m + β (y − λ m)) / sqrt(1 + β² (‖x‖² − λ²)),   λ = <m, y> + sqrt(1 − |m|²) ξ,
 
-with y = x_S the spike coordinates of the sample and ξ ~ N(0, 1) its bulk along w_⊥. To
-order c² in the mean and c in the fluctuation, per sample,
+with y = x_S the spike coordinates of the sample and ξ ~ N(0, 1) its bulk along w_⊥. Per
+sample,
 
-    dm = [c A(m) − (c²/2) m ((N − d − 1) Q(m) + R(m))] dn + c Σ(m)^{1/2} dW,
+    dm = [a(m) − k(m) m] dn + V(m)^{1/2} dW,
 
+with a − k m and V the mean and covariance of one step's increment (``increment_law``): to
+leading order a = c A, k = (c²/2)((N − d − 1) Q + R) and V = c² Σ, where
 A = E[−P (y − λ m)] = −(1 − m²) L'(m) / (Δ_t e^{−t}) (the drift of the population loss),
-Q = E[P²], R = E[P² (|y|² + ξ² − λ²)], Σ = E[P² (y − λ m)(y − λ m)ᵀ]. A, Q, R, Σ depend on m
-only; they are tabulated once per setting by quadrature on a grid of m (dense near 0, where
-the escape happens) and the SDE is integrated by Euler-Maruyama for an ensemble of paths
+Q = E[P²], R = E[P² (|y|² + ξ² − λ²)] and Σ the covariance of −P (y − λ m) (its second moment
+minus A Aᵀ); the mean is carried to order c³ and V to order c⁴ (the covariance of the step
+with the renormalisation's shrink, O(c N) against c² Σ, and beyond). The tables depend on m
+only; they are computed once per setting by quadrature on a grid of m (dense near 0, where
+the escape happens) and the SDE is integrated for an ensemble of paths
 started uniformly on the sphere (the start |m| ≈ N^{−1/2} and the early noise are what make
-the escape stochastic for k* ≥ 3). ``noise=False`` drops the O(c² N) term and the diffusion:
+the escape stochastic for k* ≥ 3). ``noise=False`` keeps only c A:
 the plain gradient flow of L(m), the check that tells a noise-driven delay from the drift.
 
 d = 1 (the target overlap only; the other spike, if any, is left in the bulk) for independent
@@ -29,6 +33,7 @@ import itertools
 import logging
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -113,15 +118,35 @@ def axis(points: int, stretch: float) -> np.ndarray:
     return np.sinh(stretch * np.linspace(-1, 1, points)) / math.sinh(stretch)
 
 
+class Coefficients(NamedTuple):
+    """The SDE's tables on the grid ``axis`` (see ``coefficients``): ... is (points,) for d = 1
+    and (points, points) for d = 2; e = y − λ m and k = |y|² + ξ² − λ² (‖x‖² − λ² without the
+    bulk's χ²)."""
+
+    axis: np.ndarray
+    stretch: float
+    A: np.ndarray  # (..., d): the drift E[−P e] (Stein form)
+    Q: np.ndarray  # (...): E[P²]
+    R: np.ndarray  # (...): E[P² k]
+    S: np.ndarray  # (..., d, d): Σ, the covariance of −P e (second moment minus A Aᵀ)
+    U: np.ndarray  # (..., d): E[P³ e]
+    UK: np.ndarray  # (..., d): E[P³ k e]
+    Q4: np.ndarray  # (...): E[P⁴]
+    Q4K: np.ndarray  # (...): E[P⁴ k]
+    Q4KK: np.ndarray  # (...): E[P⁴ k²]
+    E4: np.ndarray  # (..., d, d): E[P⁴ e eᵀ]
+    E4K: np.ndarray  # (..., d, d): E[P⁴ k e eᵀ]
+
+
 def coefficients(s: Setting, points: int | None = None, stretch: float | None = None,
-                 xi_order: int = 48):
-    """(axis, stretch, A, Q, R, Σ) on the grid: A (..., d), Q and R (...), Σ (..., d, d),
-    with ... the grid (points,) for d = 1 or (points, points) for d = 2 (nodes outside the
-    unit disk are evaluated on its boundary).
+                 xi_order: int = 48) -> Coefficients:
+    """The tables A, Q, R, Σ, U, Q4 (``Coefficients``) on the grid (nodes outside the unit
+    disk are evaluated on its boundary).
 
     A is taken in its Stein form E[y P(λ)] − m (E[(m·y) P(λ)] + s² E[P'(λ)]) (λ given y is
     N(m·y, s²)), so its linear part at m = 0, (E[y yᵀ] − I) E[P'], vanishes exactly for a
-    whitened spike whatever the ξ quadrature's error."""
+    whitened spike whatever the ξ quadrature's error. Σ subtracts the quadrature's own mean of
+    −P e (a covariance of the discrete rule: positive semi-definite)."""
     d = s.dim
     points = points or (1001 if d == 1 else 61)
     stretch = stretch or (5.0 if d == 1 else 2.0)
@@ -131,18 +156,22 @@ def coefficients(s: Setting, points: int | None = None, stretch: float | None = 
     xw = xw / xw.sum()
     L = 10 * (math.sqrt(1 + s.beta_u) + np.abs(y).max()) + 10
     P_spline = CubicSpline(*p_table(s, L))
-    m = np.stack([g.ravel() for g in np.meshgrid(*([ax] * d), indexing="ij")], -1)
-    m = m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1.0)
+    m = grid_overlaps(ax, d)
     parts = [_moments(mc, y, yw, xi, xw, P_spline)
              for mc in np.array_split(m, max(1, len(m) * len(y) * len(xi) // 2_000_000))]
-    A, Q, R, S = (np.concatenate(p) for p in zip(*parts))
     shape = (points,) * d
-    return ax, stretch, A.reshape(*shape, d), Q.reshape(shape), R.reshape(shape), \
-        S.reshape(*shape, d, d)
+    return Coefficients(ax, stretch, *(np.concatenate(p).reshape(*shape, *p[0].shape[1:])
+                                       for p in zip(*parts)))
+
+
+def grid_overlaps(ax: np.ndarray, d: int) -> np.ndarray:
+    """The grid's nodes as overlaps (points**d, d), row-major, clipped to the unit disk."""
+    m = np.stack([g.ravel() for g in np.meshgrid(*([ax] * d), indexing="ij")], -1)
+    return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1.0)
 
 
 def _moments(m, y, yw, xi, xw, P_spline):
-    """A, Q, R, Σ (see ``coefficients``) at the overlaps m (M, d)."""
+    """The tables of ``Coefficients`` (A to E4K, in order) at the overlaps m (M, d)."""
     s2 = np.clip(1 - (m * m).sum(1), 0, None)  # (M,)
     mu = m @ y.T  # (M, K)
     lam = mu[..., None] + np.sqrt(s2)[:, None, None] * xi  # (M, K, X)
@@ -151,11 +180,47 @@ def _moments(m, y, yw, xi, xw, P_spline):
     Pw = P * w
     Pbar, dPbar = Pw.sum(-1), (P_spline(lam, 1) * w).sum(-1)  # (M, K)
     A = -(Pbar @ y - m * ((mu * Pbar).sum(1) + s2 * dPbar.sum(1))[:, None])
-    P2w = P * Pw
-    y2 = (y * y).sum(1)[:, None] + xi[None, :] ** 2
+    P2w, P3w = P * Pw, P * P * Pw
+    P4w = P * P3w
+    k = (y * y).sum(1)[:, None] + xi[None, :] ** 2 - lam * lam  # (M, K, X)
     e = y[None, :, None, :] - lam[..., None] * m[:, None, None, :]  # (M, K, X, d)
-    S = np.einsum("mkx,mkxa,mkxb->mab", P2w, e, e)
-    return A, P2w.sum((1, 2)), (P2w * (y2 - lam * lam)).sum((1, 2)), S
+    mean = np.einsum("mkx,mkxa->ma", Pw, e)  # E[P e] by the same rule as the second moment
+    S = np.einsum("mkx,mkxa,mkxb->mab", P2w, e, e) - mean[:, :, None] * mean[:, None, :]
+    E4, E4K = (np.einsum("mkx,mkxa,mkxb->mab", f, e, e) for f in (P4w, P4w * k))
+    return (A, P2w.sum((1, 2)), (P2w * k).sum((1, 2)), S,
+            np.einsum("mkx,mkxa->ma", P3w, e), np.einsum("mkx,mkxa->ma", P3w * k, e),
+            P4w.sum((1, 2)), (P4w * k).sum((1, 2)), (P4w * k * k).sum((1, 2)), E4, E4K)
+
+
+def increment_law(coef: Coefficients, N: int, c: float):
+    """Mean and covariance of one step's overlap increment at the grid's nodes, as the SDE
+    integrates them (docs/science.md §6.8), for c = η Δ_t e^{−t}: (a, k, V), mean a − k m and
+    covariance V (..., d, d). With β = −c P, K = k + q (q ~ χ²_n, n = N − d − 1, the bulk) and
+    Δm = β e − β² K m/2 − β³ K e/2 + 3 β⁴ K² m/8 + O(β⁵) (1/ρ expanded):
+
+        a = c A + (c³/2) H,  k = (c²/2) E[P² K] − (3/8) c⁴ E[P⁴ K²],   H = E[P³ K e],
+        V = c² Σ + (c³/2)(G mᵀ + m Gᵀ) + (c⁴/4) Var(P² K) m mᵀ − c⁴ E[P⁴ K e eᵀ]
+            − (c⁴/2)(A Hᵀ + H Aᵀ),   G = H + A E[P² K],
+
+    the mean to order c³ (and c⁴ N²), the covariance to order c⁴: the terms beyond c² Σ are
+    O(c N) (the step's covariance with the renormalisation's shrink) and O(c² N²) against it,
+    with constants that grow with the tails of P (e.g. E[P⁴ e²]/E[P² e²] ≈ 40 on the σ*
+    Rademacher spike and ≈ 350 on the correlated one, tests/test_sde_moments.py)."""
+    d = coef.A.shape[-1]
+    n = N - d - 1
+    m = grid_overlaps(coef.axis, d).reshape(coef.A.shape)
+    P2K = coef.R + n * coef.Q
+    P4K2 = coef.Q4KK + 2 * n * coef.Q4K + (n * n + 2 * n) * coef.Q4
+    H = coef.UK + n * coef.U
+    G = H + coef.A * P2K[..., None]
+
+    def sym(a, b):
+        return a[..., :, None] * b[..., None, :] + b[..., :, None] * a[..., None, :]
+
+    V = (c * c * coef.S + 0.5 * c ** 3 * sym(G, m)
+         + 0.25 * c ** 4 * (P4K2 - P2K ** 2)[..., None, None] * m[..., :, None] * m[..., None, :]
+         - c ** 4 * (coef.E4K + n * coef.E4) - 0.5 * c ** 4 * sym(coef.A, H))
+    return c * coef.A + 0.5 * c ** 3 * H, 0.5 * c * c * P2K - 0.375 * c ** 4 * P4K2, V
 
 
 def _sqrtm(S: np.ndarray) -> np.ndarray:
@@ -167,21 +232,21 @@ def _sqrtm(S: np.ndarray) -> np.ndarray:
 def predict(s: Setting, N: int, lr: float, n_grid: np.ndarray, paths: int = 256, seed: int = 0,
             noise: bool = True, coef=None, courant: float = 0.2) -> np.ndarray:
     """|m_target| of ``paths`` SDE paths at the sample counts ``n_grid``: shape (paths, T)."""
-    ax, stretch, A, Q, R, S = coef if coef is not None else coefficients(s)
-    d = s.dim
+    coef = coef if coef is not None else coefficients(s)
+    d, ax = s.dim, coef.axis
     c = lr * ou.delta(s.t) * math.exp(-s.t)
-    # Stiffness: the fastest linear rate of the drift on the grid sets the step (Courant).
     on = 1.0 if noise else 0.0
+    drift, shrink, V = increment_law(coef, int(N), c)
+    drift = drift if noise else c * coef.A  # the plain gradient flow of L(m)
     # Local stiffness: the Jacobian norm of the drift sets each step (Courant number).
-    jac = np.sqrt(sum(np.gradient(A[..., i], ax, axis=j) ** 2 for i in range(d)
+    jac = np.sqrt(sum(np.gradient(coef.A[..., i], ax, axis=j) ** 2 for i in range(d)
                       for j in range(d)))
-    rate = c * jac + on * c * c * (N - d - 1) * Q
-    F = np.concatenate([c * A.reshape(-1, d),
-                        (0.5 * on * c * c * ((N - d - 1) * Q + R)).reshape(-1, 1),
-                        on * c * _sqrtm(S).reshape(-1, d * d),
+    rate = c * jac + on * c * c * (N - d - 1) * coef.Q
+    F = np.concatenate([drift.reshape(-1, d), on * shrink.reshape(-1, 1),
+                        on * _sqrtm(V).reshape(-1, d * d),
                         courant / np.maximum(rate, 1e-300).reshape(-1, 1)], 1)
     out = np.zeros((paths, len(n_grid)))
-    _integrate(F, len(ax), d, stretch, 2.0 / (len(ax) - 1), int(N), np.asarray(n_grid, float),
+    _integrate(F, len(ax), d, coef.stretch, 2.0 / (len(ax) - 1), int(N), np.asarray(n_grid, float),
                int(paths), int(seed), 0 if s.target == "u" else d - 1, out)
     return out
 
