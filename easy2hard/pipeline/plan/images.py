@@ -254,6 +254,13 @@ def of_dataset(cfg: dict, key: str | None = None):
     return value
 
 
+def folder_aware_spec(cfg: dict):
+    """The dataset job's ``spec``: the dataset's block (with a folder's fingerprint)."""
+    from .folders import dataset_spec  # folders builds on this module
+
+    return dataset_spec(cfg)
+
+
 def clone_sampling(cfg: dict) -> dict:
     """How many clone images to draw, and from which seed (Gaussian and Fourier clones)."""
     return {"n": cfg["clones"]["n_samples"], "seed": cfg["clones"]["seed"]}
@@ -285,7 +292,7 @@ def unet_sample_params(cfg: dict) -> dict:
 
 
 JOBS = {
-    "data_splits": lambda cfg: {"spec": of_dataset(cfg), "root": cfg["datasets"]["root"]},
+    "data_splits": lambda cfg: {"spec": folder_aware_spec(cfg), "root": cfg["datasets"]["root"]},
     "clones_sample": clone_sampling,
     "clones_examples": clone_examples,
     "unet_train": lambda cfg: {
