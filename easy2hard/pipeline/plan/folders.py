@@ -58,3 +58,20 @@ def admit(cfg: dict) -> str:
         if "dataset" in fig.wildcards:
             fig.wildcards["dataset"] = images.DATASET_PATTERN
     return images.DATASET_PATTERN
+
+
+def diffusers_problems(run: str, spec: dict, size: int) -> list[str]:
+    """A diffusers U-Net's levels, attention list and groups fit the image and each other."""
+    d, key = spec["model"]["diffusers"], f"config key 'unet.runs.{run}.model.diffusers"
+    levels, out = len(d["block_out_channels"]), []
+    if size % 2 ** (levels - 1):
+        out.append(f"{key}.block_out_channels': {levels} levels downsample {levels - 1} times, "
+                   f"but datasets.{spec['dataset']}.size is {size}; allowed: a size divisible "
+                   f"by {2 ** (levels - 1)}")
+    if d["attention"] and len(d["attention"]) != levels:
+        out.append(f"{key}.attention': {len(d['attention'])} entries for {levels} levels; "
+                   f"allowed: one per entry of block_out_channels, or []")
+    if any(c % d["norm_num_groups"] for c in d["block_out_channels"]):
+        out.append(f"{key}.norm_num_groups': {d['norm_num_groups']} does not divide "
+                   f"block_out_channels {d['block_out_channels']}")
+    return out

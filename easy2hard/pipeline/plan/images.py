@@ -60,8 +60,12 @@ def sample_steps(spec: dict) -> list[int]:
 
 
 def train_spec(spec: dict) -> dict:
-    """Model, DDPM and training keys in one flat dict (what the library takes)."""
-    return {**spec["model"], **spec["ddpm"], **spec["training"]}
+    """Model, DDPM and training keys in one flat dict (what the library takes); a ``paper``
+    model leaves out the keys of other kinds (its jobs' params are those before kinds)."""
+    model = spec["model"]
+    if model["kind"] == "paper":
+        model = {k: v for k, v in model.items() if k not in ("kind", "diffusers")}
+    return {**model, **spec["ddpm"], **spec["training"]}
 
 
 def datasets(cfg: dict) -> list[str]:
@@ -188,6 +192,10 @@ def unet_checkpoints(run: str, spec: dict) -> list[str]:
 
 def unet_depth(run: str, spec: dict, size: int) -> list[str]:
     """Each of the ``depth`` max-pools halves the image side, which must stay an integer."""
+    if spec["model"]["kind"] == "diffusers":
+        from .folders import diffusers_problems  # model kinds other than the paper's
+
+        return diffusers_problems(run, spec, size)
     depth = spec["model"]["depth"]
     if size % 2**depth == 0:
         return []
