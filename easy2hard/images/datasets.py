@@ -367,6 +367,10 @@ def celeba(root, size: int = 32, crop: int = 178, value_range=(-1.0, 1.0),
 # --------------------------------------------------------------------- dispatch & IO
 def build(name: str, spec: dict, root) -> dict:
     """Build dataset ``name`` from its config section ``spec`` (schema: datasets.<name>)."""
+    from . import folder
+
+    if folder.is_folder(spec):
+        return folder.build(spec)[0]
     if name == "natural_patches":
         return natural_patches(spec["counts"], size=spec["size"], scale=spec["scale"],
                                photographs=spec["photographs"], value_range=spec["range"],
@@ -379,6 +383,23 @@ def build(name: str, spec: dict, root) -> dict:
                       download=spec["download"], max_per_split=spec["max_per_split"],
                       seed=spec["seed"])
     raise ValueError(f"unknown dataset {name!r}; allowed: {', '.join(DATASETS)}")
+
+
+def write(name: str, spec: dict, root, paths: dict, manifest_path):
+    """Build dataset ``name``, write its splits to ``paths`` ({split: .npy}) and its manifest
+    (with, for a folder dataset, every split's source files and their sha256)."""
+    from . import folder
+    from ..core import tables
+
+    splits, extra = folder.build(spec) if folder.is_folder(spec) else (build(name, spec, root), {})
+    for split, x in splits.items():
+        tables.write_npy(x, paths[split])
+        log.info("%s %s: %s, mean %.4f, std %.4f", name, split, x.shape, x.mean(), x.std())
+    table = manifest(name, paths, spec["range"])
+    for col in next(iter(extra.values()), {}):
+        table[col] = [extra[split][col] for split in table["split"]]
+    tables.write_parquet(table, manifest_path)
+    return table
 
 
 def manifest(dataset: str, paths: dict, value_range):
@@ -400,7 +421,8 @@ def manifest(dataset: str, paths: dict, value_range):
 
 
 def load_split(path) -> np.ndarray:
-    """Load one split written by the pipeline: float32 (n, 1, H, W). Errors name the file."""
+    """Load one split written by the pipeline: float32 (n, C, H, W), C = 1 (gray) or 3 (a
+    folder dataset's ``color: rgb``). Errors name the file."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"dataset split {path} does not exist; build it with "
@@ -409,7 +431,7 @@ def load_split(path) -> np.ndarray:
         x = np.load(path, allow_pickle=False)
     except Exception as exc:
         raise ValueError(f"dataset split {path} is not a readable .npy array: {exc}") from exc
-    if x.ndim != 4 or x.shape[1] != 1 or x.dtype != np.float32 or x.shape[0] == 0:
+    if x.ndim != 4 or x.shape[1] not in (1, 3) or x.dtype != np.float32 or x.shape[0] == 0:
         raise ValueError(f"dataset split {path} has shape {x.shape} and dtype {x.dtype}; "
-                         f"expected float32 (n, 1, H, W) with n >= 1")
+                         f"expected float32 (n, C, H, W) with C = 1 or 3 and n >= 1")
     return x

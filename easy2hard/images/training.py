@@ -49,6 +49,10 @@ def training_subset(n_available: int, size: int, seed: int) -> np.ndarray:
 
 
 def build_model(spec: dict, in_channels: int = 1) -> UNet:
+    if spec.get("kind") == "diffusers":  # a diffusers UNet2DModel (imported only then)
+        from . import diffusers_unet
+
+        return diffusers_unet.build(spec, in_channels)
     return UNet(in_channels, spec["base_channels"], spec["depth"], spec["emb_dim"])
 
 
@@ -325,6 +329,7 @@ def load_model(path, spec: dict, in_channels: int | None = None, device="cpu") -
     if (Path(path).parent / MANIFEST).is_file():
         verify_checkpoint(path)
     weights = load_torch(path, map_location="cpu")["model"]
-    model = build_model(spec, in_channels or weights["out.weight"].shape[0])
+    model = build_model(spec, in_channels or (weights["out.weight"].shape[0] if "out.weight" in weights
+                                              else weights["unet.conv_in.weight"].shape[1]))
     model.load_state_dict(weights)
     return model.to(device).eval()

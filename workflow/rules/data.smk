@@ -3,8 +3,17 @@
 # (cifar10, celeba) go under config `datasets.root` and are reused when already present.
 
 
+# Datasets of the user's images (kind: folder): their folders are read now, before any job,
+# and their names join the dataset wildcard.
+if plan.folders.folder_problems(config):
+    raise WorkflowError(
+        "invalid configuration:\n  - "
+        + "\n  - ".join(plan.folders.folder_problems(config))
+    )
+
+
 wildcard_constraints:
-    dataset=plan.images.DATASET_PATTERN,
+    dataset=plan.folders.admit(config),
 
 
 rule data_splits:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from . import (claims, fourier, images, linear, mcm, multipatch, networks, random_features,
                report, theory)
+from . import folders  # noqa: E402  (datasets of the user's images; builds on images)
 from .stage import Figure, Stage
 
 #: every stage, in the order of ``rule all``; then the claims, which decide the others'
@@ -35,6 +36,9 @@ def problems(cfg: dict) -> list[str]:
     """Every cross-key problem of a schema-valid config: the shared datasets' checks, then the
     ``check`` of each enabled stage. The report's check plans every target, so it runs only
     once the others are sound."""
+    out = folders.name_problems(cfg)
+    if out:
+        return out
     out = images.dataset_problems(cfg)
     out += [msg for stage in enabled_stages(cfg) if stage is not report.STAGE
             for msg in stage.check(cfg)]

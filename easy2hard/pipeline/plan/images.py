@@ -65,8 +65,12 @@ def sample_steps(spec: dict) -> list[int]:
 
 
 def train_spec(spec: dict) -> dict:
-    """Model, DDPM and training keys in one flat dict (what the library takes)."""
-    return {**spec["model"], **spec["ddpm"], **spec["training"]}
+    """Model, DDPM and training keys in one flat dict (what the library takes); a ``paper``
+    model leaves out the keys of other kinds (its jobs' params are those before kinds)."""
+    model = spec["model"]
+    if model["kind"] == "paper":
+        model = {k: v for k, v in model.items() if k not in ("kind", "diffusers")}
+    return {**model, **spec["ddpm"], **spec["training"]}
 
 
 def datasets(cfg: dict) -> list[str]:
@@ -214,6 +218,10 @@ def unet_checkpoints(run: str, spec: dict) -> list[str]:
 
 def unet_depth(run: str, spec: dict, size: int) -> list[str]:
     """Each of the ``depth`` max-pools halves the image side, which must stay an integer."""
+    if spec["model"]["kind"] == "diffusers":
+        from .folders import diffusers_problems  # model kinds other than the paper's
+
+        return diffusers_problems(run, spec, size)
     depth = spec["model"]["depth"]
     if size % 2**depth == 0:
         return []
@@ -280,6 +288,13 @@ def of_dataset(cfg: dict, key: str | None = None):
     return value
 
 
+def folder_aware_spec(cfg: dict):
+    """The dataset job's ``spec``: the dataset's block (with a folder's fingerprint)."""
+    from .folders import dataset_spec  # folders builds on this module
+
+    return dataset_spec(cfg)
+
+
 def clone_sampling(cfg: dict) -> dict:
     """How many clone images to draw, and from which seed (Gaussian and Fourier clones)."""
     return {"n": cfg["clones"]["n_samples"], "seed": cfg["clones"]["seed"]}
@@ -311,7 +326,7 @@ def unet_sample_params(cfg: dict) -> dict:
 
 
 JOBS = {
-    "data_splits": lambda cfg: {"spec": of_dataset(cfg), "root": cfg["datasets"]["root"]},
+    "data_splits": lambda cfg: {"spec": folder_aware_spec(cfg), "root": cfg["datasets"]["root"]},
     "clones_sample": clone_sampling,
     "clones_examples": clone_examples,
     "unet_train": lambda cfg: {
