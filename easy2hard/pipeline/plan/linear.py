@@ -206,7 +206,7 @@ JOBS = {
     "linear_nonlinear": lambda cfg: {"spec": per_job(nonlinear_spec, cfg), **device(cfg)},
 }
 
-SOURCE = ("Merger & Goldt 2025, abstract (/work/shared/papers/merger-goldt-papers.txt); "
+SOURCE = ("Merger & Goldt 2025, abstract (shared/papers/merger-goldt-papers.txt); "
           "derivations docs/science.md §10")
 
 CLAIMS = (
