@@ -56,11 +56,23 @@ def _fit(df, alpha, Ns, lv: cc.Levels, level: float):
                              lv.samples, lv.seed)
 
 
+def fit_readout_rows(df: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """The rows of one readout for the exponent: the one run at the most N at ``alpha`` (the
+    flat-only N run the first configured readout), he4 on a tie; all rows without a column."""
+    if "readout" not in df:
+        return df
+    counts = df[df["alpha"] == alpha].groupby("readout")["N"].nunique()
+    if counts.empty:
+        return df
+    best = max(counts.index, key=lambda r: (counts[r], r == "he4"))
+    return df[df["readout"] == best]
+
+
 def phase_exponent(inputs: dict, options: dict) -> cc.Evaluation:
     """Slope of ln(median n*) on ln N at ``alpha`` over the same-task N (band: N³ to
     N³ ln² N); control: the slope over every N of the table (tasks mixed)."""
     lv, alpha = cc.Levels.from_options(options), float(options["alpha"])
-    df = passages(inputs)
+    df = fit_readout_rows(passages(inputs), alpha)
     Ns = same_task(df, alpha, options["oracle_tolerance"])
     all_Ns = sorted(int(N) for N in df.loc[df["alpha"] == alpha, "N"].unique())
     if not Ns:
