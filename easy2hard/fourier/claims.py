@@ -157,8 +157,10 @@ def spectrum_speeds_phase_learning(inputs: dict, options: dict) -> cc.Evaluation
     n_seeds = int(df[df["N"].isin(Ns)].groupby(["N", "alpha"])["seed"].nunique().min())
     contrast = (readout_variance(Ns[-1], alpha) / readout_variance(Ns[-1], 0.0)) ** 2
     others = ", ".join(f"α = {a:g}: {cc.fmt(_point_ratio(df, a, Ns))}" for a in alphas[1:])
+    which = ("normalised readout (contrast independent of α); the he4 readout's" if normalised
+             else "the readout's")
     text = (f"n*(α = {alpha:g}) / n*(0) = {cc.fmt(est)} {cc.interval_text(lo, hi)} over N = "
-            f"{Ns}" + (f" ({others})" if others else "") + f"; the readout's contrast at "
+            f"{Ns}" + (f" ({others})" if others else "") + f"; {which} contrast at "
             f"N = {Ns[-1]} is {contrast:.2g}× that at α = 0 (var(h) = "
             f"{readout_variance(Ns[-1], alpha):.2f})")
     numbers = dict(estimate=est, lo=lo, hi=hi, control_estimate=contrast, n_seeds=n_seeds)

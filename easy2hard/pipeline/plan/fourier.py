@@ -203,7 +203,9 @@ CLAIMS = (
           control="the readout He₄(w·x)/√24 assumes var(w·x) = 1: along the planted whitened "
                   "neuron var(h) < 1 at α > 0 and the contrast scales as var(h)², so α is "
                   "confounded with the readout unless it is normalised by the neuron's own "
-                  "variance (control estimate: that contrast factor at the largest N)",
+                  "variance; the claim decides from the normalised readout's runs "
+                  "(classifier.readout) and reports the he4 contrast factor at the largest N "
+                  "as the control estimate",
           calibration="the α = 0 cells learn (median n* uncensored) and the planted neuron errs "
                       "no more at α > 0 (within 0.05): the task is not harder",
           evaluate="easy2hard.fourier.claims:spectrum_speeds_phase_learning",
