@@ -23,18 +23,20 @@ def rate(N: int, samples: int) -> float:
     amp, c = classifier.half_spectrum(N, 0.0)
     W = np.fft.rfft(np.ones(N) / np.sqrt(N))
     args = (amp, c, N, spike_count(N, 0.125), True, 0.3 / N**2, 1e-3)
-    classifier_kernel.train(W, 0.0, *args, 10, 0)  # compile / load from cache
+    lam = np.zeros(0)
+    classifier_kernel.train(W, 0.0, *args, 10, 0, lam)  # compile / load from cache
     t0, c0 = time.perf_counter(), time.process_time()
-    classifier_kernel.train(W, 0.0, *args, samples, 1)
+    classifier_kernel.train(W, 0.0, *args, samples, 1, lam)
     return samples / (time.perf_counter() - t0), samples / (time.process_time() - c0)
 
 
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--samples", type=int, default=200000)
+    p.add_argument("--N", type=int, nargs="+", default=[16, 32, 64, 128, 256])
     args = p.parse_args()
     out = {"benchmark": "fourier_classifier", "samples": args.samples, "N": {}}
-    for N in (16, 32, 64, 128, 256):
+    for N in args.N:
         wall, cpu = rate(N, args.samples)
         out["N"][str(N)] = {"samples_per_s": round(wall), "samples_per_cpu_s": round(cpu),
                             "ns_per_sample_cpu": round(1e9 / cpu, 1),

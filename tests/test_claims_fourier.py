@@ -124,3 +124,16 @@ def test_readout_variance_of_the_whitened_neuron(N, alpha, expected):
     to N/(N − 1) on a flat spectrum."""
     assert fc.readout_variance(N, alpha) == pytest.approx(expected, abs=0.006)
     assert fc.readout_variance(N, 0.0) == pytest.approx(N / (N - 1))
+
+
+def test_both_readouts_each_claim_reads_its_own(tmp_path):
+    """he4 over the decade (cubic, faster at α > 0) and the normalised readout at two N
+    (quadratic, slower at α > 0): the exponent is fitted on the readout run at the most N,
+    the spectrum claim decides from the normalised one."""
+    he4 = table(alphas=(0.0, 0.5), speed={0.5: 0.5}, readout="he4")
+    norm = table(exponent=2.0, Ns=(16, 32), alphas=(0.0, 0.5), speed={0.5: 2.0}, readout="normalised")
+    path = inputs(tmp_path, pd.concat([he4, norm], ignore_index=True))
+    ev = fc.phase_exponent(path, OPTIONS)
+    assert ev.verdict == "supported" and ev.estimate == pytest.approx(3.0, abs=0.05)
+    ev = fc.spectrum_speeds_phase_learning(path, OPTIONS)
+    assert ev.verdict == "refuted" and ev.estimate == pytest.approx(2.0, rel=0.15)

@@ -170,6 +170,12 @@ def test_tiny_workflow(run_workflow):
     assert np.isfinite(cells[["loss_data", "loss_clone", "gap", "gap_se"]]).all().all()
     th = pd.read_parquet(root / "fourier/synthetic/thresholds.parquet")
     assert len(th) == 4
+    flat = pd.read_parquet(root / "fourier/classifier/N16.parquet")  # flat_N: α = 0, first readout
+    assert set(flat["alpha"]) == {0.0} and set(flat["readout"]) == {"he4"}
+    thr = pd.read_parquet(root / "fourier/classifier/thresholds.parquet")
+    assert set(thr["readout"]) == {"he4", "normalised"} and thr["oracle_error"].between(0, 0.5).all()
+    exps = pd.read_parquet(root / "fourier/classifier/exponents.parquet")
+    assert {"readout", "N_fitted", "slope_all_N"} <= set(exps.columns)
     for name in ("fourier_examples_natural_patches", "fourier_clone_gaps_natural_patches",
                  "fourier_phase_gap", "fourier_phase_threshold"):
         assert (root / f"figures/{name}.png").stat().st_size > 1000

@@ -204,18 +204,50 @@ def test_kernel_step_is_the_logistic_sgd_step_on_the_sphere():
     w /= np.linalg.norm(w)
     amp, c = classifier.half_spectrum(N, 0.0)
     W, X = np.fft.rfft(w), np.fft.rfft(x)
-    assert kernel.heads(W, X[None], c, N)[0] == pytest.approx(
+    he4 = np.zeros(0)
+    assert kernel.heads(W, X[None], c, N, he4)[0] == pytest.approx(
         ((w @ x) ** 4 - 6 * (w @ x) ** 2 + 3) / math.sqrt(24))
     for y in (1.0, -1.0):
         b0, eta_w, eta_b = 0.3, 0.05, 0.01
         Wk = W.copy()
-        b = kernel.step(Wk, b0, X, y, c, N, eta_w, eta_b)
+        b = kernel.step(Wk, b0, X, y, c, N, eta_w, eta_b, he4)
         h = w @ x
         f = (h**4 - 6 * h**2 + 3) / math.sqrt(24) + b0
         g = -y / (1 + math.exp(y * f))
         v = w - eta_w * g * 4 * (h**3 - 3 * h) / math.sqrt(24) * x
         assert np.allclose(inverse(Wk, N), v / np.linalg.norm(v), atol=1e-12)
         assert b == pytest.approx(b0 - eta_b * g)
+
+
+def normalised_readout(w, x, C):
+    u = (w @ x) / math.sqrt(w @ C @ w)
+    return (u**4 - 6 * u**2 + 3) / math.sqrt(24)
+
+
+def test_normalised_step_follows_the_gradient_of_the_variance_normalised_readout():
+    """He₄(w·x/√(wᵀCw))/√24: the head and the SGD step against a finite-difference gradient
+    in real space, C the circulant covariance with eigenvalues A_k²/N."""
+    N, alpha = 12, 1.0
+    rng = np.random.default_rng(4)
+    w, x = rng.standard_normal(N), rng.standard_normal(N)
+    w /= np.linalg.norm(w)
+    amp, c = classifier.half_spectrum(N, alpha)
+    lam = classifier.readout_eigenvalues(N, alpha, "normalised")
+    C = np.stack([np.fft.irfft(lam * np.fft.rfft(e), n=N) for e in np.eye(N)], axis=1)
+    assert np.trace(C) == pytest.approx(N)  # ‖x‖² = N on average
+    W, X = np.fft.rfft(w), np.fft.rfft(x)
+    assert kernel.heads(W, X[None], c, N, lam)[0] == pytest.approx(normalised_readout(w, x, C))
+    grad = np.array([(normalised_readout(w + 1e-6 * e, x, C) - normalised_readout(w - 1e-6 * e, x, C))
+                     / 2e-6 for e in np.eye(N)])
+    b0, eta_w, eta_b, y = 0.2, 0.05, 0.01, -1.0
+    Wk = W.copy()
+    b = kernel.step(Wk, b0, X, y, c, N, eta_w, eta_b, lam)
+    g = -y / (1 + math.exp(y * (normalised_readout(w, x, C) + b0)))
+    v = w - eta_w * g * grad
+    assert np.allclose(inverse(Wk, N), v / np.linalg.norm(v), atol=1e-8)
+    assert b == pytest.approx(b0 - eta_b * g)
+    with pytest.raises(ValueError, match="readout"):
+        classifier.readout_eigenvalues(N, alpha, "he3")
 
 
 def test_best_threshold_error_matches_brute_force():
@@ -274,18 +306,49 @@ def fake_passages(slope, Ns=(8, 16, 32, 64), seeds=8, noise=0.1, censored=()):
     return pd.DataFrame(rows)
 
 
+def summary(passages, samples=400):
+    thr = analysis.bootstrap_medians(passages, samples, 0.9, 0)
+    return thr, analysis.exponents(thr, passages, 0.9, samples, 0)
+
+
 def test_bootstrap_recovers_the_exponent_with_an_interval_that_shrinks_with_noise():
-    wide, narrow = [analysis.exponents(*analysis.bootstrap_medians(fake_passages(3.0, noise=s), 400, 0.9, 0), 0.9)
-                    for s in (0.5, 0.05)]
+    wide, narrow = [summary(fake_passages(3.0, noise=s))[1] for s in (0.5, 0.05)]
     for e in (wide, narrow):
         r = e.iloc[0]
         assert r["slope_lo"] <= 3.0 <= r["slope_hi"] and r["fit_points"] == 4
         # ln² N grows over the sweep: the corrected slope is 3 − d ln ln² N / d ln N < 3
         assert r["slope_log2"] < r["slope"]
     assert (narrow["slope_hi"] - narrow["slope_lo"]).iloc[0] < (wide["slope_hi"] - wide["slope_lo"]).iloc[0]
-    thr, _ = analysis.bootstrap_medians(fake_passages(3.0, censored={(64, s) for s in range(5)}), 100, 0.9, 0)
+    thr = analysis.bootstrap_medians(fake_passages(3.0, censored={(64, s) for s in range(5)}), 100, 0.9, 0)
     row = thr.set_index("N").loc[64]
-    assert np.isnan(row["n_star"]) and row["n_censored"] == 5
+    assert np.isnan(row["n_star"]) and row["n_censored"] == 5 and row["n_star_hi"] == np.inf
+
+
+def test_censored_seeds_open_the_upper_ends_instead_of_being_dropped():
+    """3 of 8 seeds censored at the largest N: about 1 replicate in 10 has a censored median
+    there; kept as +inf it opens the upper end of the median's and the slope's 90 % interval
+    (dropping those replicates gave a finite, lower one)."""
+    thr, exps = summary(fake_passages(3.0, censored={(64, s) for s in range(3)}), 1000)
+    row = thr.set_index("N").loc[64]
+    assert np.isfinite(row["n_star"]) and row["n_star_hi"] == np.inf
+    r = exps.iloc[0]
+    assert r["fit_points"] == 4 and np.isfinite(r["slope"]) and r["slope_hi"] == np.inf
+    assert np.isfinite(r["slope_lo"]) and r["slope_lo"] < 3.0
+
+
+def test_exponent_is_fitted_over_the_N_of_one_task():
+    """N = 8 with another planted error (one spike per signal) and a far smaller n* is left
+    out of the fit (N_fitted), kept in the mixed control slope_all_N."""
+    p = fake_passages(3.0, noise=0.05)
+    p.loc[p["N"] == 8, "oracle_error"] = 0.15
+    p.loc[p["N"] == 8, "n_star"] /= 20
+    thr, exps = summary(p)
+    assert thr.set_index("N")["same_task"].to_dict() == {8: False, 16: True, 32: True, 64: True}
+    assert thr.set_index("N").loc[8, "oracle_error"] == pytest.approx(0.15)
+    r = exps.iloc[0]
+    assert r["N_fitted"] == "16,32,64" and r["fit_points"] == 3 and r["N_min"] == 16
+    assert abs(r["slope"] - 3.0) < 0.1 and r["slope_all_N"] > 3.5
+    assert r["readout"] == "he4"  # cells without a readout column ran the he4 readout
 
 
 def cells_table(Ns=(8, 16), alphas=(0.0, 1.0), seeds=(0, 1, 2)):
@@ -313,9 +376,20 @@ def test_classifier_errors_figure_draws_the_seed_median(tmp_path):
     assert one["reached"].iloc[0] == 1.0 and e.loc[e["n"] == 10, "reached"].max() == 0.0
 
 
+def test_classifier_errors_figure_keeps_the_readouts_apart(tmp_path):
+    base = cells_table()
+    both = pd.concat([base.assign(readout="he4"), base.assign(readout="normalised", error=base["error"] + 0.05)])
+    path = tmp_path / "cells.parquet"
+    both.to_parquet(path)
+    fig, drawn = plots.classifier_errors({"cells": [str(path)]}, {})
+    e = drawn["errors"].set_index(["readout", "N", "alpha", "n"])["error"]
+    assert len(e) == 2 * 2 * 2 * 3 and len(fig.axes) == 4 * 2  # 2 rows per readout x 2 alpha
+    assert e.loc[("normalised", 16, 1.0, 100)] == pytest.approx(e.loc[("he4", 16, 1.0, 100)] + 0.05)
+
+
 def test_phase_threshold_figure_draws_both_learners_and_the_references(tmp_path):
-    thr, reps = analysis.bootstrap_medians(fake_passages(3.0), 50, 0.9, 0)
-    exps = analysis.exponents(thr, reps, 0.9)
+    thr, exps = summary(fake_passages(3.0), 50)
+    thr.loc[thr["N"] == 64, "n_star_hi"] = np.inf
     den = pd.DataFrame({"N": [8, 16], "alpha": [0.0, 0.0], "n_star": [1e3, np.nan], "n_max": [1e4, 1e5]})
     paths = {}
     for name, df in (("classifier", thr), ("exponents", exps), ("denoiser", den)):
@@ -323,7 +397,7 @@ def test_phase_threshold_figure_draws_both_learners_and_the_references(tmp_path)
         df.to_parquet(paths[name][0])
     fig, drawn = plots.phase_thresholds(paths, {})
     d = drawn["thresholds"]
-    assert set(d["series"]) == {"classifier", "denoiser", "N³", "N³ ln² N"}
+    assert set(d["series"]) == {"classifier he4", "denoiser", "N³", "N³ ln² N"}
     ref = d[d["series"] == "N³"].set_index("N")["n"]
     # the prefactor is the geometric mean of n*/N³ over the classifier's α = 0 points
     c = np.exp(np.mean(np.log(thr["n_star"] / thr["N"] ** 3)))
@@ -342,8 +416,12 @@ def test_plan_lists_the_classifier_sweep_and_registers_the_synthetic_figures():
     assert "results/fourier/classifier/N12.parquet" in out
     assert "results/fourier/classifier/exponents.parquet" in out
     assert "results/figures/fourier_phase_threshold.png" in out
-    spec = fourier_plan.classifier_spec(cfg)
+    spec = fourier_plan.classifier_spec(cfg, 12)
     assert "N" not in spec and "bootstrap" not in spec and spec["level"] == 0.5
+    assert spec["alpha"] == [0, 1] and spec["readout"] == ["he4", "normalised"]
+    # a flat-only N: its own cell, α = 0 with the first readout
+    assert "results/fourier/classifier/N16.parquet" in out
+    assert fourier_plan.classifier_spec(cfg, 16) == {**spec, "alpha": [0.0], "readout": ["he4"]}
     names = [f.name for f in fourier_plan.STAGE.figures]
     assert names == [f.name for f in fourier_plan.SYNTHETIC_FIGURES] and "fourier_phase_gap" in names
     off = e2h_config.validate({"fourier": {"clones": [], "classifier": {"N": []}}})

@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..core import claims as cc
+
 
 def tracking(losses: pd.DataFrame, z: float) -> pd.DataFrame:
     """Seed-mean paired loss differences to test per (run, t, set, step), and departures.
@@ -91,13 +93,22 @@ def first_passage_down(n: np.ndarray, y: np.ndarray, level: float) -> float:
     return float(np.exp(np.log(n[i - 1]) + w * (np.log(n[i]) - np.log(n[i - 1]))))
 
 
+#: the readout of cells written before the readout setting existed
+DEFAULT_READOUT = "he4"
+CELL = ["readout", "N", "alpha"]
+
+
+def with_readout(df: pd.DataFrame) -> pd.DataFrame:
+    return df if "readout" in df else df.assign(readout=DEFAULT_READOUT)
+
+
 def classifier_passages(cells: pd.DataFrame) -> pd.DataFrame:
-    """n* per (N, alpha, seed): first n at which the run's test error reaches its
+    """n* per (readout, N, alpha, seed): first n at which the run's test error reaches its
     error_level (NaN: censored at the run's budget n_max)."""
     rows = []
-    for (N, alpha, seed), c in cells.groupby(["N", "alpha", "seed"]):
+    for (readout, N, alpha, seed), c in with_readout(cells).groupby([*CELL, "seed"]):
         c = c.sort_values("n")
-        rows.append({"N": int(N), "alpha": float(alpha), "seed": int(seed),
+        rows.append({"readout": readout, "N": int(N), "alpha": float(alpha), "seed": int(seed),
                      "n_star": first_passage_down(c["n"].to_numpy(), c["error"].to_numpy(),
                                                   float(c["error_level"].iloc[0])),
                      "n_max": float(c["n_max"].iloc[0]), "error_level": float(c["error_level"].iloc[0]),
@@ -112,25 +123,72 @@ def censored_median(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return np.where(np.isfinite(m), m, np.nan)
 
 
-def bootstrap_medians(passages: pd.DataFrame, samples: int, ci: float, seed: int):
-    """Per (N, alpha): the censored median n* over seeds with a bootstrap percentile interval
-    at level ``ci`` (seeds resampled with replacement, independently per cell: the runs are
-    independent), and the replicates (draw, n_star) for the exponent fits. Seeded by ``seed``."""
-    rng = np.random.default_rng(seed)
-    rows, reps = [], []
-    q = [(1 - ci) / 2, (1 + ci) / 2]
-    for (N, alpha), c in passages.groupby(["N", "alpha"], sort=True):
+def censored(x) -> np.ndarray:
+    """n* with a censored seed (NaN) as +inf, the form the bootstrap keeps in every replicate."""
+    return np.where(np.isnan(np.asarray(x, float)), np.inf, np.asarray(x, float))
+
+
+def same_task(thr: pd.DataFrame, tolerance: float) -> pd.Series:
+    """Per row of ``thr``: is the planted neuron's error within ``tolerance`` of its error at
+    the largest N of the same (readout, alpha)? (One task across N: docs/stages/fourier.md.)"""
+    last = thr.sort_values("N").groupby(["readout", "alpha"])["oracle_error"].transform("last")
+    return (thr.sort_values("N")["oracle_error"] - last).abs().le(tolerance).reindex(thr.index)
+
+
+def bootstrap_medians(passages: pd.DataFrame, samples: int, ci: float, seed: int,
+                      tolerance: float = 0.05) -> pd.DataFrame:
+    """Per (readout, N, alpha): the censored median n* over seeds with a bootstrap percentile
+    interval at level ``ci`` (seeds resampled per cell; a censored seed is +inf in every
+    replicate and a replicate with a censored median is +inf, so ``n_star_hi`` is +inf, open,
+    when over 1 − ci/2 of them are), the planted error (mean and spread over seeds) and
+    ``same_task`` (``same_task``, within ``tolerance``)."""
+    rows = []
+    for i, ((readout, N, alpha), c) in enumerate(with_readout(passages).groupby(CELL, sort=True)):
         x = c["n_star"].to_numpy(float)
-        boot = censored_median(x[rng.integers(0, len(x), size=(samples, len(x)))], axis=1)
-        lo, hi = np.quantile(np.where(np.isnan(boot), np.inf, boot), q, method="inverted_cdf")
-        rows.append({"N": int(N), "alpha": float(alpha), "n_star": float(censored_median(x)),
-                     "n_star_lo": lo, "n_star_hi": hi if np.isfinite(hi) else np.nan,
+        med, lo, hi = cc.median_interval(censored(x), ci, samples, seed + i)
+        rows.append({"readout": readout, "N": int(N), "alpha": float(alpha),
+                     "n_star": med if np.isfinite(med) else np.nan, "n_star_lo": lo, "n_star_hi": hi,
                      "n_seeds": len(x), "n_censored": int(np.isnan(x).sum()),
                      "n_max": float(c["n_max"].max()), "error_level": float(c["error_level"].mean()),
-                     "oracle_error": float(c["oracle_error"].mean())})
-        reps.append(pd.DataFrame({"N": int(N), "alpha": float(alpha), "draw": np.arange(samples),
-                                  "n_star": boot}))
-    return pd.DataFrame(rows), pd.concat(reps, ignore_index=True)
+                     "oracle_error": float(c["oracle_error"].mean()),
+                     "oracle_error_sd": float(c["oracle_error"].std(ddof=0))})
+    thr = pd.DataFrame(rows)
+    return thr.assign(same_task=same_task(thr, tolerance))
+
+
+def _slopes(c: pd.DataFrame, per_N: dict, ci: float, samples: int, seed: int) -> dict:
+    """slope and slope_log2 (n* / ln² N) over the N of ``c`` with censoring-kept intervals."""
+    Ns, out = c["N"].to_numpy(float), {}
+    for name, corr in (("slope", np.ones_like(Ns)), ("slope_log2", np.log(Ns) ** 2)):
+        if len(Ns) < 2:
+            out.update({name: np.nan, f"{name}_lo": np.nan, f"{name}_hi": np.nan})
+            continue
+        est, lo, hi = cc.slope_interval(Ns, [per_N[N] / k for N, k in zip(Ns, corr)], ci, samples, seed)
+        out.update({name: est, f"{name}_lo": lo, f"{name}_hi": hi})
+    return out
+
+
+def exponents(thr: pd.DataFrame, passages: pd.DataFrame, ci: float, samples: int = 1000,
+              seed: int = 0) -> pd.DataFrame:
+    """Per (readout, alpha): the exponent of n* ∝ N^slope, and of n* / ln² N (the N³ ln² N
+    law has corrected slope 3), over the same-task N with an uncensored median; bootstrap
+    percentile intervals at level ``ci`` with censoring kept (a replicate censored at a
+    fitted N is an infinite or open slope, ``core.claims.log_slope``: the interval opens).
+    ``slope_all_N``: the point slope over every uncensored N (tasks mixed, the control)."""
+    p = with_readout(passages)
+    rows = []
+    for (readout, alpha), c in with_readout(thr).groupby(["readout", "alpha"], sort=True):
+        sub = p[(p["readout"] == readout) & (p["alpha"] == alpha)]
+        per_N = {float(N): censored(g["n_star"]) for N, g in sub.groupby("N")}
+        ok = c[c["n_star"].notna()].sort_values("N")
+        fit = ok[ok["same_task"].astype(bool)]
+        Ns = fit["N"].to_numpy(float)
+        rows.append({"readout": readout, "alpha": float(alpha), "fit_points": len(fit),
+                     "N_min": Ns.min() if len(Ns) else np.nan, "N_max": Ns.max() if len(Ns) else np.nan,
+                     "N_fitted": ",".join(str(int(N)) for N in Ns),
+                     **_slopes(fit, per_N, ci, samples, seed),
+                     "slope_all_N": loglog_slope(ok["N"], ok["n_star"])})
+    return pd.DataFrame(rows)
 
 
 def loglog_slope(N, n) -> float:
@@ -140,32 +198,11 @@ def loglog_slope(N, n) -> float:
     return float(np.polyfit(x[ok], y[ok], 1)[0]) if ok.sum() >= 2 else np.nan
 
 
-def exponents(thr: pd.DataFrame, reps: pd.DataFrame, ci: float) -> pd.DataFrame:
-    """Per alpha: the fitted exponent of n* ∝ N^slope over the uncensored N, and of
-    n* / ln² N (the N³ ln² N law has corrected slope 3), each with the bootstrap percentile
-    interval at level ``ci``; N_min, N_max and how many N the fit used. A replicate with a
-    censored median at some N is fitted on the N it has."""
-    q = [(1 - ci) / 2, (1 + ci) / 2]
-    rows = []
-    for alpha, c in thr.groupby("alpha", sort=True):
-        c = c[c["n_star"].notna()].sort_values("N")
-        Ns = c["N"].to_numpy(float)
-        row = {"alpha": float(alpha), "fit_points": len(c),
-               "N_min": Ns.min() if len(c) else np.nan, "N_max": Ns.max() if len(c) else np.nan}
-        wide = (reps[reps["alpha"] == alpha].pivot_table(index="draw", columns="N", values="n_star",
-                                                         dropna=False).reindex(columns=Ns))
-        for name, corr in (("slope", np.ones_like(Ns)), ("slope_log2", np.log(Ns) ** 2)):
-            row[name] = loglog_slope(Ns, c["n_star"].to_numpy(float) / corr)
-            r = np.array([loglog_slope(Ns, w / corr) for w in wide.to_numpy(float)]) if len(c) >= 2 else np.array([])
-            r = r[np.isfinite(r)]
-            row[f"{name}_lo"], row[f"{name}_hi"] = (np.quantile(r, q) if len(r) else (np.nan, np.nan))
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def classifier_summary(cells: pd.DataFrame, samples: int, ci: float, seed: int):
+def classifier_summary(cells: pd.DataFrame, samples: int, ci: float, seed: int,
+                       tolerance: float = 0.05):
     """(passages, thresholds, exponents) of the classifier sweep: per-seed n*, the censored
-    median n* per (N, alpha) with its bootstrap interval, and the fitted exponents per alpha."""
+    median n* per (readout, N, alpha) with its bootstrap interval and planted error, and the
+    fitted exponents over the same-task N per (readout, alpha)."""
     passages = classifier_passages(cells)
-    thr, reps = bootstrap_medians(passages, samples, ci, seed)
-    return passages, thr, exponents(thr, reps, ci)
+    thr = bootstrap_medians(passages, samples, ci, seed, tolerance)
+    return passages, thr, exponents(thr, passages, ci, samples, seed)

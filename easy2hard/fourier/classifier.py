@@ -1,6 +1,7 @@
 """The phase classification task on the synthetic model (docs/science.md §12.5).
 
-Online SGD on one spherical neuron with the readout f(x) = He₄(w·x)/√24 + b tells the
+Online SGD on one spherical neuron with the readout f(x) = He₄(u)/√24 + b, u = w·x (readout
+``he4``) or u = w·x / √(wᵀCw) (``normalised``, C the input covariance), tells the
 signals of the synthetic model (synthetic.py: amplitude |k|^-α, phases of a sparse signal)
 from their random-phase clones, which have the same amplitude, hence the same covariance:
 only higher-order statistics separate the two classes. The learning rate is η_w = lr / N²
@@ -41,6 +42,11 @@ class Settings:
     level: float
     after: int
     seed: int
+    readout: str = "he4"
+
+
+#: the readouts (classifier_kernel.step): He₄(w·x)/√24, and He₄(w·x/√(wᵀCw))/√24
+READOUTS = ("he4", "normalised")
 
 
 def stream_seed(*tags) -> int:
@@ -69,6 +75,15 @@ def best_threshold_error(score: np.ndarray, y: np.ndarray) -> float:
     return float(wrong.min() / len(y))
 
 
+def readout_eigenvalues(N: int, alpha: float, readout: str) -> np.ndarray:
+    """The kernel's ``lam``: covariance eigenvalues A_k²/N on k = 0..N//2 for the normalised
+    readout, empty for he4."""
+    if readout not in READOUTS:
+        raise ValueError(f"unknown readout {readout!r}; allowed: {', '.join(READOUTS)}")
+    amp = half_spectrum(N, alpha)[0]
+    return amp**2 / N if readout == "normalised" else np.zeros(0)
+
+
 def planted(N: int, alpha: float) -> list[np.ndarray]:
     """Half spectra of the planted neurons: the coordinate e₀ and its whitened version
     C^{-1/2} e₀ / ‖·‖ (W_k ∝ 1/A_k), along which h has the kurtosis of the α = 0 signal."""
@@ -87,20 +102,22 @@ def run(s: Settings) -> pd.DataFrame:
         raise ValueError(f"unknown spike signs {s.signs!r}; allowed: {', '.join(SIGNS)}")
     N, spikes, rand = s.N, spike_count(s.N, s.density), s.signs == "random"
     amp, c = half_spectrum(N, s.alpha)
+    lam = readout_eigenvalues(N, s.alpha, s.readout)
     tags = ("fourier-classifier", s.seed, N, s.alpha, s.density, s.signs)
     Xt, yt = kernel.test_set(amp, N, spikes, rand, s.eval_samples, stream_seed(*tags, "test"))
     rng = np.random.default_rng(stream_seed(*tags, "init"))
     w = rng.standard_normal(N)
     W = np.fft.rfft(w / np.linalg.norm(w))
     b, done, rows = 0.0, 0, []
-    oracle = min(best_threshold_error(kernel.heads(P, Xt, c, N), yt) for P in planted(N, s.alpha))
+    oracle = min(best_threshold_error(kernel.heads(P, Xt, c, N, lam), yt)
+                 for P in planted(N, s.alpha))
     level, left = 0.5 - s.level * (0.5 - oracle), s.after
     for i, n in enumerate(log_steps(s.n_max, s.log_points)):
         if n > done:
             b = kernel.train(W, b, amp, c, N, spikes, rand, s.lr / N**2, s.bias_lr, n - done,
-                             stream_seed(*tags, "train", i))
+                             stream_seed(*tags, "train", i), lam)
             done = n
-        f = kernel.heads(W, Xt, c, N) + b
+        f = kernel.heads(W, Xt, c, N, lam) + b
         wx = np.fft.irfft(W, n=N)
         rows.append({"n": n, "error": float(np.mean(f * yt <= 0)), "bias": b,
                      "max_weight": float(np.abs(wx).max())})
@@ -109,17 +126,18 @@ def run(s: Settings) -> pd.DataFrame:
             break
     df = pd.DataFrame(rows)
     return df.assign(oracle_error=oracle, error_level=level, **{k: getattr(s, k) for k in
-                                             ("N", "alpha", "density", "signs", "lr", "bias_lr", "n_max", "seed")})
+                                             ("N", "alpha", "readout", "density", "signs", "lr", "bias_lr", "n_max", "seed")})
 
 
 def settings(N: int, spec: dict) -> list[Settings]:
-    """The runs of one cell (one N): every alpha x seed of the config block ``spec``."""
+    """The runs of one cell (one N): every readout x alpha x seed of the config block
+    ``spec`` (readout: the schema default he4 when absent)."""
     n_max = max(1, round(spec["n_max"]["coef"] * N ** spec["n_max"]["power"]))
     return [Settings(N=N, alpha=float(a), density=spec["density"], signs=spec["signs"],
                      lr=spec["lr"], bias_lr=spec["bias_lr"], n_max=n_max,
                      eval_samples=spec["eval_samples"], log_points=spec["log_points"],
-                     level=spec["level"], after=spec["after"], seed=int(seed))
-            for a in spec["alpha"] for seed in spec["seeds"]]
+                     level=spec["level"], after=spec["after"], seed=int(seed), readout=r)
+            for r in spec.get("readout", ["he4"]) for a in spec["alpha"] for seed in spec["seeds"]]
 
 
 def cell(N: int, spec: dict, log=None) -> pd.DataFrame:

@@ -8,7 +8,8 @@ from easy2hard.pipeline.scripting import log_to
 log = log_to(snakemake)  # noqa: F821
 boot = snakemake.params.bootstrap  # noqa: F821
 cells = tables.read_parquets(snakemake.input)  # noqa: F821
-passages, thr, exps = analysis.classifier_summary(cells, boot["samples"], boot["ci"], boot["seed"])
+passages, thr, exps = analysis.classifier_summary(cells, boot["samples"], boot["ci"], boot["seed"],
+                                                  snakemake.params.task_tolerance)  # noqa: F821
 tables.write_parquet(passages, snakemake.output.passages)  # noqa: F821
 tables.write_parquet(thr, snakemake.output.thresholds)  # noqa: F821
 tables.write_parquet(exps, snakemake.output.exponents)  # noqa: F821
