@@ -563,5 +563,8 @@ def test_tiny_workflow_runs(run_workflow):
     assert set(table.n_snr2) == {0.75, 6.75} and set(table.seed) == {0, 1}
     fits = pd.read_parquet(res / "multipatch" / "synthetic" / "fits.parquet")
     assert {"ratio vs n_snr2", "align_xi vs m", "classifies vs m"} <= set(fits.quantity)
+    assert {"alignment", "flow"} <= set(fits.phase) and set(fits.growth_factor.dropna()) == {10.0, 3.0}
+    literal = pd.read_parquet(res / "multipatch" / "literal" / "diffusion.parquet")
+    assert set(literal.loss_reading) == {"sum"} and set(literal.n_snr2) == {0.75, 6.75}
     maps = pd.read_parquet(res / "multipatch" / "digits" / "maps.parquet")
     assert set(maps.kind) == {"input", "grad_classification", "grad_diffusion", "denoised"}

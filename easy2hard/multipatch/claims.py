@@ -151,7 +151,7 @@ def classifier_switch(inputs: dict, options: dict) -> cc.Evaluation:
 
 def literal_runs(table: pd.DataFrame, fraction: float) -> pd.DataFrame:
     """Per run (seed, n_snr2) of the literal setting: ``diverged`` (a non-finite loss),
-    ``diverged_flow`` (first flow time with one), ``stationary`` (finite, and its loss moved
+    ``diverged_step`` (first logged step with one), ``stationary`` (finite, and its loss moved
     by at most ``fraction`` of its total drop over the last logged interval), the ratio at
     initialisation and at the last step (NaN unless stationary)."""
     rows = []
@@ -161,7 +161,7 @@ def literal_runs(table: pd.DataFrame, fraction: float) -> pd.DataFrame:
         drop = abs(loss[0] - loss[-1])
         still = bool(not bad.any() and len(loss) > 1 and abs(loss[-1] - loss[-2]) <= fraction * drop)
         rows.append({"seed": seed, "n_snr2": n, "diverged": bool(bad.any()),
-                     "diverged_flow": float(run["flow_time"].to_numpy()[bad][0]) if bad.any() else cc.NAN,
+                     "diverged_step": float(run["step"].to_numpy()[bad][0]) if bad.any() else cc.NAN,
                      "stationary": still, "ratio_init": float(run["ratio"].iloc[0]),
                      "ratio": float(run["ratio"].iloc[-1]) if still else cc.NAN})
     return pd.DataFrame(rows)
@@ -185,8 +185,8 @@ def literal_setting(inputs: dict, options: dict) -> cc.Evaluation:
     numbers = dict(estimate=est, lo=lo, hi=hi, control_estimate=init[0], control_lo=init[1],
                    control_hi=init[2], n_seeds=n_seeds)
     text = (f"{reading} loss, η = {lr:g}: {int(per_run['diverged'].sum())} of {len(per_run)} runs "
-            f"diverged (first non-finite loss at flow time "
-            f"{cc.fmt(per_run['diverged_flow'].min())} in mean units), "
+            f"diverged (first non-finite loss logged at step "
+            f"{cc.fmt(per_run['diverged_step'].min())}), "
             f"{int(per_run['stationary'].sum())} stationary; final ratio slope {cc.fmt(est)} "
             f"{cc.interval_text(lo, hi)}; at initialisation {cc.fmt(init[0])}")
     why = cc.gate(n_seeds=n_seeds, calibrated=calibrated,
