@@ -545,7 +545,7 @@ def test_tiny_config_plans_only_this_stage_and_theory():
     cfg = e2h_config.validate(load_test_config("multipatch"))
     targets = plan.final_output(cfg, "results")
     assert all("/theory/" in t or "multipatch" in t or t.split("/")[-1].split(".")[0] in
-               ("hermite_coefficients", "loss_landscape", "radial_term") for t in targets)
+               ("hermite_coefficients", "loss_landscape", "radial_term", "claims") for t in targets)
     assert not plan.multipatch.check(cfg)
     bad = {**cfg, "multipatch": {**cfg["multipatch"], "figures": {"alignment_snr": [2.0], "maps_snr_scale": [0.3]}}}
     problems = plan.multipatch.check(bad)

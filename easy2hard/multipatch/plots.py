@@ -118,15 +118,17 @@ def _ratio_panel(ax, runs: pd.DataFrame, fits: pd.DataFrame, params: dict) -> li
     return drawn
 
 
-def _flow_panel(ax, fits: pd.DataFrame) -> pd.DataFrame:
+def _flow_panel(ax, fits: pd.DataFrame, paper_flow: float) -> pd.DataFrame:
     """The diffusion ratio's slope in n·SNR² at every fixed flow time (seed-bootstrap band),
-    with the alignment-based ends' slopes as horizontal lines."""
+    with the alignment-based ends' slopes as horizontal bands and the paper's stated end
+    (η × steps read on the mean loss) as a vertical line."""
     rows = fits[(fits.quantity == "ratio vs n_snr2") & (fits.phase == "flow")].sort_values("flow_time")
     ax.plot(rows.flow_time, rows.estimate, color="tab:blue", marker=".", label="slope at fixed flow time")
     ax.fill_between(rows.flow_time, rows.ci_low, rows.ci_high, color="tab:blue", alpha=0.2, lw=0)
     for k, r in enumerate(fits[(fits.quantity == "ratio vs n_snr2") & (fits.phase == "alignment")].itertuples()):
         ax.axhspan(r.ci_low, r.ci_high, color=("tab:orange", "tab:green")[k % 2], alpha=0.2, lw=0,
                    label=f"at {r.growth_factor:g}× initial alignment: {r.estimate:.2f}")
+    ax.axvline(paper_flow, color="k", ls="--", lw=1, label=f"paper's end, mean reading ({paper_flow:g})")
     ax.axhline(1, color="gray", ls=":", label="Θ(n·SNR²)")
     ax.axhline(0.5, color="gray", lw=0.8, label="random filters (‖μ‖ alone)")
     ax.set(xscale="log", xlabel="flow time η·step", ylabel="slope of ln ratio on ln n·SNR²",
@@ -142,7 +144,7 @@ def phases(inputs: dict, params: dict):
     and (diffusion) memorises, or (classification) reaches loss 0.1."""
     runs, fits = read_parquet(inputs["runs"][0]), read_parquet(inputs["fits"][0])
     fig, (left, middle, right) = plt.subplots(1, 3, figsize=(16, 4.4))
-    drawn = _ratio_panel(left, runs, fits, params) + [_flow_panel(middle, fits)]
+    drawn = _ratio_panel(left, runs, fits, params) + [_flow_panel(middle, fits, params["paper_flow"])]
     factor = fits.loc[fits.phase == "alignment", "growth_factor"].iloc[0]
     for col, obj, color, label in ((f"growth_flow_x{factor:g}", "diffusion", "tab:blue",
                                     f"diffusion: signal alignment {factor:g}× initial"),

@@ -140,6 +140,12 @@ def _literal_inputs(cfg: dict, results: str) -> dict:
     return {"literal": [literal_table(results)], "runs": [analysis_tables(results)["runs"]]}
 
 
+def _paper_flow(cfg: dict) -> float:
+    """The paper's stated end of training as a flow time of the mean loss: η × steps."""
+    literal = cfg["multipatch"]["literal"]
+    return literal["lr"] * literal["steps"]
+
+
 CLAIMS = (
     Claim(id="multipatch.growth_law",
           statement="During the diffusion network's first (growth) stage the ratio of its "
@@ -195,7 +201,8 @@ STAGE = Stage(
                category=CATEGORY,
                params=lambda cfg: {**analysis_params(cfg)["grid"], **_figure_keys("alignment_snr")(cfg)}),
         Figure("multipatch_phases", "easy2hard.multipatch.plots:phases", _analysis("runs", "fits"),
-               category=CATEGORY, params=lambda cfg: analysis_params(cfg)["grid"]),
+               category=CATEGORY, params=lambda cfg: {**analysis_params(cfg)["grid"],
+                                                      "paper_flow": _paper_flow(cfg)}),
         Figure("multipatch_width", "easy2hard.multipatch.plots:width", _analysis("runs", "fits"),
                category=CATEGORY, params=lambda cfg: analysis_params(cfg)["grid"]),
         Figure("multipatch_clones", "easy2hard.multipatch.plots:clones",
