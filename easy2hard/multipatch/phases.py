@@ -258,7 +258,8 @@ def alignment_ends(steps: pd.DataFrame, factors) -> pd.DataFrame:
 def summarise(alignment: pd.DataFrame, losses: pd.DataFrame, analysis: dict, grid: dict) -> dict:
     """Every analysis table from the two objectives' alignment tables (concatenated) and the
     diffusion loss table: ``steps`` (per step, with the test loss and the phase labels),
-    ``runs`` (``run_summary``) and ``fits`` (``fits``)."""
+    ``runs`` (``run_summary`` with the ``alignment_ends`` of ``analysis['growth_factors']``)
+    and ``fits`` (``fits``, with the diffusion ratio's ``growth_slopes``)."""
     test = losses[losses.set == "test"].assign(objective="diffusion")
     test = test[RUN_KEYS + ["step", "loss"]].rename(columns={"loss": "test_loss"})
     steps = label(alignment.merge(test, on=RUN_KEYS + ["step"], how="left"), analysis["loss_fraction"])
