@@ -115,6 +115,62 @@ def test_stationary_state_needs_three_seeds(tmp_path):
     assert ev.verdict == "inconclusive" and ev.reason.startswith("2 seeds")
 
 
+# ------------------------------------------------------------- literal_setting
+
+def literal_table(diverge=(), final_slope=1.0, moving=(), seeds=3):
+    """The literal setting's alignment table: loss 1 → 0.9 then flat, final ratio
+    0.5 (n·SNR²)^final_slope; runs (seed, n·SNR²) in ``diverge`` turn NaN at step 2, those in
+    ``moving`` still fall at the last step."""
+    rng, rows = np.random.default_rng(5), []
+    for seed in range(seeds):
+        for n in (0.75, 6.75):
+            ratio = 0.5 * n ** final_slope * math.exp(0.05 * rng.standard_normal())
+            for step, loss in enumerate((1.0, 0.95, 0.9, 0.9)):
+                loss = loss - 0.05 * step if (seed, n) in moving else loss
+                bad = (seed, n) in diverge and step >= 2
+                rows.append({"objective": "diffusion", "seed": seed, "n_snr2": n, "step": step,
+                             "flow_time": 1000.0 * step, "loss": math.nan if bad else loss,
+                             "ratio": math.nan if bad else (0.3 * math.sqrt(n) if step == 0 else ratio),
+                             "loss_reading": "sum", "lr_literal": 0.5, **KEYS})
+    return pd.DataFrame(rows)
+
+
+def literal_inputs(tmp_path, table, runs=None):
+    path = tmp_path / "literal.parquet"
+    table.to_parquet(path)
+    return {"literal": [str(path)], **inputs(tmp_path, runs=runs_table() if runs is None else runs)}
+
+
+LITERAL_OPTIONS = {**OPTIONS, "loss_fraction": 0.01}
+EVERY_RUN = tuple((s, n) for s in range(3) for n in (0.75, 6.75))
+
+
+def test_a_literal_setting_that_diverges_in_every_seed_has_no_stationary_state(tmp_path):
+    ev = mc.literal_setting(literal_inputs(tmp_path, literal_table(diverge=EVERY_RUN)), LITERAL_OPTIONS)
+    assert ev.verdict == "refuted" and "6 of 6 runs diverged" in ev.reason
+    ev = mc.literal_setting(literal_inputs(tmp_path, literal_table(diverge=((0, 6.75), (1, 0.75)))),
+                            LITERAL_OPTIONS)
+    assert ev.verdict == "inconclusive" and "some runs not stationary" in ev.reason
+
+
+def test_a_literal_stationary_state_proportional_to_n_snr2_is_supported(tmp_path):
+    ev = mc.literal_setting(literal_inputs(tmp_path, literal_table()), LITERAL_OPTIONS)
+    assert ev.verdict == "supported" and ev.estimate == pytest.approx(1.0, abs=0.05)
+    assert ev.control_estimate == pytest.approx(0.5, abs=1e-6)
+    ev = mc.literal_setting(literal_inputs(tmp_path, literal_table(final_slope=0.2)), LITERAL_OPTIONS)
+    assert ev.verdict == "refuted"
+    ev = mc.literal_setting(literal_inputs(tmp_path, literal_table(moving=((2, 0.75),))), LITERAL_OPTIONS)
+    assert ev.verdict == "inconclusive"
+
+
+def test_literal_setting_needs_converging_mean_runs_and_three_seeds(tmp_path):
+    ev = mc.literal_setting(literal_inputs(tmp_path, literal_table(diverge=EVERY_RUN),
+                                           runs_table(converged=(0.1,))), LITERAL_OPTIONS)
+    assert ev.verdict == "inconclusive" and ev.reason.startswith("calibration failed")
+    ev = mc.literal_setting(literal_inputs(tmp_path, literal_table(seeds=2)), LITERAL_OPTIONS)
+    assert ev.verdict == "inconclusive" and ev.reason.startswith("2 seeds")
+
+
 # ------------------------------------------------------------- classifier_switch
 
 def test_switch_near_one_is_supported(tmp_path):

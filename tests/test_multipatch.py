@@ -355,6 +355,50 @@ def test_loglog_fit_recovers_a_known_slope_with_a_covering_interval(slope):
     assert fit["ci_high"] - fit["ci_low"] < 0.1
 
 
+def test_alignment_growth_end_slopes_in_runs_and_fits():
+    """Planted: the alignment grows 2×, 5×, 20× at steps 1-3 with ratio c·(n·SNR²)^s at step 2
+    (the 10× end is step 3, the 3× end step 2); the fits' alignment rows recover the slopes,
+    the flow rows give every shared flow time, and a never-growing n·SNR² leaves the range."""
+    rows, rng = [], np.random.default_rng(0)
+    for seed in range(4):
+        for n in (0.1, 1.0, 10.0):
+            jitter = math.exp(0.02 * rng.standard_normal())
+            for step, (align, s) in enumerate(((1.0, 0.5), (2.0, 0.6), (5.0, 0.7), (20.0, 0.9))):
+                rows.append({"objective": "diffusion", "seed": seed, "n_snr2": n, "m": 4, "width_exponent": 0.5,
+                             "sparsity": 1.0, "step": step, "flow_time": 5.0 * step,
+                             "align_mu1": align if n > 0.1 or step < 2 else 1.0, "ratio": jitter * n ** s})
+    steps = pd.DataFrame(rows)
+    ends = phases.alignment_ends(steps, [10.0, 3.0])
+    assert ends.query("n_snr2 == 1.0").growth_step_x10.eq(3).all() and ends.query("n_snr2 == 1.0").growth_step_x3.eq(2).all()
+    assert ends.query("n_snr2 == 0.1").ratio_x10.isna().all()
+    grid = {"m": 4, "width_n_snr2": 1.0, "exponents": {"diffusion": [0.5]}}
+    summary = steps.groupby(phases.RUN_KEYS, as_index=False).last().assign(
+        ratio_growth=1.0, ratio_final=1.0, leaves_growth=1.0, reaches_stationary=1.0, align_mu1_growth=1.0,
+        align_mu1_final=1.0, align_xi_growth=1.0, align_xi_final=1.0)
+    fits = phases.fits(summary, grid, 200, 0, steps, [10.0, 3.0])
+    align = fits[fits.phase == "alignment"].set_index("growth_factor")
+    assert align.loc[10.0, "estimate"] == pytest.approx(0.9, abs=0.03)
+    assert align.loc[3.0, "estimate"] == pytest.approx(0.7, abs=0.03)
+    assert align.loc[10.0, "n_snr2_min"] == 1.0 and align.loc[3.0, "n_snr2_min"] == 1.0
+    assert align.loc[10.0, "ci_low"] <= 0.9 <= align.loc[10.0, "ci_high"]
+    flow = fits[fits.phase == "flow"].set_index("flow_time")
+    assert list(flow.index) == [5.0, 10.0, 15.0]
+    assert flow.loc[5.0, "estimate"] == pytest.approx(0.6, abs=0.03) and flow.loc[5.0, "n_snr2_min"] == 0.1
+
+
+def test_literal_setting_sums_the_loss_and_stops_once_every_run_diverged():
+    spec = _tiny_spec()  # two signal patches and one noise patch: P = 3
+    literal = {"loss": "sum", "lr": 0.5, "steps": 400, "seeds": [0, 1], "n_snr2": [0.75, 6.75]}
+    lit = synthetic.literal_spec(spec, literal)
+    assert lit["diffusion"]["lr"] == 0.5 * 3 * spec["d"] and lit["diffusion"]["steps"] == 400
+    assert [(r["seed"], r["n_snr2"]) for r in synthetic.runs(lit, "diffusion")] == [(0, 0.75), (0, 6.75), (1, 0.75), (1, 6.75)]
+    assert synthetic.literal_spec(spec, {**literal, "loss": "mean"})["diffusion"]["lr"] == 0.5
+    W0 = torch.ones(2, 1, 3, dtype=torch.float64)
+    out = training.gradient_descent(W0, lambda W: W.pow(2).sum((1, 2)) * torch.tensor([1.0, 2.0]), 50.0, 100,
+                                    [0, 10, 100])
+    assert torch.isfinite(out[0][1]).all() and torch.isnan(out[100][1]).all() and torch.isnan(out[100][0]).all()
+
+
 def test_crossing_interpolates_in_log_log():
     df = pd.DataFrame({"seed": [0, 0, 0], "q": [0.1, 1.0, 10.0], "r": [0.01, 0.1, 10.0]})
     # log r goes from log 0.1 to log 10 between q = 1 and 10: crosses 1 at √10
@@ -472,9 +516,12 @@ def test_phases_and_width_figures_draw_the_summary(tiny_tables):
     drawn = _draw(cfg, "multipatch_phases", paths)["phases"]
     runs = out["runs"]
     grow = runs[(runs.objective == "diffusion") & (runs.m == 4) & (runs.sparsity == 1) & (runs.width_exponent == 0.5)]
-    line = drawn[drawn.series.str.startswith("diffusion, end of growth")]
+    assert drawn.series.str.startswith("diffusion, signal alignment 10×").any()
+    line = drawn[drawn.series.str.startswith("diffusion, signal alignment 3×")]
     assert list(line.n_snr2) == sorted(grow.n_snr2.unique())
-    assert line["mean"].iloc[0] == pytest.approx(grow[grow.n_snr2 == line.n_snr2.iloc[0]].ratio_growth.mean())
+    assert line["mean"].iloc[-1] == pytest.approx(grow[grow.n_snr2 == line.n_snr2.iloc[-1]].ratio_x3.mean())
+    flow = drawn[drawn.series == "slope at fixed flow time"]
+    assert len(flow) == out["steps"].query("objective == 'diffusion' and m == 4 and step > 0").flow_time.nunique()
     width = _draw(cfg, "multipatch_width", paths)["width"]
     assert set(width.m) <= set(cfg["multipatch"]["synthetic"]["width"]["m"])
     assert set(width.width_exponent) == {0.5, 1.0}
@@ -498,7 +545,7 @@ def test_tiny_config_plans_only_this_stage_and_theory():
     cfg = e2h_config.validate(load_test_config("multipatch"))
     targets = plan.final_output(cfg, "results")
     assert all("/theory/" in t or "multipatch" in t or t.split("/")[-1].split(".")[0] in
-               ("hermite_coefficients", "loss_landscape", "radial_term") for t in targets)
+               ("hermite_coefficients", "loss_landscape", "radial_term", "claims") for t in targets)
     assert not plan.multipatch.check(cfg)
     bad = {**cfg, "multipatch": {**cfg["multipatch"], "figures": {"alignment_snr": [2.0], "maps_snr_scale": [0.3]}}}
     problems = plan.multipatch.check(bad)
@@ -516,5 +563,8 @@ def test_tiny_workflow_runs(run_workflow):
     assert set(table.n_snr2) == {0.75, 6.75} and set(table.seed) == {0, 1}
     fits = pd.read_parquet(res / "multipatch" / "synthetic" / "fits.parquet")
     assert {"ratio vs n_snr2", "align_xi vs m", "classifies vs m"} <= set(fits.quantity)
+    assert {"alignment", "flow"} <= set(fits.phase) and set(fits.growth_factor.dropna()) == {10.0, 3.0}
+    literal = pd.read_parquet(res / "multipatch" / "literal" / "diffusion.parquet")
+    assert set(literal.loss_reading) == {"sum"} and set(literal.n_snr2) == {0.75, 6.75}
     maps = pd.read_parquet(res / "multipatch" / "digits" / "maps.parquet")
     assert set(maps.kind) == {"input", "grad_classification", "grad_diffusion", "denoised"}

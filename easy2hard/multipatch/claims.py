@@ -7,8 +7,9 @@ grid (dense signal, the grid's width m and each objective's first width exponent
 seed share data, labels and initial filters, so every slope and crossing is computed per
 seed and its interval is over seeds (``easy2hard.core.claims.seed_interval``).
 
-*End of growth* (alignment-based): the first logged step at which the signal alignment
-max_r |⟨w_r, μ⟩| reaches ``growth_factor`` times its value at initialisation. An n·SNR² at
+*End of growth* (alignment-based, ``phases.growth_end``, also in the stage's ``runs`` and
+``fits`` tables): the first logged step at which the signal alignment max_r |⟨w_r, μ⟩|
+reaches ``growth_factor`` times its value at initialisation. An n·SNR² at
 which some seed never gets there is outside the fitted range (stated in the reason).
 """
 
@@ -21,6 +22,7 @@ import pandas as pd
 
 from ..core import claims as cc
 from ..core.tables import read_parquets
+from .phases import complete_range, per_seed_slopes, ratios_at
 
 ZERO_PREDICTOR_LOSS = 1.0  # the DDPM loss per coordinate of f = 0 (phases.py)
 
@@ -29,40 +31,6 @@ def grid_rows(df: pd.DataFrame, objective: str, options: dict) -> pd.DataFrame:
     """The rows of the n·SNR² grid of ``objective``."""
     return df[(df["objective"] == objective) & (df["sparsity"] == 1.0) & (df["m"] == options["m"])
               & (df["width_exponent"] == options["exponents"][objective])]
-
-
-def per_seed_slopes(values: pd.DataFrame, column: str) -> np.ndarray:
-    """Per seed, the least-squares slope of ln ``column`` on ln n·SNR² (rows: seed, n_snr2)."""
-    return np.array([np.polyfit(np.log(g["n_snr2"]), np.log(g[column]), 1)[0]
-                     for _, g in values.groupby("seed")])
-
-
-def complete_range(values: pd.DataFrame, column: str) -> tuple[pd.DataFrame, list[float]]:
-    """The rows at the n·SNR² where every seed has a finite positive ``column``."""
-    ok = values.assign(ok=np.isfinite(values[column]) & (values[column] > 0))
-    seeds = values["seed"].nunique()
-    full = sorted(n for n, g in ok.groupby("n_snr2") if g["ok"].sum() == seeds)
-    return values[values["n_snr2"].isin(full)], full
-
-
-def growth_end(run: pd.DataFrame, factor: float) -> pd.Series | None:
-    """The logged row at which the signal alignment first reaches ``factor`` × its initial
-    value (None if it never does)."""
-    run = run.sort_values("step")
-    hit = run[run["align_mu1"] >= factor * run["align_mu1"].iloc[0]]
-    return hit.iloc[0] if len(hit) else None
-
-
-def ratios_at(steps: pd.DataFrame, factor: float | None) -> pd.DataFrame:
-    """Per run (seed, n_snr2): the ratio at the growth end by ``factor`` (NaN if never
-    reached), or at initialisation for ``factor`` None."""
-    rows = []
-    for (seed, n), run in steps.groupby(["seed", "n_snr2"]):
-        row = run.sort_values("step").iloc[0] if factor is None else growth_end(run, factor)
-        rows.append({"seed": seed, "n_snr2": n,
-                     "ratio": float(row["ratio"]) if row is not None else math.nan,
-                     "flow_time": float(row["flow_time"]) if row is not None else math.nan})
-    return pd.DataFrame(rows)
 
 
 def slope_over_seeds(values: pd.DataFrame, column: str, lv: cc.Levels):
@@ -179,3 +147,68 @@ def classifier_switch(inputs: dict, options: dict) -> cc.Evaluation:
     band = (1 / options["switch_decade"], options["switch_decade"])
     verdict, vtext = cc.band_verdict((lo, hi), wide, band, "switch n·SNR²")
     return cc.Evaluation(verdict, f"{vtext}; {text}", **numbers)
+
+
+def literal_runs(table: pd.DataFrame, fraction: float) -> pd.DataFrame:
+    """Per run (seed, n_snr2) of the literal setting: ``diverged`` (a non-finite loss),
+    ``diverged_step`` (first logged step with one), ``stationary`` (finite, and its loss moved
+    by at most ``fraction`` of its total drop over the last logged interval), the ratio at
+    initialisation and at the last step (NaN unless stationary)."""
+    rows = []
+    for (seed, n), run in table.sort_values("step").groupby(["seed", "n_snr2"]):
+        loss = run["loss"].to_numpy(float)
+        bad = ~np.isfinite(loss)
+        drop = abs(loss[0] - loss[-1])
+        still = bool(not bad.any() and len(loss) > 1 and abs(loss[-1] - loss[-2]) <= fraction * drop)
+        rows.append({"seed": seed, "n_snr2": n, "diverged": bool(bad.any()),
+                     "diverged_step": float(run["step"].to_numpy()[bad][0]) if bad.any() else cc.NAN,
+                     "stationary": still, "ratio_init": float(run["ratio"].iloc[0]),
+                     "ratio": float(run["ratio"].iloc[-1]) if still else cc.NAN})
+    return pd.DataFrame(rows)
+
+
+def literal_setting(inputs: dict, options: dict) -> cc.Evaluation:
+    """Does a stationary state with ratio ∝ n·SNR² exist in the paper's literal setting?
+    Refuted if some run in every seed diverges or the family-wise slope interval misses the
+    band; supported if every run is stationary and the slope interval is inside it."""
+    lv = cc.Levels.from_options(options)
+    table = read_parquets(inputs["literal"])
+    per_run = literal_runs(table, options["loss_fraction"])
+    n_seeds = int(per_run["seed"].nunique())
+    _, (est, lo, hi), wide = _two_point_slopes(per_run, "ratio", lv)
+    _, init, _ = _two_point_slopes(per_run, "ratio_init", lv)
+    grid = grid_rows(read_parquets(inputs["runs"]), "diffusion", options)
+    grid = grid[grid["n_snr2"].between(per_run["n_snr2"].min(), per_run["n_snr2"].max())]
+    calibrated = bool(len(grid)) and bool(grid["converged"].astype(bool).all())
+    reading, lr = table["loss_reading"].iloc[0], float(table["lr_literal"].iloc[0])
+    seeds_diverged = int(per_run.groupby("seed")["diverged"].any().sum())
+    numbers = dict(estimate=est, lo=lo, hi=hi, control_estimate=init[0], control_lo=init[1],
+                   control_hi=init[2], n_seeds=n_seeds)
+    text = (f"{reading} loss, η = {lr:g}: {int(per_run['diverged'].sum())} of {len(per_run)} runs "
+            f"diverged (first non-finite loss logged at step "
+            f"{cc.fmt(per_run['diverged_step'].min())}), "
+            f"{int(per_run['stationary'].sum())} stationary; final ratio slope {cc.fmt(est)} "
+            f"{cc.interval_text(lo, hi)}; at initialisation {cc.fmt(init[0])}")
+    why = cc.gate(n_seeds=n_seeds, calibrated=calibrated,
+                  calibration="the mean-reading runs over this n·SNR² range do not all converge")
+    if why:
+        return cc.Evaluation("inconclusive", f"{why}; {text}", **numbers)
+    if seeds_diverged == n_seeds:
+        return cc.Evaluation("refuted", f"no stationary state: every seed diverges; {text}", **numbers)
+    if not per_run["stationary"].all():
+        return cc.Evaluation("inconclusive", f"some runs not stationary; {text}", **numbers)
+    band = (1 - options["tolerance"], 1 + options["tolerance"])
+    verdict, vtext = cc.band_verdict((lo, hi), wide, band, "slope")
+    return cc.Evaluation(verdict, f"{vtext}; {text}", **numbers)
+
+
+def _two_point_slopes(per_run: pd.DataFrame, column: str, lv: cc.Levels):
+    """(per-seed slopes, (estimate, lo, hi), (wide lo, wide hi)) of ln ``column`` on
+    ln n·SNR² over the seeds with a finite positive value at every n·SNR² (NaN if none)."""
+    ok = per_run.groupby("seed")[column].apply(lambda v: bool(np.all(np.isfinite(v) & (v > 0))))
+    sub = per_run[per_run["seed"].isin(ok[ok].index)]
+    if sub.empty:
+        return np.array([]), (cc.NAN,) * 3, (cc.NAN,) * 2
+    slopes = per_seed_slopes(sub, column)
+    return (slopes, cc.seed_interval(slopes, lv.level, lv.samples, lv.seed),
+            cc.seed_interval(slopes, lv.refute_level, lv.samples, lv.seed)[1:])

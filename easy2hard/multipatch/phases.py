@@ -8,9 +8,15 @@ The run leaves growth at the first logged step with D ≥ f; it has converged if
 its second-to-last logged step already; a run whose total drop is below f times the largest
 of its objective has not left growth.
 
+End of growth by the alignments (docs/science.md §11.7, the claims' definition): the first
+logged step at which the signal alignment max_r |⟨w_r, μ⟩| reaches a factor (``growth_factors``,
+10 and 3 by default) times its value at initialisation.
+
 Fits: log y = s log x + b by least squares over runs; the confidence interval is the 2.5-97.5 %
 range of s over bootstrap resamples of the seeds (all runs of a drawn seed together: runs of
-one seed share data, labels and initial filters).
+one seed share data, labels and initial filters). Slopes of the ratio against n·SNR² at the
+alignment-based end of growth and at fixed flow times are per-seed slopes over the n·SNR² at
+which every seed has a value, averaged over seeds, with the seed bootstrap of that mean.
 """
 
 from __future__ import annotations
@@ -126,16 +132,86 @@ def width_theory(objective: str, exponent: float) -> dict:
     return {"time": exponent}
 
 
-def fits(summary: pd.DataFrame, grid: dict, samples: int, seed: int) -> pd.DataFrame:
+def growth_end(run: pd.DataFrame, factor: float) -> pd.Series | None:
+    """The logged row at which the signal alignment first reaches ``factor`` × its initial
+    value (None if it never does)."""
+    run = run.sort_values("step")
+    hit = run[run["align_mu1"] >= factor * run["align_mu1"].iloc[0]]
+    return hit.iloc[0] if len(hit) else None
+
+
+def ratios_at(steps: pd.DataFrame, factor: float | None) -> pd.DataFrame:
+    """Per run (seed, n_snr2) of one grid: the step, flow time and ratio at the growth end by
+    ``factor`` (NaN if never reached), or at initialisation for ``factor`` None."""
+    rows = []
+    for (seed, n), run in steps.groupby(["seed", "n_snr2"]):
+        row = run.sort_values("step").iloc[0] if factor is None else growth_end(run, factor)
+        rows.append({"seed": seed, "n_snr2": n,
+                     **{c: float(row[c]) if row is not None else float("nan")
+                        for c in ("step", "flow_time", "ratio")}})
+    return pd.DataFrame(rows)
+
+
+def complete_range(values: pd.DataFrame, column: str) -> tuple[pd.DataFrame, list[float]]:
+    """The rows at the n·SNR² where every seed has a finite positive ``column``."""
+    ok = values.assign(ok=np.isfinite(values[column]) & (values[column] > 0))
+    seeds = values["seed"].nunique()
+    full = sorted(n for n, g in ok.groupby("n_snr2") if g["ok"].sum() == seeds)
+    return values[values["n_snr2"].isin(full)], full
+
+
+def per_seed_slopes(values: pd.DataFrame, column: str) -> np.ndarray:
+    """Per seed, the least-squares slope of ln ``column`` on ln n·SNR² (rows: seed, n_snr2)."""
+    return np.array([np.polyfit(np.log(g["n_snr2"]), np.log(g[column]), 1)[0]
+                     for _, g in values.groupby("seed")])
+
+
+def seed_slope_fit(values: pd.DataFrame, column: str, samples: int, seed: int) -> dict:
+    """The seed mean of the per-seed slopes over the complete n·SNR² range, with the 2.5-97.5 %
+    range of its seed-bootstrap resamples, and that range (``n_snr2_min``, ``n_snr2_max``)."""
+    sub, full = complete_range(values, column)
+    nan = float("nan")
+    if len(full) < 2:
+        return {"estimate": nan, "ci_low": nan, "ci_high": nan, "n_runs": len(sub),
+                "n_snr2_min": nan, "n_snr2_max": nan}
+    slopes = per_seed_slopes(sub, column)
+    rng = np.random.default_rng(seed)
+    boot = slopes[rng.integers(0, len(slopes), (samples, len(slopes)))].mean(1)
+    lo, hi = np.percentile(boot, [2.5, 97.5])
+    return {"estimate": float(slopes.mean()), "ci_low": float(lo), "ci_high": float(hi),
+            "n_runs": len(sub), "n_snr2_min": full[0], "n_snr2_max": full[-1]}
+
+
+def growth_slopes(steps: pd.DataFrame, factors, samples: int, seed: int) -> list[dict]:
+    """Rows of the fits table: the diffusion ratio's slope in n·SNR² at the alignment-based
+    end of growth per factor (phase ``alignment``), and at every logged flow time shared by
+    the grid's runs (phase ``flow``; the fixed-flow-time slopes)."""
+    rows = [{"phase": "alignment", "growth_factor": float(f), "flow_time": float("nan"),
+             **seed_slope_fit(ratios_at(steps, f), "ratio", samples, seed)} for f in factors]
+    for t, at in steps.groupby("flow_time"):
+        if t > 0 and at[["seed", "n_snr2"]].drop_duplicates().shape[0] == len(at):
+            rows.append({"phase": "flow", "growth_factor": float("nan"), "flow_time": float(t),
+                         **seed_slope_fit(at, "ratio", samples, seed)})
+    return rows
+
+
+def fits(summary: pd.DataFrame, grid: dict, samples: int, seed: int,
+         steps: pd.DataFrame | None = None, factors=()) -> pd.DataFrame:
     """The thresholds/slopes table: the ratio's slope in n·SNR² per phase, the classifier's
     switch point, and the width exponents per width prefactor, with bootstrap CIs.
 
     ``grid``: ``m`` (width of the n·SNR² grid), ``width_n_snr2`` (n·SNR² of the width grid),
-    ``exponents`` ({objective: [width exponents], the first is the n·SNR² grid's})."""
+    ``exponents`` ({objective: [width exponents], the first is the n·SNR² grid's}). With the
+    ``steps`` table, also the diffusion ratio's slopes of ``growth_slopes`` at ``factors``."""
     rows = []
+    if steps is not None:
+        a = grid["exponents"]["diffusion"][0]
+        grown = grid_runs(steps, "diffusion", grid["m"], a)
+        rows += [{"objective": "diffusion", "quantity": "ratio vs n_snr2", "width_exponent": a,
+                  "theory": 1.0, **r} for r in growth_slopes(grown, factors, samples, seed)]
     dense = summary[summary.sparsity == 1.0]
     for obj, exps in grid["exponents"].items():
-        snr = dense[(dense.objective == obj) & (dense.m == grid["m"]) & (dense.width_exponent == exps[0])]
+        snr = grid_runs(summary, obj, grid["m"], exps[0])
         for phase in ("growth", "final"):
             fit = loglog_fit(snr, "n_snr2", f"ratio_{phase}", samples, seed)
             rows.append({"objective": obj, "quantity": "ratio vs n_snr2", "phase": phase,
@@ -158,15 +234,39 @@ def fits(summary: pd.DataFrame, grid: dict, samples: int, seed: int) -> pd.DataF
     return pd.DataFrame(rows)
 
 
+def grid_runs(df: pd.DataFrame, objective: str, m: int, exponent: float) -> pd.DataFrame:
+    """The rows of the n·SNR² grid of ``objective``: dense signal, width m, its first exponent."""
+    return df[(df.objective == objective) & (df.sparsity == 1.0) & (df.m == m)
+              & (df.width_exponent == exponent)]
+
+
+def alignment_ends(steps: pd.DataFrame, factors) -> pd.DataFrame:
+    """Per run, the step, flow time and ratio at the alignment-based end of growth of every
+    factor f (columns ``growth_step_x{f}``, ``growth_flow_x{f}``, ``ratio_x{f}``; NaN where
+    the signal alignment never grows f×)."""
+    out = []
+    for key, g in steps.groupby(RUN_KEYS, sort=True):
+        row = dict(zip(RUN_KEYS, key))
+        for f in factors:
+            end = growth_end(g, f)
+            for col, name in (("step", "growth_step"), ("flow_time", "growth_flow"), ("ratio", "ratio")):
+                row[f"{name}_x{f:g}"] = float(end[col]) if end is not None else float("nan")
+        out.append(row)
+    return pd.DataFrame(out)
+
+
 def summarise(alignment: pd.DataFrame, losses: pd.DataFrame, analysis: dict, grid: dict) -> dict:
     """Every analysis table from the two objectives' alignment tables (concatenated) and the
     diffusion loss table: ``steps`` (per step, with the test loss and the phase labels),
-    ``runs`` (``run_summary``) and ``fits`` (``fits``)."""
+    ``runs`` (``run_summary`` with the ``alignment_ends`` of ``analysis['growth_factors']``)
+    and ``fits`` (``fits``, with the diffusion ratio's ``growth_slopes``)."""
     test = losses[losses.set == "test"].assign(objective="diffusion")
     test = test[RUN_KEYS + ["step", "loss"]].rename(columns={"loss": "test_loss"})
     steps = label(alignment.merge(test, on=RUN_KEYS + ["step"], how="left"), analysis["loss_fraction"])
     summary = pd.concat([run_summary(g.dropna(axis=1, how="all"), analysis["loss_fraction"])
                          for _, g in steps.groupby("objective")],
                         ignore_index=True)
+    factors = analysis["growth_factors"]
+    summary = summary.merge(alignment_ends(steps, factors), on=RUN_KEYS, how="left")
     return {"steps": steps, "runs": summary,
-            "fits": fits(summary, grid, analysis["bootstrap"], analysis["seed"])}
+            "fits": fits(summary, grid, analysis["bootstrap"], analysis["seed"], steps, factors)}

@@ -89,32 +89,65 @@ def _fit_label(fits: pd.DataFrame, obj: str, quantity: str, phase: str, a: float
     return f"slope {r.estimate:.2f} [{r.ci_low:.2f}, {r.ci_high:.2f}]"
 
 
+def _ratio_panel(ax, runs: pd.DataFrame, fits: pd.DataFrame, params: dict) -> list[pd.DataFrame]:
+    """The ratio against n·SNR²: diffusion at the alignment-based end of growth (each growth
+    factor of the fits) and at its last step, the classifier at its last step."""
+    drawn, dif = [], _snr_grid(runs, params, "diffusion")
+    ends = fits[(fits.quantity == "ratio vs n_snr2") & (fits.phase == "alignment")]
+    for k, r in enumerate(ends.itertuples()):
+        col = f"ratio_x{r.growth_factor:g}"
+        label = (f"diffusion, signal alignment {r.growth_factor:g}× initial: slope {r.estimate:.2f} "
+                 f"[{r.ci_low:.2f}, {r.ci_high:.2f}]")
+        ax.scatter(dif.n_snr2, dif[col], color="tab:blue", alpha=0.3, s=12, marker="os"[k % 2])
+        drawn.append(seed_band(ax, dif, "n_snr2", col, color=("tab:blue", "tab:cyan")[k % 2],
+                               marker="os"[k % 2], label=label))
+    for obj in ("diffusion", "classification"):
+        sub, a = _snr_grid(runs, params, obj), params["exponents"][obj][0]
+        label = f"{obj}, last step: {_fit_label(fits, obj, 'ratio vs n_snr2', 'final', a)}"
+        drawn.append(seed_band(ax, sub, "n_snr2", "ratio_final", color=OBJECTIVE_COLORS[obj], ls="--",
+                               marker="^", label=label))
+    q = np.sort(dif.n_snr2.unique())
+    if len(ends):
+        first = dif[f"ratio_x{ends.growth_factor.iloc[0]:g}"]
+        const = float(np.exp(np.nanmedian(np.log(first / dif.n_snr2))))
+        ax.plot(q, const * q, color="gray", ls=":", label=f"{const:.2f}·n·SNR² (Thm 3.1 rate)")
+    ax.axhline(1, color="gray", lw=0.8)
+    ax.set(xscale="log", yscale="log", xlabel="n·SNR²", ylabel="max_r|<w,μ₁>| / mean_i max_r|<w,ξ_i>|",
+           title="signal / noise learning")
+    ax.legend(fontsize=6)
+    return drawn
+
+
+def _flow_panel(ax, fits: pd.DataFrame, paper_flow: float) -> pd.DataFrame:
+    """The diffusion ratio's slope in n·SNR² at every fixed flow time (seed-bootstrap band),
+    with the alignment-based ends' slopes as horizontal bands and the paper's stated end
+    (η × steps read on the mean loss) as a vertical line."""
+    rows = fits[(fits.quantity == "ratio vs n_snr2") & (fits.phase == "flow")].sort_values("flow_time")
+    ax.plot(rows.flow_time, rows.estimate, color="tab:blue", marker=".", label="slope at fixed flow time")
+    ax.fill_between(rows.flow_time, rows.ci_low, rows.ci_high, color="tab:blue", alpha=0.2, lw=0)
+    for k, r in enumerate(fits[(fits.quantity == "ratio vs n_snr2") & (fits.phase == "alignment")].itertuples()):
+        ax.axhspan(r.ci_low, r.ci_high, color=("tab:orange", "tab:green")[k % 2], alpha=0.2, lw=0,
+                   label=f"at {r.growth_factor:g}× initial alignment: {r.estimate:.2f}")
+    ax.axvline(paper_flow, color="k", ls="--", lw=1, label=f"paper's end, mean reading ({paper_flow:g})")
+    ax.axhline(1, color="gray", ls=":", label="Θ(n·SNR²)")
+    ax.axhline(0.5, color="gray", lw=0.8, label="random filters (‖μ‖ alone)")
+    ax.set(xscale="log", xlabel="flow time η·step", ylabel="slope of ln ratio on ln n·SNR²",
+           title="diffusion: slope of the ratio by where it is read")
+    ax.legend(fontsize=6.5)
+    return rows.assign(series="slope at fixed flow time")
+
+
 def phases(inputs: dict, params: dict):
-    """Signal/noise ratio against n·SNR²: diffusion at the end of growth and at the end, the
-    classifier at the end, with the fitted slopes; right: the flow time at which each run
-    leaves growth and (diffusion) memorises, or (classification) reaches loss 0.1."""
+    """Signal/noise ratio against n·SNR² (diffusion at the alignment-based end of growth and at
+    its last step, the classifier at its last step, with slopes and CIs); middle: the
+    diffusion slope at fixed flow times; right: the flow time at which each run leaves growth
+    and (diffusion) memorises, or (classification) reaches loss 0.1."""
     runs, fits = read_parquet(inputs["runs"][0]), read_parquet(inputs["fits"][0])
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-    drawn = []
-    series = [("diffusion", "growth"), ("diffusion", "final"), ("classification", "final")]
-    for obj, phase in series:
-        sub = _snr_grid(runs, params, obj)
-        a = params["exponents"][obj][0]
-        marker, ls = PHASE_STYLE[phase]
-        label = f"{obj}, {'end of growth' if phase == 'growth' else 'last step'}: " \
-                f"{_fit_label(fits, obj, 'ratio vs n_snr2', phase, a)}"
-        left.scatter(sub.n_snr2, sub[f"ratio_{phase}"], color=OBJECTIVE_COLORS[obj], alpha=0.35, s=12, marker=marker)
-        drawn.append(seed_band(left, sub, "n_snr2", f"ratio_{phase}", color=OBJECTIVE_COLORS[obj],
-                               ls=ls, marker=marker, label=label))
-    q = np.sort(runs.n_snr2.unique())
-    grow = _snr_grid(runs, params, "diffusion")
-    const = float(np.exp(np.log(grow.ratio_growth / grow.n_snr2).median()))
-    left.plot(q, const * q, color="gray", ls=":", label=f"{const:.2f}·n·SNR² (Thm 3.1 rate)")
-    left.axhline(1, color="gray", lw=0.8)
-    left.set(xscale="log", yscale="log", xlabel="n·SNR²", ylabel="max_r|<w,μ₁>| / mean_i max_r|<w,ξ_i>|",
-             title="signal / noise learning")
-    left.legend(fontsize=6.5)
-    for col, obj, color, label in (("leaves_growth", "diffusion", "tab:blue", "diffusion leaves growth"),
+    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(16, 4.4))
+    drawn = _ratio_panel(left, runs, fits, params) + [_flow_panel(middle, fits, params["paper_flow"])]
+    factor = fits.loc[fits.phase == "alignment", "growth_factor"].iloc[0]
+    for col, obj, color, label in ((f"growth_flow_x{factor:g}", "diffusion", "tab:blue",
+                                    f"diffusion: signal alignment {factor:g}× initial"),
                                    ("memorises", "diffusion", "tab:purple", "diffusion test loss > zero predictor"),
                                    ("classifies", "classification", "tab:red", "classifier train loss ≤ 0.1")):
         sub = _snr_grid(runs, params, obj)
@@ -122,7 +155,8 @@ def phases(inputs: dict, params: dict):
             drawn.append(seed_band(right, sub.dropna(subset=[col]), "n_snr2", col, color=color, marker="o", label=label))
     right.set(xscale="log", yscale="log", xlabel="n·SNR²", ylabel="flow time η·step", title="when each phase starts")
     right.legend(fontsize=7)
-    fig.suptitle("Lines: seed means (band: min-max over seeds); dots: runs; CIs: seed bootstrap", fontsize=10)
+    fig.suptitle("Lines: seed means (band: min-max over seeds); dots: runs; slope CIs: seed bootstrap of the "
+                 "mean per-seed slope", fontsize=10)
     fig.tight_layout()
     return fig, {"phases": pd.concat(drawn, ignore_index=True)}
 

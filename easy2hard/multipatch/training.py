@@ -25,6 +25,8 @@ def gradient_descent(W0: torch.Tensor, loss: Callable[[torch.Tensor], torch.Tens
     """W ← W − lr ∇L(W) for ``steps`` steps; returns {step: (W copy, per-run loss)} at ``snapshots``.
 
     ``loss(W)`` returns the (R,) per-run losses. Progress goes to the log about every 10 s.
+    Once every run's loss is non-finite (diverged) the remaining snapshots are NaN and
+    descent stops (a non-finite run stays non-finite).
     """
     W = W0.clone().requires_grad_(True)
     out, wanted, last = {}, set(snapshots), time.monotonic()
@@ -33,6 +35,11 @@ def gradient_descent(W0: torch.Tensor, loss: Callable[[torch.Tensor], torch.Tens
         if step in wanted:
             out[step] = (W.detach().clone(), value.detach().clone())
         if step == steps:
+            break
+        if not torch.isfinite(value).any():  # every run diverged: the rest stays non-finite
+            log.info("%s every run diverged at step %d", name, step)
+            out.update({k: (torch.full_like(W, float("nan")), torch.full_like(value, float("nan")))
+                        for k in wanted if k > step})
             break
         (grad,) = torch.autograd.grad(value.sum(), W)
         with torch.no_grad():

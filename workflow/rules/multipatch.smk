@@ -37,6 +37,21 @@ rule multipatch_diffusion:
         "../scripts/multipatch_synthetic.py"
 
 
+rule multipatch_literal:
+    """The paper's literal diffusion setting (sum loss, eta = 0.5, 40 000 steps), 3 seeds x 2 n SNR^2."""
+    output:
+        table=f"{MULTIPATCH}/literal/diffusion.parquet",
+    log:
+        f"{RESULTS}/logs/multipatch/literal.log",
+    conda:
+        "../../envs/images.yaml"
+    threads: 1
+    params:
+        **plan.job_params(config, "multipatch_literal"),
+    script:
+        "../scripts/multipatch_literal.py"
+
+
 rule multipatch_phases:
     """Growth and stationary phases of every run, and the slopes and width exponents with bootstrap CIs."""
     input:
