@@ -46,9 +46,9 @@ def estimate_text(row, prefix: str = "") -> str:
     est = row[f"{prefix}estimate"]
     if est is None or (isinstance(est, float) and math.isnan(est)):
         return "—"
-    lo, hi = row[f"{prefix}lo"], row[f"{prefix}hi"]
-    if isinstance(lo, float) and math.isnan(lo) and isinstance(hi, float) and math.isnan(hi):
-        return fmt(est)
+    lo, hi = float(row[f"{prefix}lo"]), float(row[f"{prefix}hi"])
+    if (math.isnan(lo) and math.isnan(hi)) or lo == hi == float(est):
+        return fmt(est)  # no interval: a score, a bound or a deterministic number
     return f"{fmt(est)} [{fmt(lo)}, {fmt(hi)}]"
 
 
