@@ -18,6 +18,14 @@ wildcard_constraints:
 
 UNET = f"{RESULTS}/unet/{{dataset}}/{{run}}"
 
+# Runs of checkpoints trained elsewhere (unet.runs.<run>.external): their folders are read
+# now (JSON configs and listings), before any job; they have no training job.
+if plan.external.folder_problems(config):
+    raise WorkflowError(
+        "invalid configuration:\n  - "
+        + "\n  - ".join(plan.external.folder_problems(config))
+    )
+
 
 rule unet_train:
     """Train one U-Net seed (resumable) and publish its checkpoints with a SHA256SUMS manifest."""
@@ -41,7 +49,7 @@ rule unet_evaluate:
     input:
         unpack(
             lambda wc: unet_plan.eval_inputs(
-                config, RESULTS, wc.dataset, wc.run, wc.seed
+                config, RESULTS, wc.dataset, wc.run, wc.seed, wc.step
             )
         ),
     output:
