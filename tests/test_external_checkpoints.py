@@ -160,6 +160,14 @@ def test_checkpoints_are_evaluated_like_trained_ones(external_run):
     assert {"train", "test", "meancov"} <= set(losses["set"]) and "wiener_loss" in losses
     claims = pd.read_parquet(work / "results/claims/images.parquet").set_index("id")
     assert claims.loc["images.unet_beats_wiener", "n_seeds"] == 1
+    from diffusers import UNet2DModel
+
+    count = f"{UNet2DModel(**TINY_UNET).num_parameters():,}".replace(",", " ")
+    model = pd.read_parquet(work / "results/unet/natural_patches/tiny/model.parquet").iloc[0]
+    assert (model["kind"], model["first_step"], model["last_step"]) == ("external", 10, 30)
+    assert claims.loc["images.unet_beats_wiener", "reason"].startswith(
+        f"[data natural_patches, run tiny: external U-Net, {count} parameters, steps 10–30 "
+        f"(3 checkpoints), {work / 'ckpts'} (ema weights)]")
     log = (work / "results/logs/unet/natural_patches/tiny/seed0/eval_step10.log").read_text()
     assert "scheduler config" in log and "checkpoint-10/unet_ema" in log
 
@@ -172,3 +180,14 @@ def test_an_added_checkpoint_reruns_only_its_evaluation(external_run):
     counts = dict(line.split()[:2] for line in stats.splitlines()[3:] if line.strip())
     assert counts["unet_evaluate"] == "1" and counts["unet_losses"] == "1"
     assert not {"unet_reference", "unet_train", "data_splits"} & set(counts)
+
+
+def test_a_paper_run_is_described_with_its_parameter_count():
+    from easy2hard.images import description, training
+
+    cfg = e2h_config.validate(load_test_config("images"))
+    spec = cfg["unet"]["runs"]["tiny"]
+    row = description.describe("natural_patches", "tiny", spec, 1, plan.images.steps(spec)).iloc[0]
+    n = training.n_parameters(training.build_model(plan.images.train_spec(spec), 1))
+    assert (row["kind"], row["n_parameters"], row["last_step"]) == ("paper", n, 30)
+    assert "trained by the pipeline" in row["text"]

@@ -160,3 +160,17 @@ rule unet_memorisation:
         **plan.job_params(config, "unet_memorisation"),
     script:
         "../scripts/unet_memorisation.py"
+
+
+rule unet_model:
+    """The run's data and model in one row (kind, parameter count, steps), named by the claims."""
+    output:
+        f"{UNET}/model.parquet",
+    log:
+        f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/model.log",
+    conda:
+        "../../envs/images.yaml"
+    params:
+        **plan.job_params(config, "unet_model"),
+    script:
+        "../scripts/unet_model.py"

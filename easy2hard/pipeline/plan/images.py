@@ -134,10 +134,16 @@ def memorisation_inputs(cfg: dict, results: str, dataset: str, run: str) -> dict
             "test": f"{results}/data/{dataset}/test.npy"}
 
 
+def model_table(results: str, dataset: str, run: str) -> str:
+    """The run's data and model in one row (easy2hard.images.description)."""
+    return f"{run_dir(results, dataset, run)}/model.parquet"
+
+
 def unet_targets(cfg: dict, results: str) -> list[str]:
     out = []
     for dataset in datasets(cfg):
         out += [f"{run_dir(results, dataset, run)}/losses.parquet" for run in runs_on(cfg, dataset)]
+        out += [model_table(results, dataset, run) for run in runs_on(cfg, dataset)]
         out += [f"{run_dir(results, dataset, run)}/gaps.parquet" for run in runs_on(cfg, dataset)]
         out += figure_files(results, f"clone_losses_{dataset}")
         if runs_on(cfg, dataset, with_samples=True):
@@ -332,6 +338,11 @@ def unet_params(cfg: dict, *parts: str) -> dict:
     return {name: of_run(getters[name], cfg) for name in parts}
 
 
+def model_spec(spec: dict) -> dict:
+    """What the model table reads of a run: model, seeds and (where set) external."""
+    return {k: spec[k] for k in ("model", "seeds", "external") if k in spec}
+
+
 def external_params(cfg: dict) -> dict:
     """The ``external`` param of the evaluation jobs, only in configs with such runs (the
     params of other configs' jobs stay as they were)."""
@@ -356,6 +367,9 @@ JOBS = {
     "unet_reference": lambda cfg: unet_params(cfg, "spec", "evaluation"),
     "unet_sample": unet_sample_params,
     "unet_memorisation": lambda cfg: {"spec": of_run(lambda spec: spec, cfg)},
+    "unet_model": lambda cfg: {**unet_params(cfg, "steps"), "spec": of_run(model_spec, cfg),
+                               "channels": of_run(lambda spec: external.dataset_channels(
+                                   cfg["datasets"][spec["dataset"]]), cfg)},
 }
 
 #: the evaluation sets the clone claims compare (the test set is always evaluated)
@@ -374,7 +388,8 @@ def claim_run(cfg: dict, sets=CLAIM_SETS) -> tuple[str, str] | None:
 def claim_inputs(sets=CLAIM_SETS):
     def inputs(cfg: dict, results: str) -> dict:
         found = claim_run(cfg, sets)
-        return {"losses": [f"{run_dir(results, *found)}/losses.parquet"]} if found else {}
+        return {"losses": [f"{run_dir(results, *found)}/losses.parquet"],
+                "model": [model_table(results, *found)]} if found else {}
     return inputs
 
 
