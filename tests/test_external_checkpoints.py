@@ -191,3 +191,23 @@ def test_a_paper_run_is_described_with_its_parameter_count():
     n = training.n_parameters(training.build_model(plan.images.train_spec(spec), 1))
     assert (row["kind"], row["n_parameters"], row["last_step"]) == ("paper", n, 30)
     assert "trained by the pipeline" in row["text"]
+
+
+EXAMPLE = REPO / "config" / "examples" / "own_model.yaml"
+
+
+def test_example_validates_without_its_model_and_fits_the_ddpm_model(tmp_path):
+    import yaml
+
+    raw = yaml.safe_load(EXAMPLE.read_text())
+    cfg = e2h_config.validate(copy.deepcopy(raw))
+    assert plan.external.folder_problems(cfg)  # the model is missing: reported when planned
+    # a model folder laid out as google/ddpm-cifar10-32 (tiny weights, its config's sizes)
+    save_unet(tmp_path, 0, in_channels=3, out_channels=3, sample_size=32)
+    from diffusers import DDPMScheduler
+
+    DDPMScheduler().save_config(tmp_path)  # the DDPM defaults: T 1000, β 1e-4..0.02, linear
+    raw["unet"]["runs"]["ddpm_cifar10"]["external"]["path"] = str(tmp_path)
+    cfg = e2h_config.validate(raw)
+    assert plan.external.folder_problems(cfg) == []
+    assert plan.images.steps(cfg["unet"]["runs"]["ddpm_cifar10"]) == [800000]
