@@ -155,6 +155,7 @@ def test_wrong_scheduler_stops_the_workflow_before_any_job(external_run):
 def test_checkpoints_are_evaluated_like_trained_ones(external_run):
     work, _, _, done = external_run
     assert "unet_train" not in done.stdout + done.stderr
+    assert "rule unet_evaluate_external" in done.stdout + done.stderr
     losses = pd.read_parquet(work / "results/unet/natural_patches/tiny/losses.parquet")
     assert sorted(losses["step"].unique()) == list(STEPS)
     assert {"train", "test", "meancov"} <= set(losses["set"]) and "wiener_loss" in losses
@@ -178,8 +179,8 @@ def test_an_added_checkpoint_reruns_only_its_evaluation(external_run):
     dry = snakemake(work, cfg, "-n", *TARGETS)
     stats = (dry.stdout + dry.stderr).split("Job stats:")[1].split("\n\n")[0]
     counts = dict(line.split()[:2] for line in stats.splitlines()[3:] if line.strip())
-    assert counts["unet_evaluate"] == "1" and counts["unet_losses"] == "1"
-    assert not {"unet_reference", "unet_train", "data_splits"} & set(counts)
+    assert counts["unet_evaluate_external"] == "1" and counts["unet_losses"] == "1"
+    assert not {"unet_reference", "unet_train", "unet_evaluate", "data_splits"} & set(counts)
 
 
 def test_a_paper_run_is_described_with_its_parameter_count():

@@ -168,3 +168,25 @@ def load_model(folder, device="cpu"):
     unet = UNet2DModel.from_config(config)
     unet.load_state_dict(load_weights(folder))
     return EpsModel(unet).to(device).eval()
+
+
+def evaluate_folder(folder, files: dict, spec: dict, ev: dict, seed: int, device="cpu"):
+    """The evaluation table of one model folder, as ``unet_evaluate`` makes it for a trained
+    checkpoint: every set of ``ev`` (paths in ``files``; train = the run's training subset
+    of seed ``seed``) with common random numbers, beside the reference denoisers' losses."""
+    from ..core.tables import read_parquet
+    from .datasets import load_split
+    from .evaluation import evaluate
+    from .training import schedule, training_subset
+
+    sets = {}
+    for name in dict.fromkeys(["test", *ev["sets"]]):  # test first: the reference
+        images = load_split(files[name])
+        if name == "train":
+            images = images[training_subset(len(images), spec["train_subset"], seed)]
+        sets[name] = images
+    reference = read_parquet(files["reference"]) if ev["reference"] else None
+    table = evaluate(load_model(folder, device), sets, ev["n_images"], ev["fixed_k"],
+                     schedule(spec), ev["seed"], batch=ev["batch"], device=device,
+                     denoisers=reference)
+    return table if "test" in ev["sets"] else table[table.set != "test"]

@@ -56,6 +56,8 @@ rule unet_evaluate:
         f"{UNET}/seed{{seed}}/eval/step{{step}}.parquet",
     log:
         f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/seed{{seed}}/eval_step{{step}}.log",
+    wildcard_constraints:
+        run=plan.external.run_pattern(config, external=False),
     conda:
         "../../envs/images.yaml"
     threads: 1
@@ -63,6 +65,29 @@ rule unet_evaluate:
         **plan.job_params(config, "unet_evaluate"),
     script:
         "../scripts/unet_evaluate.py"
+
+
+rule unet_evaluate_external:
+    """Denoising losses of one checkpoint trained elsewhere (unet.runs.<run>.external), as unet_evaluate."""
+    input:
+        unpack(
+            lambda wc: unet_plan.eval_inputs(
+                config, RESULTS, wc.dataset, wc.run, wc.seed, wc.step
+            )
+        ),
+    output:
+        f"{UNET}/seed{{seed}}/eval/step{{step}}.parquet",
+    log:
+        f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/seed{{seed}}/eval_step{{step}}.log",
+    wildcard_constraints:
+        run=plan.external.run_pattern(config, external=True),
+    conda:
+        "../../envs/images.yaml"
+    threads: 1
+    params:
+        **plan.job_params(config, "unet_evaluate_external"),
+    script:
+        "../scripts/unet_evaluate_external.py"
 
 
 rule unet_reference:

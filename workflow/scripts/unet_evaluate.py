@@ -6,7 +6,6 @@ from easy2hard.core.tables import read_parquet
 from easy2hard.images.datasets import load_split
 from easy2hard.pipeline.scripting import log_to, pick_device
 from easy2hard.core.tables import write_parquet
-from easy2hard.images import external
 from easy2hard.images.evaluation import evaluate
 from easy2hard.images.training import (load_model, schedule, state_path, training_subset,
                                         verify_checkpoint)
@@ -23,13 +22,8 @@ for name in dict.fromkeys(["test", *ev["sets"]]):  # test first: the reference
     if name == "train":  # the run's own training subset, in a fixed order
         images = images[training_subset(len(images), spec["train_subset"], seed)]
     sets[name] = images
-theirs = getattr(snakemake.params, "external", {})  # noqa: F821  (checkpoints trained elsewhere)
-if theirs:
-    log.info("model %s; %s", theirs["folder"], theirs["scheduler"])
-    model = external.load_model(theirs["folder"], device)
-else:
-    ckpt = verify_checkpoint(state_path(snakemake.input.ckpt, step))  # noqa: F821  (SHA256SUMS)
-    model = load_model(ckpt, spec, sets["test"].shape[1], device)
+ckpt = verify_checkpoint(state_path(snakemake.input.ckpt, step))  # noqa: F821  (SHA256SUMS)
+model = load_model(ckpt, spec, sets["test"].shape[1], device)
 reference = read_parquet(snakemake.input.reference) if ev["reference"] else None  # noqa: F821
 table = evaluate(model, sets, ev["n_images"], ev["fixed_k"], schedule(spec), ev["seed"],
                  batch=ev["batch"], device=device, denoisers=reference)

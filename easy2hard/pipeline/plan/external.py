@@ -1,7 +1,7 @@
 """Plan of the U-Net runs whose checkpoints were trained elsewhere (``unet.runs.<run>.external``).
 
 Such a run has no training job: its steps are the ``checkpoint-<step>/`` folders found under
-``external.path`` (or the one model there), each evaluated by one ``unet_evaluate`` job whose
+``external.path`` (or the one model there), each evaluated by one ``unet_evaluate_external`` job whose
 inputs are that folder's ``config.json`` and weights, so an added checkpoint folder adds one
 evaluation (and reruns the merged tables, claims and figures), and a changed one reruns its
 own. Its folders are read (JSON and listings only) when the workflow is planned
@@ -62,15 +62,24 @@ def folder_problems(cfg: dict) -> list[str]:
     return out
 
 
+#: a wildcard constraint that admits no name
+NO_NAME = "(?!)"
+
+
+def run_pattern(cfg: dict, external: bool) -> str:
+    """The ``run`` constraint of ``unet_evaluate`` (trained runs) or
+    ``unet_evaluate_external`` (runs of external checkpoints): each evaluation has one rule."""
+    names = [r for r, s in cfg["unet"]["runs"].items() if is_external(s) == external]
+    return "|".join(names) if names else NO_NAME
+
+
 def evaluate_param(cfg: dict):
-    """The ``external`` param of ``unet_evaluate``: the job's model folder and where its
-    schedule comes from (empty for a pipeline-trained run)."""
+    """The ``external`` param of ``unet_evaluate_external``: the job's model folder and where
+    its schedule comes from."""
     from .images import run_spec
 
     def value(wildcards):
         spec = run_spec(cfg, wildcards.run, wildcards.dataset)
-        if not is_external(spec):
-            return {}
         return {"folder": model_folder(spec, wildcards.step),
                 "scheduler": external.scheduler_note(spec["external"])}
     return value

@@ -343,12 +343,6 @@ def model_spec(spec: dict) -> dict:
     return {k: spec[k] for k in ("model", "seeds", "external") if k in spec}
 
 
-def external_params(cfg: dict) -> dict:
-    """The ``external`` param of the evaluation jobs, only in configs with such runs (the
-    params of other configs' jobs stay as they were)."""
-    return {"external": external.evaluate_param(cfg)} if external.external_runs(cfg) else {}
-
-
 def unet_sample_params(cfg: dict) -> dict:
     return {**unet_params(cfg, "spec", "samples"), "range": of_dataset(cfg, "range"),
             "size": of_dataset(cfg, "size"), **device(cfg)}
@@ -362,8 +356,10 @@ JOBS = {
         **unet_params(cfg, "spec", "steps"),
         "state_dir": f"{run_dir(cfg['results_dir'], '{dataset}', '{run}')}/seed{{seed}}/resume",
         "weights_code": modules_hash(TRAINING_MODULE), **device(cfg)},
-    "unet_evaluate": lambda cfg: {**unet_params(cfg, "spec", "evaluation"), **device(cfg),
-                                  **external_params(cfg)},
+    "unet_evaluate": lambda cfg: {**unet_params(cfg, "spec", "evaluation"), **device(cfg)},
+    "unet_evaluate_external": lambda cfg: {**unet_params(cfg, "spec", "evaluation"),
+                                           **device(cfg),
+                                           "external": external.evaluate_param(cfg)},
     "unet_reference": lambda cfg: unet_params(cfg, "spec", "evaluation"),
     "unet_sample": unet_sample_params,
     "unet_memorisation": lambda cfg: {"spec": of_run(lambda spec: spec, cfg)},
