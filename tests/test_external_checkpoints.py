@@ -212,3 +212,24 @@ def test_example_validates_without_its_model_and_fits_the_ddpm_model(tmp_path):
     cfg = e2h_config.validate(raw)
     assert plan.external.folder_problems(cfg) == []
     assert plan.images.steps(cfg["unet"]["runs"]["ddpm_cifar10"]) == [800000]
+
+
+class Payload:
+    """An object whose unpickling would run code (``os.system`` in a real attack)."""
+
+    def __reduce__(self):
+        return (print, ("unpickled code ran",))
+
+
+def test_bin_weights_load_as_tensors_only(tmp_path):
+    from diffusers import UNet2DModel
+
+    torch.manual_seed(3)
+    model = UNet2DModel(**TINY_UNET)
+    model.save_pretrained(tmp_path / "bin", safe_serialization=False)
+    assert external.weights_file(tmp_path / "bin").name == "diffusion_pytorch_model.bin"
+    loaded = external.load_weights(tmp_path / "bin")
+    assert all(torch.equal(loaded[k], v) for k, v in model.state_dict().items())
+    torch.save({"conv_in.weight": Payload()}, tmp_path / "bin" / "diffusion_pytorch_model.bin")
+    with pytest.raises(Exception, match="[Ww]eights only load failed|Unsupported"):
+        external.load_weights(tmp_path / "bin")
