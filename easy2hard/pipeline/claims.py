@@ -16,6 +16,7 @@ import importlib
 import json
 import platform
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -45,7 +46,16 @@ def evaluate_claim(spec: dict, inputs: dict) -> Evaluation:
     if not isinstance(evaluation, Evaluation):
         raise TypeError(f"{spec['evaluate']} returned {type(evaluation).__name__}, "
                         "not an Evaluation")
-    return evaluation
+    return named(evaluation, inputs.get("model", []))
+
+
+def named(evaluation: Evaluation, model_tables: list) -> Evaluation:
+    """The evaluation with its reason prefixed by the data and model it was decided on (the
+    ``text`` of a claim's ``model`` input, a description table of the evaluated run)."""
+    if not model_tables:
+        return evaluation
+    text = "; ".join(pd.read_parquet(path)["text"].iloc[0] for path in model_tables)
+    return replace(evaluation, reason=f"[{text}] {evaluation.reason}")
 
 
 def machine() -> str:

@@ -198,9 +198,11 @@ def unet_jobs(cfg: dict) -> list[Job]:
         ev = run.get("evaluation", {})
         e = (ev.get("n_images", 1000) * len(ev.get("fixed_k", [0] * 3))
              * len(ev.get("sets", [0] * 8)) * scale * _unit("unet_eval_image"))
+        trained = not run.get("external", {}).get("path")  # external checkpoints: no training
         for seed in run.get("seeds", [0]):
-            out.append(Job("images", f"run {name}, seed {seed}, training",
-                           f"unet.runs.{name}.training", s, f"{steps} steps x {batch}", True))
+            if trained:
+                out.append(Job("images", f"run {name}, seed {seed}, training",
+                               f"unet.runs.{name}.training", s, f"{steps} steps x {batch}", True))
             out.append(Job("images", f"run {name}, seed {seed}, evaluations",
                            f"unet.runs.{name}.evaluation", e, "", True))
     return out

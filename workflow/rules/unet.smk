@@ -18,6 +18,14 @@ wildcard_constraints:
 
 UNET = f"{RESULTS}/unet/{{dataset}}/{{run}}"
 
+# Runs of checkpoints trained elsewhere (unet.runs.<run>.external): their folders are read
+# now (JSON configs and listings), before any job; they have no training job.
+if plan.external.folder_problems(config):
+    raise WorkflowError(
+        "invalid configuration:\n  - "
+        + "\n  - ".join(plan.external.folder_problems(config))
+    )
+
 
 rule unet_train:
     """Train one U-Net seed (resumable) and publish its checkpoints with a SHA256SUMS manifest."""
@@ -41,13 +49,15 @@ rule unet_evaluate:
     input:
         unpack(
             lambda wc: unet_plan.eval_inputs(
-                config, RESULTS, wc.dataset, wc.run, wc.seed
+                config, RESULTS, wc.dataset, wc.run, wc.seed, wc.step
             )
         ),
     output:
         f"{UNET}/seed{{seed}}/eval/step{{step}}.parquet",
     log:
         f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/seed{{seed}}/eval_step{{step}}.log",
+    wildcard_constraints:
+        run=plan.external.run_pattern(config, external=False),
     conda:
         "../../envs/images.yaml"
     threads: 1
@@ -55,6 +65,29 @@ rule unet_evaluate:
         **plan.job_params(config, "unet_evaluate"),
     script:
         "../scripts/unet_evaluate.py"
+
+
+rule unet_evaluate_external:
+    """Denoising losses of one checkpoint trained elsewhere (unet.runs.<run>.external), as unet_evaluate."""
+    input:
+        unpack(
+            lambda wc: unet_plan.eval_inputs(
+                config, RESULTS, wc.dataset, wc.run, wc.seed, wc.step
+            )
+        ),
+    output:
+        f"{UNET}/seed{{seed}}/eval/step{{step}}.parquet",
+    log:
+        f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/seed{{seed}}/eval_step{{step}}.log",
+    wildcard_constraints:
+        run=plan.external.run_pattern(config, external=True),
+    conda:
+        "../../envs/images.yaml"
+    threads: 1
+    params:
+        **plan.job_params(config, "unet_evaluate_external"),
+    script:
+        "../scripts/unet_evaluate_external.py"
 
 
 rule unet_reference:
@@ -152,3 +185,17 @@ rule unet_memorisation:
         **plan.job_params(config, "unet_memorisation"),
     script:
         "../scripts/unet_memorisation.py"
+
+
+rule unet_model:
+    """The run's data and model in one row (kind, parameter count, steps), named by the claims."""
+    output:
+        f"{UNET}/model.parquet",
+    log:
+        f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/model.log",
+    conda:
+        "../../envs/images.yaml"
+    params:
+        **plan.job_params(config, "unet_model"),
+    script:
+        "../scripts/unet_model.py"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from . import (claims, fourier, images, linear, mcm, multipatch, networks, random_features,
                report, theory)
 from . import folders  # noqa: E402  (datasets of the user's images; builds on images)
+from . import external  # noqa: E402  (checkpoints trained elsewhere; builds on images)
 from .stage import Figure, Stage
 
 #: every stage, in the order of ``rule all``; then the claims, which decide the others'

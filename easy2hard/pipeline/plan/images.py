@@ -25,6 +25,7 @@ from ...fourier.names import CLONES as FOURIER_CLONES  # made by the fourier sta
 from ...images.clones import CLONES
 from ...images.datasets import DATASETS
 from ..provenance import modules_hash
+from . import external
 from .common import device, figure_files, pattern
 from .stage import Claim, Figure, Stage
 
@@ -50,13 +51,16 @@ def run_spec(cfg: dict, run: str, dataset: str) -> dict:
 
 
 def steps(spec: dict) -> list[int]:
+    """The run's checkpoint steps: its log-spaced grid, or the folders of external checkpoints."""
+    if external.is_external(spec):
+        return external.steps(spec)
     return checkpoint_steps(spec["training"]["steps"], spec["checkpoints"]["n"], spec["checkpoints"]["first"])
 
 
 def sample_steps(spec: dict) -> list[int]:
     """``samples.checkpoints`` checkpoints evenly spaced in the checkpoint list, last included."""
     all_steps, c = steps(spec), spec["samples"]["checkpoints"]
-    if c <= 0:
+    if c <= 0 or external.is_external(spec):  # no samples of external checkpoints
         return []
     if c == 1:
         return [all_steps[-1]]
@@ -79,7 +83,8 @@ def datasets(cfg: dict) -> list[str]:
 
 def runs_on(cfg: dict, dataset: str, with_samples: bool = False) -> list[str]:
     return [r for r, s in cfg["unet"]["runs"].items()
-            if s["dataset"] == dataset and (s["samples"]["checkpoints"] or not with_samples)]
+            if s["dataset"] == dataset and (not with_samples or (
+                s["samples"]["checkpoints"] and not external.is_external(s)))]
 
 
 def run_dir(results: str, dataset: str, run: str) -> str:
@@ -111,11 +116,14 @@ def reference_table(results: str, dataset: str, run: str, seed) -> str:
     return f"{run_dir(results, dataset, run)}/seed{seed}/reference.parquet"
 
 
-def eval_inputs(cfg: dict, results: str, dataset: str, run: str, seed) -> dict:
-    """Checkpoints, sets and (when the run lists reference denoisers) their losses."""
-    out = {"ckpt": f"{run_dir(results, dataset, run)}/seed{seed}/ckpt",
-           **set_files(cfg, results, dataset, run)}
-    if run_spec(cfg, run, dataset)["evaluation"]["reference"]:
+def eval_inputs(cfg: dict, results: str, dataset: str, run: str, seed, step=None) -> dict:
+    """Checkpoints (the training job's folder, or the external model folder of ``step``),
+    sets and (when the run lists reference denoisers) their losses."""
+    spec = run_spec(cfg, run, dataset)
+    ckpt = (external.model_files(spec, step) if external.is_external(spec) else
+            {"ckpt": f"{run_dir(results, dataset, run)}/seed{seed}/ckpt"})
+    out = {**ckpt, **set_files(cfg, results, dataset, run)}
+    if spec["evaluation"]["reference"]:
         out["reference"] = reference_table(results, dataset, run, seed)
     return out
 
@@ -126,10 +134,16 @@ def memorisation_inputs(cfg: dict, results: str, dataset: str, run: str) -> dict
             "test": f"{results}/data/{dataset}/test.npy"}
 
 
+def model_table(results: str, dataset: str, run: str) -> str:
+    """The run's data and model in one row (easy2hard.images.description)."""
+    return f"{run_dir(results, dataset, run)}/model.parquet"
+
+
 def unet_targets(cfg: dict, results: str) -> list[str]:
     out = []
     for dataset in datasets(cfg):
         out += [f"{run_dir(results, dataset, run)}/losses.parquet" for run in runs_on(cfg, dataset)]
+        out += [model_table(results, dataset, run) for run in runs_on(cfg, dataset)]
         out += [f"{run_dir(results, dataset, run)}/gaps.parquet" for run in runs_on(cfg, dataset)]
         out += figure_files(results, f"clone_losses_{dataset}")
         if runs_on(cfg, dataset, with_samples=True):
@@ -170,7 +184,11 @@ def unet_problems(cfg: dict) -> list[str]:
     paper scale is a day of GPU."""
     out = []
     for run, spec in cfg["unet"]["runs"].items():
-        out += unet_fixed_k(run, spec) + unet_checkpoints(run, spec)
+        out += unet_fixed_k(run, spec)
+        if external.is_external(spec):  # no training: the model's folders are read when planned
+            out += external.config_problems(run, spec)
+            continue
+        out += unet_checkpoints(run, spec)
         out += unet_depth(run, spec, cfg["datasets"][spec["dataset"]]["size"])
         out += unet_training_images(run, spec, cfg["datasets"][spec["dataset"]])
     return out
@@ -320,6 +338,11 @@ def unet_params(cfg: dict, *parts: str) -> dict:
     return {name: of_run(getters[name], cfg) for name in parts}
 
 
+def model_spec(spec: dict) -> dict:
+    """What the model table reads of a run: model, seeds and (where set) external."""
+    return {k: spec[k] for k in ("model", "seeds", "external") if k in spec}
+
+
 def unet_sample_params(cfg: dict) -> dict:
     return {**unet_params(cfg, "spec", "samples"), "range": of_dataset(cfg, "range"),
             "size": of_dataset(cfg, "size"), **device(cfg)}
@@ -334,9 +357,15 @@ JOBS = {
         "state_dir": f"{run_dir(cfg['results_dir'], '{dataset}', '{run}')}/seed{{seed}}/resume",
         "weights_code": modules_hash(TRAINING_MODULE), **device(cfg)},
     "unet_evaluate": lambda cfg: {**unet_params(cfg, "spec", "evaluation"), **device(cfg)},
+    "unet_evaluate_external": lambda cfg: {**unet_params(cfg, "spec", "evaluation"),
+                                           **device(cfg),
+                                           "external": external.evaluate_param(cfg)},
     "unet_reference": lambda cfg: unet_params(cfg, "spec", "evaluation"),
     "unet_sample": unet_sample_params,
     "unet_memorisation": lambda cfg: {"spec": of_run(lambda spec: spec, cfg)},
+    "unet_model": lambda cfg: {**unet_params(cfg, "steps"), "spec": of_run(model_spec, cfg),
+                               "channels": of_run(lambda spec: external.dataset_channels(
+                                   cfg["datasets"][spec["dataset"]]), cfg)},
 }
 
 #: the evaluation sets the clone claims compare (the test set is always evaluated)
@@ -355,7 +384,8 @@ def claim_run(cfg: dict, sets=CLAIM_SETS) -> tuple[str, str] | None:
 def claim_inputs(sets=CLAIM_SETS):
     def inputs(cfg: dict, results: str) -> dict:
         found = claim_run(cfg, sets)
-        return {"losses": [f"{run_dir(results, *found)}/losses.parquet"]} if found else {}
+        return {"losses": [f"{run_dir(results, *found)}/losses.parquet"],
+                "model": [model_table(results, *found)]} if found else {}
     return inputs
 
 
