@@ -136,6 +136,18 @@ def test_nearest_ratio_finds_copies_and_new_images():
     assert r["d1"][0] == pytest.approx(np.sort(d)[0]) and r["d2"][0] == pytest.approx(np.sort(d)[1])
 
 
+def test_copy_of_a_duplicated_training_image_is_memorised():
+    """A sample equal to two identical training images has d1 = d2 = 0: ratio 0, whatever
+    the round-off of the expanded distances (values far from 0 make it large)."""
+    rng = np.random.default_rng(2)
+    train = 100 + rng.standard_normal((40, 1, 32, 32))
+    train[25] = train[7]
+    r = memorisation.nearest_ratios(train[[7, 25, 3]], train)
+    assert (r["d1"][:2] == 0).all() and (r["d2"][:2] == 0).all()
+    assert (r["ratio"][:2] == 0).all()
+    assert r["ratio"][2] == 0 and r["d2"][2] > 0  # a single copy: d1 = 0 < d2
+
+
 def test_memorised_fraction_and_its_bootstrap_interval():
     ratios = np.r_[np.full(30, 0.1), np.full(70, 0.8)]
     s = memorisation.summary(ratios, 1 / 3, n_boot=2000, seed=0)
