@@ -10,7 +10,7 @@ from easy2hard.images import claims as ic
 
 STEPS = [1, 3, 7, 19, 52, 139, 373, 1000]
 WIENER = {"test": 0.0, "meancov": 0.001, "amplitude_whitened": 0.0, "amplitude": 0.0158,
-          "phase": 0.0025}
+          "phase": 0.0025, "twin_amplitude_whitened": 0.0}
 OPTIONS = {"level": 0.95, "refute_level": 1 - 0.05 / 25, "bootstrap": {"samples": 300, "seed": 0},
            "t": "100"}
 
@@ -26,12 +26,13 @@ def rising(start):
 
 def write(tmp_path, seeds=(0, 1, 2), G=rising(52), P=rising(52), amplitude=lambda s: 0.0158,
           phase=lambda s: 0.0025, test_loss=lambda s: 1.0 / (1 + s / 20), wiener_test=0.12,
-          noise=0.0002, t="100"):
+          noise=0.0002, t="100", twin=None):
     """A losses table: per seed, step and set the gap to test (+ seed noise), its s.e., the
-    Wiener gaps and losses. G: meancov gap, P: amplitude_whitened gap."""
+    Wiener gaps and losses. G: meancov gap, P: amplitude_whitened gap, twin: the gap of the
+    twin of amplitude_whitened (no such set when None)."""
     rng = np.random.default_rng(1)
     gaps = {"test": flat, "meancov": G, "amplitude_whitened": P, "amplitude": amplitude,
-            "phase": phase}
+            "phase": phase, **({"twin_amplitude_whitened": twin} if twin else {})}
     rows = []
     for seed in seeds:
         for step in STEPS:
@@ -99,6 +100,18 @@ def test_a_difference_that_flips_after_the_departure_is_inconclusive(tmp_path):
     assert ev.verdict == "inconclusive"
 
 
+def test_clone_order_measures_amplitudes_against_the_twin_where_evaluated(tmp_path):
+    # meancov departs at 19 (A against meancov first: per-image amplitudes), but the twin of
+    # amplitude_whitened follows P (A = −0.0005, never positive), so the phases depart first
+    G = lambda s: 5 * rising(19)(s)  # noqa: E731
+    twin = lambda s: rising(52)(s) - 0.0005  # noqa: E731
+    ev = ic.clone_order(write(tmp_path, P=rising(52), G=G), OPTIONS)
+    assert ev.verdict == "supported" and "per-image amplitudes before" in ev.reason
+    ev = ic.clone_order(write(tmp_path, P=rising(52), G=G, twin=twin), OPTIONS)
+    assert ev.verdict == "supported" and "phases before" in ev.reason
+    assert "twin_amplitude_whitened" in ev.reason
+
+
 def test_clone_order_needs_three_seeds(tmp_path):
     ev = ic.clone_order(write(tmp_path, seeds=(0,), P=rising(52), G=rising(52)), OPTIONS)
     assert ev.verdict == "inconclusive" and ev.reason.startswith("1 seed") and ev.estimate > 0
@@ -124,6 +137,11 @@ def test_pairwise_first_refuted_when_the_gap_moves_away(tmp_path):
 def test_pairwise_first_needs_two_checkpoints_before_the_departure(tmp_path):
     ev = ic.pairwise_first(write(tmp_path, amplitude=toward, P=rising(3)), OPTIONS)
     assert ev.verdict == "inconclusive" and "fewer than two checkpoints" in ev.reason
+
+
+def test_pairwise_first_without_any_departure_reads_up_to_the_last_step(tmp_path):
+    ev = ic.pairwise_first(write(tmp_path, amplitude=toward, P=flat, G=flat), OPTIONS)
+    assert "no higher-order departure by step 1000" in ev.reason
 
 
 # ------------------------------------------------------------- unet_beats_wiener

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from easy2hard.core import ddpm
-from easy2hard.images import evaluation, memorisation, plots, reference
+from easy2hard.images import clones, evaluation, memorisation, plots, reference
 
 
 def gaussian_images(n, lam, seed):
@@ -104,6 +104,44 @@ def test_unet_and_reference_losses_share_images_noise_and_steps():
     assert wide["wiener_diff_to_test"] > 5 * wide["wiener_diff_to_test_se"] > 0
     with pytest.raises(ValueError, match="images per set"):
         evaluation.evaluate(net, sets, 30, [10, 90], sched, seed=7, denoisers=ref)
+
+
+def sparse_images(n, seed):
+    """n images (n, 1, 2, 2) of a non-Gaussian law: ±√(λ/0.1) on 10 % of the eigen-coordinates,
+    0 elsewhere (same mean and covariance as ``gaussian_images``)."""
+    rng = np.random.default_rng(seed)
+    Q = np.linalg.qr(np.random.default_rng(99).standard_normal((4, 4)))[0]
+    c = rng.choice([-1.0, 1.0], (n, 4)) * (rng.random((n, 4)) < 0.1) * np.sqrt(LAM / 0.1)
+    return (0.3 + c @ Q.T).reshape(n, 1, 2, 2).astype(np.float32)
+
+
+def test_gaussian_twin_gap_is_zero_for_wiener_and_not_for_the_empirical_optimum():
+    """C_S = loss(S) − loss(N(μ_S, Σ_S)): 0 up to sampling for the (affine) Wiener denoiser,
+    clearly negative for a denoiser that knows S is sparse (the empirical optimum on S's law)."""
+    sched = ddpm.Schedule(T=100)
+    train, source = sparse_images(400, 10), sparse_images(20000, 11)
+    twin = clones.twin("phase", source, 3000, seed=0)
+    mu, cov = clones.fit(twin)
+    assert np.allclose(cov, clones.fit(source)[1], atol=0.05 * LAM.max())
+    sets = {"test": gaussian_images(3000, LAM, 5), "phase": source[:3000], "twin_phase": twin}
+    ref = evaluation.reference_losses(sets, train, ["wiener", "empirical"], 3000, [10], sched, seed=7)
+    df = evaluation.evaluate(WienerNet(reference.fit("wiener", train), sched.alpha_bar()), sets,
+                             3000, [10], sched, seed=7, denoisers=ref)
+    row = df[(df["set"] == "phase") & (df["t"] == "10")].iloc[0]
+    assert abs(row["wiener_twin_gap"]) < 4 * row["wiener_twin_gap_se"]
+    assert row["twin_gap"] == pytest.approx(row["wiener_twin_gap"], abs=1e-5)
+    assert row["empirical_twin_gap"] < -5 * row["empirical_twin_gap_se"] < 0
+    assert df[df["set"] == "test"]["twin_gap"].isna().all()
+    g = evaluation.seed_mean_gaps(df.assign(dataset="x", run="r", seed=0, step=1))
+    assert g[g["set"] == "phase"]["twin_gap"].notna().all()
+
+
+def test_twins_draw_their_own_streams():
+    x = sparse_images(500, 1)
+    a, b = clones.twin("train", x, 50, seed=0), clones.twin("phase", x, 50, seed=0)
+    assert np.array_equal(a, clones.twin("train", x, 50, seed=0)) and not np.allclose(a, b)
+    with pytest.raises(ValueError, match="twin"):
+        clones.twin("meancov", x, 5, seed=0)
 
 
 def test_seed_mean_gaps_combine_standard_errors_of_independent_seeds():
