@@ -146,9 +146,10 @@ def test_pairwise_first_without_any_departure_reads_up_to_the_last_step(tmp_path
 
 # ------------------------------------------------------------- unet_beats_wiener
 
-def two_levels(tmp_path, loss_800):
+def two_levels(tmp_path, loss_800, seeds=(0, 1, 2)):
     """k = 100 below Wiener (0.11 against 0.12) and k = 800 at ``loss_800`` against 0.01."""
-    a = pd.read_parquet(write(tmp_path, test_loss=lambda s: 0.11 if s == 1000 else 0.5)["losses"][0])
+    a = pd.read_parquet(write(tmp_path, seeds=seeds,
+                              test_loss=lambda s: 0.11 if s == 1000 else 0.5)["losses"][0])
     b = a.assign(t="800", loss=a["loss"] - 0.11 + loss_800, wiener_loss=a["wiener_loss"] - 0.11)
     path = tmp_path / "both.parquet"
     pd.concat([a, b]).to_parquet(path)
@@ -163,3 +164,12 @@ def test_beats_wiener_at_every_k_is_supported(tmp_path):
 def test_an_unconverged_high_noise_level_refutes(tmp_path):
     ev = ic.unet_beats_wiener(two_levels(tmp_path, 0.4), OPTIONS)
     assert ev.verdict == "refuted" and ev.estimate == pytest.approx(40, rel=0.05)
+    assert "k = 100: 0.917 (beats Wiener)" in ev.reason and "(above Wiener)" in ev.reason
+    assert ev.reason.endswith("unconverged (not below Wiener): k = 800")
+
+
+def test_one_seed_states_each_level_from_its_value(tmp_path):
+    ev = ic.unet_beats_wiener(two_levels(tmp_path, 0.4, seeds=(0,)), OPTIONS)
+    assert ev.verdict == "inconclusive"
+    assert "k = 100: 0.917 (below Wiener, 1 seed)" in ev.reason
+    assert "k = 800: 40 (above Wiener, 1 seed)" in ev.reason

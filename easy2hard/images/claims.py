@@ -247,6 +247,14 @@ def wiener_ratios(df: pd.DataFrame) -> pd.DataFrame:
     return test.assign(ratio=test["loss"] / test["wiener_loss"])[["t", "seed", "ratio"]]
 
 
+def level_status(mean: float, lo: float, hi: float) -> str:
+    """Whether one noise level's U-Net / Wiener ratio beats Wiener: by its seed interval, or
+    by the value alone with fewer than two seeds (no interval)."""
+    if np.isfinite(lo) and np.isfinite(hi):
+        return "beats Wiener" if hi < 1 else "above Wiener" if lo > 1 else "interval holds 1"
+    return "below Wiener, 1 seed" if mean < 1 else "above Wiener, 1 seed"
+
+
 def unet_beats_wiener(inputs: dict, options: dict) -> cc.Evaluation:
     """At every t, the U-Net's test loss at the last step over the Wiener loss < 1; the
     estimate is the worst (largest) t's seed-mean ratio."""
@@ -260,7 +268,10 @@ def unet_beats_wiener(inputs: dict, options: dict) -> cc.Evaluation:
     (est, lo, hi), _ = rows[worst]
     n_seeds = n_seeds_of(df)
     text = "U-Net / Wiener test loss at step {}: ".format(int(df["step"].max())) + ", ".join(
-        f"k = {t}: {r[0][0]:.3g}" for t, r in sorted(rows.items()))
+        f"k = {t}: {r[0][0]:.3g} ({level_status(*r[0])})" for t, r in sorted(rows.items()))
+    unconverged = [t for t, r in sorted(rows.items()) if r[0][0] >= 1]
+    text += (f"; unconverged (not below Wiener): k = {', '.join(unconverged)}" if unconverged
+             else "; below Wiener at every k")
     numbers = dict(estimate=est, lo=lo, hi=hi, n_seeds=n_seeds)
     why = cc.gate(n_seeds=n_seeds)
     if why:
