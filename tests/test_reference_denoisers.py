@@ -260,3 +260,18 @@ def test_clone_gaps_draws_the_unet_gap_beside_the_wiener_gap():
     assert set(g["set"]) == {"meancov", "phase"} and len(g) == 2 * 3 * 2
     last = g[(g["set"] == "phase") & (g["step"] == 100) & (g["t"] == "100")].iloc[0]
     assert last["diff_minus_wiener"] == pytest.approx(0.15 - 0.01)
+
+
+def test_clone_gaps_draws_the_twin_gap_with_its_seed_interval():
+    df = fake_losses()
+    df["twin_gap"] = np.where(df["set"] == "phase", -0.002 * (df["seed"] + 1), np.nan)
+    df["twin_gap_se"] = np.where(df["set"] == "phase", 0.0001, np.nan)
+    fig, drawn = plots.clone_gaps({"gaps": [_parquet(evaluation.seed_mean_gaps(df))],
+                                   "tracking": []}, {"z": 2.0, "sets": ["meancov", "phase"]})
+    g = drawn["gaps"]
+    assert g[g["set"] == "phase"]["twin_gap"].tolist() == pytest.approx([-0.003] * 6)
+    assert g[g["set"] == "meancov"]["twin_gap"].isna().all()
+    # seed s.e. (0.001) rather than image s.e. (0.0001 / √2): the band drawn is 2 × 0.001 wide
+    bands = [c for ax in fig.axes for c in ax.collections]
+    widths = [np.ptp(p.get_paths()[0].vertices[:, 1]) for p in bands if len(p.get_paths())]
+    assert any(w == pytest.approx(4 * 0.001, rel=1e-6) for w in widths)
