@@ -396,7 +396,9 @@ CLAIMS = (
     Claim(id="images.clone_order",
           statement="Beyond pair-wise statistics, one of the two higher-order parts is used "
                     "first: the phases (P = loss(amplitude_whitened) − loss(test)) or the per-image "
-                    "amplitudes (A = loss(meancov) − loss(amplitude_whitened)).",
+                    "amplitudes (A = loss(twin_amplitude_whitened) − loss(amplitude_whitened), "
+                    "against the Gaussian twin N(μ, Σ) of amplitude_whitened; meancov where the "
+                    "twin is not evaluated).",
           source="project criterion (issue: clone ordering); the paper does not order these two",
           prediction="P − A keeps one sign beyond its seed interval at the first checkpoint where "
                      "P or A is positive beyond its interval, ± one checkpoint (sign + : phases "
