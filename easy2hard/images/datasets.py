@@ -6,12 +6,16 @@ with values in the configured range ``(lo, hi)``.
 - ``natural_patches`` (offline default): random square patches cut from the photographs
   bundled with scikit-image. Each photograph is rescaled by ``scale`` so that a patch
   spans edges and textures, then tiled into blocks of twice the patch size; every block
-  belongs to one split, so patches of different splits never share a pixel.
+  belongs to one split, so patches of different splits never share a pixel. Exact
+  duplicate patches (flat regions) are drawn again until each split holds its count.
 - ``cifar10``: torchvision's CIFAR10 loader (with its md5 checks), train and test merged
   (60 000 images) and split at random into thirds with the same indices as
   ``torch.utils.data.random_split(..., generator=torch.Generator().manual_seed(seed))``.
 - ``celeba``: torchvision's CelebA loader (with its md5 checks) and its official
   train/valid/test partition; centre-cropped to a square, downscaled.
+
+No image occurs twice within or across the splits (``build_reported``): ``natural_patches``
+redraws duplicates, ``cifar10`` and ``celeba`` drop them; the manifest counts them.
 
 Grayscale is PIL's ``convert("L")`` (ITU-R 601-2 luma, rounded to 8 bits), computed
 bit-exactly, so the values equal torchvision's ``Grayscale()`` followed by ``ToTensor()``.
