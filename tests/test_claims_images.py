@@ -10,7 +10,7 @@ from easy2hard.images import claims as ic
 
 STEPS = [1, 3, 7, 19, 52, 139, 373, 1000]
 WIENER = {"test": 0.0, "meancov": 0.001, "amplitude_whitened": 0.0, "amplitude": 0.0158,
-          "phase": 0.0025}
+          "phase": 0.0025, "twin_amplitude_whitened": 0.0}
 OPTIONS = {"level": 0.95, "refute_level": 1 - 0.05 / 25, "bootstrap": {"samples": 300, "seed": 0},
            "t": "100"}
 
@@ -26,12 +26,13 @@ def rising(start):
 
 def write(tmp_path, seeds=(0, 1, 2), G=rising(52), P=rising(52), amplitude=lambda s: 0.0158,
           phase=lambda s: 0.0025, test_loss=lambda s: 1.0 / (1 + s / 20), wiener_test=0.12,
-          noise=0.0002, t="100"):
+          noise=0.0002, t="100", twin=None):
     """A losses table: per seed, step and set the gap to test (+ seed noise), its s.e., the
-    Wiener gaps and losses. G: meancov gap, P: amplitude_whitened gap."""
+    Wiener gaps and losses. G: meancov gap, P: amplitude_whitened gap, twin: the gap of the
+    twin of amplitude_whitened (no such set when None)."""
     rng = np.random.default_rng(1)
     gaps = {"test": flat, "meancov": G, "amplitude_whitened": P, "amplitude": amplitude,
-            "phase": phase}
+            "phase": phase, **({"twin_amplitude_whitened": twin} if twin else {})}
     rows = []
     for seed in seeds:
         for step in STEPS:
@@ -99,6 +100,18 @@ def test_a_difference_that_flips_after_the_departure_is_inconclusive(tmp_path):
     assert ev.verdict == "inconclusive"
 
 
+def test_clone_order_measures_amplitudes_against_the_twin_where_evaluated(tmp_path):
+    # meancov departs at 19 (A against meancov first: per-image amplitudes), but the twin of
+    # amplitude_whitened follows P (A = −0.0005, never positive), so the phases depart first
+    G = lambda s: 5 * rising(19)(s)  # noqa: E731
+    twin = lambda s: rising(52)(s) - 0.0005  # noqa: E731
+    ev = ic.clone_order(write(tmp_path, P=rising(52), G=G), OPTIONS)
+    assert ev.verdict == "supported" and "per-image amplitudes before" in ev.reason
+    ev = ic.clone_order(write(tmp_path, P=rising(52), G=G, twin=twin), OPTIONS)
+    assert ev.verdict == "supported" and "phases before" in ev.reason
+    assert "twin_amplitude_whitened" in ev.reason
+
+
 def test_clone_order_needs_three_seeds(tmp_path):
     ev = ic.clone_order(write(tmp_path, seeds=(0,), P=rising(52), G=rising(52)), OPTIONS)
     assert ev.verdict == "inconclusive" and ev.reason.startswith("1 seed") and ev.estimate > 0
@@ -126,11 +139,17 @@ def test_pairwise_first_needs_two_checkpoints_before_the_departure(tmp_path):
     assert ev.verdict == "inconclusive" and "fewer than two checkpoints" in ev.reason
 
 
+def test_pairwise_first_without_any_departure_reads_up_to_the_last_step(tmp_path):
+    ev = ic.pairwise_first(write(tmp_path, amplitude=toward, P=flat, G=flat), OPTIONS)
+    assert "no higher-order departure by step 1000" in ev.reason
+
+
 # ------------------------------------------------------------- unet_beats_wiener
 
-def two_levels(tmp_path, loss_800):
+def two_levels(tmp_path, loss_800, seeds=(0, 1, 2)):
     """k = 100 below Wiener (0.11 against 0.12) and k = 800 at ``loss_800`` against 0.01."""
-    a = pd.read_parquet(write(tmp_path, test_loss=lambda s: 0.11 if s == 1000 else 0.5)["losses"][0])
+    a = pd.read_parquet(write(tmp_path, seeds=seeds,
+                              test_loss=lambda s: 0.11 if s == 1000 else 0.5)["losses"][0])
     b = a.assign(t="800", loss=a["loss"] - 0.11 + loss_800, wiener_loss=a["wiener_loss"] - 0.11)
     path = tmp_path / "both.parquet"
     pd.concat([a, b]).to_parquet(path)
@@ -145,3 +164,12 @@ def test_beats_wiener_at_every_k_is_supported(tmp_path):
 def test_an_unconverged_high_noise_level_refutes(tmp_path):
     ev = ic.unet_beats_wiener(two_levels(tmp_path, 0.4), OPTIONS)
     assert ev.verdict == "refuted" and ev.estimate == pytest.approx(40, rel=0.05)
+    assert "k = 100: 0.917 (beats Wiener)" in ev.reason and "(above Wiener)" in ev.reason
+    assert ev.reason.endswith("unconverged (not below Wiener): k = 800")
+
+
+def test_one_seed_states_each_level_from_its_value(tmp_path):
+    ev = ic.unet_beats_wiener(two_levels(tmp_path, 0.4, seeds=(0,)), OPTIONS)
+    assert ev.verdict == "inconclusive"
+    assert "k = 100: 0.917 (below Wiener, 1 seed)" in ev.reason
+    assert "k = 800: 40 (above Wiener, 1 seed)" in ev.reason

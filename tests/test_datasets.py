@@ -98,6 +98,27 @@ def test_natural_patches_splits_share_no_pixel():
     assert not used["val"] & used["test"]
 
 
+def test_natural_patches_redraw_exact_duplicates_within_and_across_splits():
+    """At scale 0.1 flat regions make identical 8×8 patches: each is drawn again, every split
+    keeps its count, no patch occurs twice anywhere, and the redraws are reported."""
+    counts = {"train": 300, "val": 100, "test": 200}
+    report = {}
+    x = datasets.natural_patches(counts, size=8, scale=0.1, value_range=(-1, 1), seed=0,
+                                 report=report)
+    assert {s: len(v) for s, v in x.items()} == counts
+    flat = np.concatenate([x[s] for s in datasets.SPLITS]).reshape(sum(counts.values()), -1)
+    assert len(np.unique(flat, axis=0)) == len(flat)
+    assert sum(r["duplicates_redrawn"] for r in report.values()) > 0
+
+
+def test_drop_duplicates_keeps_first_occurrence_across_splits():
+    a, b, c = (np.full((1, 2, 2), v, np.float32) for v in (0.0, 0.5, 1.0))
+    splits = {"train": np.stack([a, b, a]), "val": np.stack([b, c]), "test": np.stack([c, c, a])}
+    out, report = datasets.drop_duplicates(splits)
+    assert [len(out[s]) for s in datasets.SPLITS] == [2, 1, 0]
+    assert [report[s]["duplicates_removed"] for s in datasets.SPLITS] == [1, 1, 3]
+
+
 # --------------------------------------------------------------------------- CIFAR-10
 
 CIFAR_FILES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]

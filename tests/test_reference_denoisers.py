@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from easy2hard.core import ddpm
-from easy2hard.images import evaluation, memorisation, plots, reference
+from easy2hard.images import clones, evaluation, memorisation, plots, reference
 
 
 def gaussian_images(n, lam, seed):
@@ -106,6 +106,44 @@ def test_unet_and_reference_losses_share_images_noise_and_steps():
         evaluation.evaluate(net, sets, 30, [10, 90], sched, seed=7, denoisers=ref)
 
 
+def sparse_images(n, seed):
+    """n images (n, 1, 2, 2) of a non-Gaussian law: ±√(λ/0.1) on 10 % of the eigen-coordinates,
+    0 elsewhere (same mean and covariance as ``gaussian_images``)."""
+    rng = np.random.default_rng(seed)
+    Q = np.linalg.qr(np.random.default_rng(99).standard_normal((4, 4)))[0]
+    c = rng.choice([-1.0, 1.0], (n, 4)) * (rng.random((n, 4)) < 0.1) * np.sqrt(LAM / 0.1)
+    return (0.3 + c @ Q.T).reshape(n, 1, 2, 2).astype(np.float32)
+
+
+def test_gaussian_twin_gap_is_zero_for_wiener_and_not_for_the_empirical_optimum():
+    """C_S = loss(S) − loss(N(μ_S, Σ_S)): 0 up to sampling for the (affine) Wiener denoiser,
+    clearly negative for a denoiser that knows S is sparse (the empirical optimum on S's law)."""
+    sched = ddpm.Schedule(T=100)
+    train, source = sparse_images(400, 10), sparse_images(20000, 11)
+    twin = clones.twin("phase", source, 3000, seed=0)
+    mu, cov = clones.fit(twin)
+    assert np.allclose(cov, clones.fit(source)[1], atol=0.05 * LAM.max())
+    sets = {"test": gaussian_images(3000, LAM, 5), "phase": source[:3000], "twin_phase": twin}
+    ref = evaluation.reference_losses(sets, train, ["wiener", "empirical"], 3000, [10], sched, seed=7)
+    df = evaluation.evaluate(WienerNet(reference.fit("wiener", train), sched.alpha_bar()), sets,
+                             3000, [10], sched, seed=7, denoisers=ref)
+    row = df[(df["set"] == "phase") & (df["t"] == "10")].iloc[0]
+    assert abs(row["wiener_twin_gap"]) < 4 * row["wiener_twin_gap_se"]
+    assert row["twin_gap"] == pytest.approx(row["wiener_twin_gap"], abs=1e-5)
+    assert row["empirical_twin_gap"] < -5 * row["empirical_twin_gap_se"] < 0
+    assert df[df["set"] == "test"]["twin_gap"].isna().all()
+    g = evaluation.seed_mean_gaps(df.assign(dataset="x", run="r", seed=0, step=1))
+    assert g[g["set"] == "phase"]["twin_gap"].notna().all()
+
+
+def test_twins_draw_their_own_streams():
+    x = sparse_images(500, 1)
+    a, b = clones.twin("train", x, 50, seed=0), clones.twin("phase", x, 50, seed=0)
+    assert np.array_equal(a, clones.twin("train", x, 50, seed=0)) and not np.allclose(a, b)
+    with pytest.raises(ValueError, match="twin"):
+        clones.twin("meancov", x, 5, seed=0)
+
+
 def test_seed_mean_gaps_combine_standard_errors_of_independent_seeds():
     rows = []
     for seed, (d, se) in enumerate([(0.02, 0.003), (0.04, 0.004)]):
@@ -134,6 +172,18 @@ def test_nearest_ratio_finds_copies_and_new_images():
     assert (r["d1"] <= r["d2"]).all()
     d = np.sqrt(((copies[0] - train) ** 2).sum((1, 2, 3)))
     assert r["d1"][0] == pytest.approx(np.sort(d)[0]) and r["d2"][0] == pytest.approx(np.sort(d)[1])
+
+
+def test_copy_of_a_duplicated_training_image_is_memorised():
+    """A sample equal to two identical training images has d1 = d2 = 0: ratio 0, whatever
+    the round-off of the expanded distances (values far from 0 make it large)."""
+    rng = np.random.default_rng(2)
+    train = 100 + rng.standard_normal((40, 1, 32, 32))
+    train[25] = train[7]
+    r = memorisation.nearest_ratios(train[[7, 25, 3]], train)
+    assert (r["d1"][:2] == 0).all() and (r["d2"][:2] == 0).all()
+    assert (r["ratio"][:2] == 0).all()
+    assert r["ratio"][2] == 0 and r["d2"][2] > 0  # a single copy: d1 = 0 < d2
 
 
 def test_memorised_fraction_and_its_bootstrap_interval():
@@ -210,3 +260,18 @@ def test_clone_gaps_draws_the_unet_gap_beside_the_wiener_gap():
     assert set(g["set"]) == {"meancov", "phase"} and len(g) == 2 * 3 * 2
     last = g[(g["set"] == "phase") & (g["step"] == 100) & (g["t"] == "100")].iloc[0]
     assert last["diff_minus_wiener"] == pytest.approx(0.15 - 0.01)
+
+
+def test_clone_gaps_draws_the_twin_gap_with_its_seed_interval():
+    df = fake_losses()
+    df["twin_gap"] = np.where(df["set"] == "phase", -0.002 * (df["seed"] + 1), np.nan)
+    df["twin_gap_se"] = np.where(df["set"] == "phase", 0.0001, np.nan)
+    fig, drawn = plots.clone_gaps({"gaps": [_parquet(evaluation.seed_mean_gaps(df))],
+                                   "tracking": []}, {"z": 2.0, "sets": ["meancov", "phase"]})
+    g = drawn["gaps"]
+    assert g[g["set"] == "phase"]["twin_gap"].tolist() == pytest.approx([-0.003] * 6)
+    assert g[g["set"] == "meancov"]["twin_gap"].isna().all()
+    # seed s.e. (0.001) rather than image s.e. (0.0001 / √2): the band drawn is 2 × 0.001 wide
+    bands = [c for ax in fig.axes for c in ax.collections]
+    widths = [np.ptp(p.get_paths()[0].vertices[:, 1]) for p in bands if len(p.get_paths())]
+    assert any(w == pytest.approx(4 * 0.001, rel=1e-6) for w in widths)

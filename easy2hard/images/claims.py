@@ -13,8 +13,10 @@ and the reason says so: those are not training intervals.
 The parts of the test-to-Gaussian gap (per seed and checkpoint):
 - phase part P = loss(amplitude_whitened) − loss(test): randomising the phases with the
   covariance kept;
-- per-image amplitude part A = loss(meancov) − loss(amplitude_whitened): also randomising each
-  image's amplitudes; P + A = loss(meancov) − loss(test).
+- per-image amplitude part A = loss(twin of amplitude_whitened) − loss(amplitude_whitened):
+  also randomising each image's amplitudes, against N(μ, Σ) of the amplitude_whitened set
+  itself (``twin_amplitude_whitened``, docs/science.md §7.8); a table without that twin uses
+  meancov, the test set's twin (P + A = loss(meancov) − loss(test)).
 """
 
 from __future__ import annotations
@@ -41,17 +43,27 @@ def wide_table(df: pd.DataFrame, column: str) -> pd.DataFrame:
     return df.pivot_table(index=["seed", "step"], columns="set", values=column)
 
 
+#: the Gaussian that the per-image amplitude part A is measured against, first found
+AMPLITUDE_BASES = ("twin_amplitude_whitened", "meancov")
+
+
+def amplitude_base(df: pd.DataFrame) -> str:
+    """The set A is measured against: the twin of amplitude_whitened where evaluated."""
+    return next(b for b in AMPLITUDE_BASES if b in set(df["set"]))
+
+
 def parts(df: pd.DataFrame) -> pd.DataFrame:
-    """Per (seed, step): the meancov gap G, the parts P and A, P − A, their image-sampling
-    s.e. (A's and P − A's without the covariance of the paired differences), and the U-Net −
-    Wiener distance of the covariance-changing clones."""
+    """Per (seed, step): the meancov gap G, the parts P and A (against ``amplitude_base``),
+    P − A, their image-sampling s.e. (A's and P − A's without the covariance of the paired
+    differences), and the U-Net − Wiener distance of the covariance-changing clones."""
     gap, se = wide_table(df, "diff_to_test"), wide_table(df, "diff_to_test_se")
+    base = amplitude_base(df)
     out = pd.DataFrame({"G": gap["meancov"], "P": gap["amplitude_whitened"],
-                        "A": gap["meancov"] - gap["amplitude_whitened"],
+                        "A": gap[base] - gap["amplitude_whitened"],
                         "G_se": se["meancov"], "P_se": se["amplitude_whitened"]})
-    out["A_se"] = np.hypot(se["meancov"], se["amplitude_whitened"])
+    out["A_se"] = np.hypot(se[base], se["amplitude_whitened"])
     out["D"] = out["P"] - out["A"]
-    out["D_se"] = np.hypot(2 * se["amplitude_whitened"], se["meancov"])
+    out["D_se"] = np.hypot(2 * se["amplitude_whitened"], se[base])
     if "diff_minus_wiener" in df:
         dist = wide_table(df, "diff_minus_wiener").abs()
         out["dist"] = dist[list(COVARIANCE_CLONES)].sum(axis=1)
@@ -153,17 +165,18 @@ def clone_order(inputs: dict, options: dict) -> cc.Evaluation:
     frame, n_seeds = parts(df), n_seeds_of(df)
     P, A, D = (step_intervals(frame, c, lv.level, lv) for c in ("P", "A", "D"))
     i, steps = first_positive(P, A), P["step"].tolist()
-    w = wiener_gaps(df)
-    control = float(2 * w["amplitude_whitened"] - w["meancov"])
+    w, base = wiener_gaps(df), amplitude_base(df)
+    control = float(2 * w["amplitude_whitened"] - w[base])
     if i == len(steps):
         return cc.Evaluation("inconclusive", f"neither part departs by step {steps[-1]}"
-                             f"{seed_note(n_seeds)}", control_estimate=control, n_seeds=n_seeds)
+                             f"{seed_note(n_seeds)} (A against {base})", control_estimate=control,
+                             n_seeds=n_seeds)
     deciding = list(range(max(i - 1, 0), min(i + 2, len(steps))))
     numbers = dict(estimate=float(D["mean"].iloc[i]), lo=float(D["lo"].iloc[i]),
                    hi=float(D["hi"].iloc[i]), control_estimate=control, n_seeds=n_seeds)
     cells = "; ".join(f"step {steps[j]}: P {P['mean'].iloc[j]:+.4f}, A {A['mean'].iloc[j]:+.4f}, "
                       f"P − A {cc.interval_text(D['lo'].iloc[j], D['hi'].iloc[j])}" for j in deciding)
-    text = f"first departure at step {steps[i]}{seed_note(n_seeds)}; {cells}"
+    text = f"first departure at step {steps[i]}{seed_note(n_seeds)} (A against {base}); {cells}"
     ok, cal = learnt(df)
     why = cc.gate(n_seeds=n_seeds, calibrated=ok, calibration=cal)
     if why:
@@ -211,8 +224,7 @@ def pairwise_first(inputs: dict, options: dict) -> cc.Evaluation:
     numbers = dict(estimate=est, lo=lo, hi=hi, control_estimate=ctl[0], control_lo=ctl[1],
                    control_hi=ctl[2], n_seeds=n_seeds)
     text = (f"Σ|U-Net − Wiener gap| (amplitude, phase) shrinks by {est:+.4f} from step {first} to "
-            f"{before}, before the first higher-order departure at step {steps[i]}; P changes "
-            f"by {ctl[0]:+.4f}")
+            f"{before}, {departed_text(steps, i)}; P changes by {ctl[0]:+.4f}")
     ok, cal = learnt(df)
     why = cc.gate(n_seeds=n_seeds, calibrated=ok, calibration=cal)
     if why:
@@ -222,10 +234,25 @@ def pairwise_first(inputs: dict, options: dict) -> cc.Evaluation:
     return cc.Evaluation(verdict, f"{vtext}; {text}", **numbers)
 
 
+def departed_text(steps: list, i: int) -> str:
+    """Where the first higher-order departure is, or that there is none by the last step."""
+    if i < len(steps):
+        return f"before the first higher-order departure at step {steps[i]}"
+    return f"no higher-order departure by step {steps[-1]}"
+
+
 def wiener_ratios(df: pd.DataFrame) -> pd.DataFrame:
     """Per (t, seed): the U-Net's test loss over the Wiener test loss at the last step."""
     test = df[(df["set"] == "test") & (df["step"] == df["step"].max())]
     return test.assign(ratio=test["loss"] / test["wiener_loss"])[["t", "seed", "ratio"]]
+
+
+def level_status(mean: float, lo: float, hi: float) -> str:
+    """Whether one noise level's U-Net / Wiener ratio beats Wiener: by its seed interval, or
+    by the value alone with fewer than two seeds (no interval)."""
+    if np.isfinite(lo) and np.isfinite(hi):
+        return "beats Wiener" if hi < 1 else "above Wiener" if lo > 1 else "interval holds 1"
+    return "below Wiener, 1 seed" if mean < 1 else "above Wiener, 1 seed"
 
 
 def unet_beats_wiener(inputs: dict, options: dict) -> cc.Evaluation:
@@ -241,7 +268,10 @@ def unet_beats_wiener(inputs: dict, options: dict) -> cc.Evaluation:
     (est, lo, hi), _ = rows[worst]
     n_seeds = n_seeds_of(df)
     text = "U-Net / Wiener test loss at step {}: ".format(int(df["step"].max())) + ", ".join(
-        f"k = {t}: {r[0][0]:.3g}" for t, r in sorted(rows.items()))
+        f"k = {t}: {r[0][0]:.3g} ({level_status(*r[0])})" for t, r in sorted(rows.items()))
+    unconverged = [t for t, r in sorted(rows.items()) if r[0][0] >= 1]
+    text += (f"; unconverged (not below Wiener): k = {', '.join(unconverged)}" if unconverged
+             else "; below Wiener at every k")
     numbers = dict(estimate=est, lo=lo, hi=hi, n_seeds=n_seeds)
     why = cc.gate(n_seeds=n_seeds)
     if why:

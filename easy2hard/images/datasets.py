@@ -6,12 +6,16 @@ with values in the configured range ``(lo, hi)``.
 - ``natural_patches`` (offline default): random square patches cut from the photographs
   bundled with scikit-image. Each photograph is rescaled by ``scale`` so that a patch
   spans edges and textures, then tiled into blocks of twice the patch size; every block
-  belongs to one split, so patches of different splits never share a pixel.
+  belongs to one split, so patches of different splits never share a pixel. Exact
+  duplicate patches (flat regions) are drawn again until each split holds its count.
 - ``cifar10``: torchvision's CIFAR10 loader (with its md5 checks), train and test merged
   (60 000 images) and split at random into thirds with the same indices as
   ``torch.utils.data.random_split(..., generator=torch.Generator().manual_seed(seed))``.
 - ``celeba``: torchvision's CelebA loader (with its md5 checks) and its official
   train/valid/test partition; centre-cropped to a square, downscaled.
+
+No image occurs twice within or across the splits (``build_reported``): ``natural_patches``
+redraws duplicates, ``cifar10`` and ``celeba`` drop them; the manifest counts them.
 
 Grayscale is PIL's ``convert("L")`` (ITU-R 601-2 luma, rounded to 8 bits), computed
 bit-exactly, so the values equal torchvision's ``Grayscale()`` followed by ``ToTensor()``.
@@ -126,12 +130,11 @@ def _split_sizes(total: int, weights) -> list[int]:
     return out.tolist()
 
 
-def patch_origins(shapes, counts: dict, size: int, rng) -> dict:
-    """Top-left corners (image, y, x) of each split's patches in images of ``shapes``.
+def patch_blocks(shapes, counts: dict, size: int, rng) -> dict:
+    """Each split's blocks (image, y, x) of 2·size pixels in images of ``shapes``.
 
-    The images are tiled into blocks of 2·size pixels; the blocks are shuffled and shared
-    out among the splits in proportion to ``counts``; each patch lies inside one block of
-    its own split, so patches of different splits never share a pixel.
+    The images are tiled into blocks; the blocks are shuffled and shared out among the
+    splits in proportion to ``counts``.
     """
     block = 2 * size
     blocks = [(i, by * block, bx * block) for i, (h, w) in enumerate(shapes)
@@ -141,22 +144,65 @@ def patch_origins(shapes, counts: dict, size: int, rng) -> dict:
                          f"photographs; raise scale or lower size")
     blocks = np.asarray(blocks)[rng.permutation(len(blocks))]
     sizes = _split_sizes(len(blocks), [counts[s] for s in SPLITS])
-    out, start = {}, 0
-    for split, nb in zip(SPLITS, sizes):
-        mine, start = blocks[start:start + nb], start + nb
-        pick = mine[rng.integers(nb, size=counts[split])]
-        off = rng.integers(0, block - size + 1, size=(counts[split], 2))
-        out[split] = pick + np.concatenate([np.zeros((counts[split], 1), int), off], axis=1)
-        log.info("natural_patches %s: %d patches from %d blocks", split, counts[split], nb)
-    return out
+    bounds = np.cumsum([0, *sizes])
+    return {split: blocks[bounds[i]:bounds[i + 1]] for i, split in enumerate(SPLITS)}
+
+
+def draw_origins(blocks: np.ndarray, n: int, size: int, rng) -> np.ndarray:
+    """Top-left corners (image, y, x) of ``n`` patches, each inside one of ``blocks``."""
+    pick = blocks[rng.integers(len(blocks), size=n)]
+    off = rng.integers(0, 2 * size - size + 1, size=(n, 2))
+    return pick + np.concatenate([np.zeros((n, 1), int), off], axis=1)
+
+
+def patch_origins(shapes, counts: dict, size: int, rng) -> dict:
+    """Top-left corners (image, y, x) of each split's patches in images of ``shapes``: each
+    patch lies inside one block of its own split (:func:`patch_blocks`), so patches of
+    different splits never share a pixel."""
+    blocks = patch_blocks(shapes, counts, size, rng)
+    for split in SPLITS:
+        log.info("natural_patches %s: %d patches from %d blocks", split, counts[split],
+                 len(blocks[split]))
+    return {split: draw_origins(blocks[split], counts[split], size, rng) for split in SPLITS}
+
+
+#: rounds of redrawing a split's duplicates before giving up (each round draws one
+#: replacement per duplicate)
+MAX_REDRAW_ROUNDS = 100
+
+
+def distinct_patches(images, blocks: np.ndarray, n: int, size: int, rng, seen: set,
+                     split: str = "") -> tuple[np.ndarray, int]:
+    """``n`` patches (n, size, size) of ``images`` cut inside ``blocks``, none equal to
+    another or to a patch in ``seen`` (their bytes; updated), and how many draws were exact
+    duplicates and drawn again."""
+    out, redrawn = [], 0
+    for _ in range(MAX_REDRAW_ROUNDS):
+        for i, y, x in draw_origins(blocks, n - len(out), size, rng):
+            patch = images[i][y:y + size, x:x + size]
+            key = patch.tobytes()
+            if key in seen:
+                redrawn += 1
+            else:
+                seen.add(key)
+                out.append(patch)
+        if len(out) == n:
+            return np.stack(out), redrawn
+    raise ValueError(f"natural_patches {split}: only {len(out)} distinct patches of {n} after "
+                     f"{MAX_REDRAW_ROUNDS} rounds of redrawing duplicates; lower counts.{split} "
+                     f"or raise scale")
 
 
 def natural_patches(counts: dict, size: int = 32, scale: float = 0.5,
-                    photographs=PHOTOGRAPHS, value_range=(-1.0, 1.0), seed: int = 0) -> dict:
+                    photographs=PHOTOGRAPHS, value_range=(-1.0, 1.0), seed: int = 0,
+                    report: dict | None = None) -> dict:
     """Random ``size``×``size`` patches of scikit-image photographs, one array per split.
 
     Each photograph is made gray and rescaled by ``scale`` (bilinear, antialiased), then
-    cut as in :func:`patch_origins`.
+    cut inside the blocks of :func:`patch_blocks`. No patch equals another, within or across
+    splits: an exact duplicate (of the 8-bit gray values) is drawn again until each split
+    holds ``counts[split]`` distinct patches. ``report`` (a dict) receives, per split, the
+    number of draws redrawn as duplicates.
     """
     from PIL import Image
 
@@ -165,11 +211,18 @@ def natural_patches(counts: dict, size: int = 32, scale: float = 0.5,
         img = photograph(name)
         h, w = (max(1, round(s * scale)) for s in img.shape)
         images.append(np.asarray(Image.fromarray(img).resize((w, h), Image.BILINEAR)))
-    origins = patch_origins([im.shape for im in images], counts, size,
-                            np.random.default_rng(seed))
-    return {split: to_range(np.stack([images[i][y:y + size, x:x + size] for i, y, x in org]),
-                            value_range)
-            for split, org in origins.items()}
+    rng = np.random.default_rng(seed)
+    blocks = patch_blocks([im.shape for im in images], counts, size, rng)
+    seen, out = set(), {}
+    for split in SPLITS:
+        patches, redrawn = distinct_patches(images, blocks[split], counts[split], size, rng,
+                                            seen, split)
+        log.info("natural_patches %s: %d distinct patches from %d blocks, %d duplicates "
+                 "redrawn", split, counts[split], len(blocks[split]), redrawn)
+        if report is not None:
+            report[split] = {"duplicates_redrawn": redrawn}
+        out[split] = to_range(patches, value_range)
+    return out
 
 
 # ------------------------------------------------------------------------ downloads
@@ -365,33 +418,59 @@ def celeba(root, size: int = 32, crop: int = 178, value_range=(-1.0, 1.0),
 
 
 # --------------------------------------------------------------------- dispatch & IO
-def build(name: str, spec: dict, root) -> dict:
-    """Build dataset ``name`` from its config section ``spec`` (schema: datasets.<name>)."""
+def drop_duplicates(splits: dict) -> tuple[dict, dict]:
+    """Splits with exact duplicates removed, within and across splits (the first occurrence,
+    in split order train, val, test, is kept), and per split the number removed."""
+    seen, out, report = set(), {}, {}
+    for split, x in splits.items():
+        keep = []
+        for i, img in enumerate(x):
+            key = img.tobytes()
+            if key not in seen:
+                seen.add(key)
+                keep.append(i)
+        out[split] = x[keep]
+        report[split] = {"duplicates_removed": len(x) - len(keep)}
+        log.info("%s: %d exact duplicates removed", split, len(x) - len(keep))
+    return out, report
+
+
+def build_reported(name: str, spec: dict, root) -> tuple[dict, dict]:
+    """Build dataset ``name`` from its config section ``spec`` (schema: datasets.<name>):
+    its splits and, per split, the manifest's extra columns (duplicates redrawn or removed;
+    a folder dataset's source files)."""
     from . import folder
 
     if folder.is_folder(spec):
-        return folder.build(spec)[0]
+        return folder.build(spec)
     if name == "natural_patches":
-        return natural_patches(spec["counts"], size=spec["size"], scale=spec["scale"],
-                               photographs=spec["photographs"], value_range=spec["range"],
-                               seed=spec["seed"])
+        report = {}
+        splits = natural_patches(spec["counts"], size=spec["size"], scale=spec["scale"],
+                                 photographs=spec["photographs"], value_range=spec["range"],
+                                 seed=spec["seed"], report=report)
+        return splits, report
     if name == "cifar10":
-        return cifar10(root, size=spec["size"], value_range=spec["range"],
-                       split_seed=spec["split_seed"], download=spec["download"])
+        return drop_duplicates(cifar10(root, size=spec["size"], value_range=spec["range"],
+                                       split_seed=spec["split_seed"], download=spec["download"]))
     if name == "celeba":
-        return celeba(root, size=spec["size"], crop=spec["crop"], value_range=spec["range"],
-                      download=spec["download"], max_per_split=spec["max_per_split"],
-                      seed=spec["seed"])
+        return drop_duplicates(celeba(root, size=spec["size"], crop=spec["crop"],
+                                      value_range=spec["range"], download=spec["download"],
+                                      max_per_split=spec["max_per_split"], seed=spec["seed"]))
     raise ValueError(f"unknown dataset {name!r}; allowed: {', '.join(DATASETS)}")
+
+
+def build(name: str, spec: dict, root) -> dict:
+    """The splits of dataset ``name`` ({split: float32 (n, C, H, W)}), see ``build_reported``."""
+    return build_reported(name, spec, root)[0]
 
 
 def write(name: str, spec: dict, root, paths: dict, manifest_path):
     """Build dataset ``name``, write its splits to ``paths`` ({split: .npy}) and its manifest
-    (with, for a folder dataset, every split's source files and their sha256)."""
-    from . import folder
+    (with the duplicates redrawn or removed and, for a folder dataset, every split's source
+    files and their sha256)."""
     from ..core import tables
 
-    splits, extra = folder.build(spec) if folder.is_folder(spec) else (build(name, spec, root), {})
+    splits, extra = build_reported(name, spec, root)
     for split, x in splits.items():
         tables.write_npy(x, paths[split])
         log.info("%s %s: %s, mean %.4f, std %.4f", name, split, x.shape, x.mean(), x.std())

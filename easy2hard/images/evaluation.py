@@ -40,18 +40,31 @@ def summarize(losses: dict[str, np.ndarray], reference: str = "test",
     images, ε and k) adds per denoiser d: ``{d}_loss``, ``{d}_diff_to_test`` with its
     standard error, and ``diff_minus_{d}``: the set's gap minus the denoiser's gap, image for
     image, with its standard error.
+
+    A set S whose Gaussian twin ``twin_{S}`` is evaluated too gets ``twin_gap`` = C_S =
+    loss(S) − loss(twin_S), paired by ε and k, with its standard error (NaN for other sets),
+    and per denoiser d ``{d}_twin_gap`` (+ s.e.): 0 up to sampling for any affine denoiser.
     """
     ref = losses[reference]
     rows = []
     for name, x in losses.items():
+        twin = losses.get(f"twin_{name}")
         row = {"set": name, **_mean_se("loss", x), "n_images": len(x),
-               **_mean_se("diff_to_test", x - ref)}
+               **_mean_se("diff_to_test", x - ref), **_twin_gap("twin_gap", x, twin)}
         for d, other in (denoisers or {}).items():
             gap = other[name] - other[reference]
             row |= {f"{d}_loss": other[name].mean(), **_mean_se(f"{d}_diff_to_test", gap),
-                    **_mean_se(f"diff_minus_{d}", x - ref - gap)}
+                    **_mean_se(f"diff_minus_{d}", x - ref - gap),
+                    **_twin_gap(f"{d}_twin_gap", other[name], other.get(f"twin_{name}"))}
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _twin_gap(name: str, x: np.ndarray, twin: np.ndarray | None) -> dict:
+    """C_S = mean(x − twin) with its s.e., or NaN when the set has no evaluated twin."""
+    if twin is None:
+        return {name: np.nan, f"{name}_se": np.nan}
+    return _mean_se(name, x - twin)
 
 
 def _mean_se(name: str, x: np.ndarray) -> dict:
@@ -135,14 +148,17 @@ def reference_losses(sets: dict[str, np.ndarray], train: np.ndarray, kinds, n_im
 #: paired differences averaged over seeds by ``seed_mean_gaps``: (column, its s.e. column)
 GAPS = (("diff_to_test", "diff_to_test_se"), ("wiener_diff_to_test", "wiener_diff_to_test_se"),
         ("empirical_diff_to_test", "empirical_diff_to_test_se"),
-        ("diff_minus_wiener", "diff_minus_wiener_se"))
+        ("diff_minus_wiener", "diff_minus_wiener_se"), ("twin_gap", "twin_gap_se"),
+        ("wiener_twin_gap", "wiener_twin_gap_se"), ("empirical_twin_gap", "empirical_twin_gap_se"))
 
 
 def seed_mean_gaps(losses: pd.DataFrame) -> pd.DataFrame:
     """Per (dataset, run, set, t, step): the seed mean of the loss and of every paired gap to
     test present in ``losses`` (the merged evaluation tables), each with the standard error
-    sqrt(Σ_seeds se²) / n_seeds of a mean of independent seeds, and ``z`` = (U-Net gap −
-    Wiener gap) / its s.e.: how far the U-Net's gap is from the pair-wise prediction."""
+    sqrt(Σ_seeds se²) / n_seeds of a mean of independent seeds (image sampling), the seed
+    standard error ``{gap}_seed_se`` = std over seeds / √n_seeds (training noise too; NaN with
+    one seed), and ``z`` = (U-Net gap − Wiener gap) / its s.e.: how far the U-Net's gap is
+    from the pair-wise prediction. ``twin_gap`` is C_S = loss(S) − loss(twin_S)."""
     keys = ["dataset", "run", "set", "t", "step"]
     g = losses[losses["set"] != "test"].groupby(keys)
     n = g.size()
@@ -150,7 +166,8 @@ def seed_mean_gaps(losses: pd.DataFrame) -> pd.DataFrame:
     for col, se in GAPS:
         if col in losses:
             out[col] = g[col].mean()
-            out[se] = np.sqrt(g[se].apply(lambda s: (s ** 2).sum())) / n
+            out[se] = np.sqrt(g[se].apply(lambda s: (s ** 2).sum(min_count=1))) / n
+            out[f"{col}_seed_se"] = g[col].std(ddof=1) / np.sqrt(n)
     for col in ("wiener_loss", "empirical_loss"):
         if col in losses:
             out[col] = g[col].mean()

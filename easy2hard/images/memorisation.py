@@ -6,6 +6,11 @@ training image: d_1 ≪ d_2. The memorisation literature (Yoon et al. 2023; Gu e
 calls a sample memorised when d_1 / d_2 < 1/3, and reports the fraction of such samples. The
 same ratio for held-out test images, which no model has seen, is the control: what a sample
 that is as new as real data scores.
+
+Ties: a sample equal to two identical training images has d_1 = d_2 = 0; it is a copy, so
+its ratio is defined as 0 (memorised). The two distances are computed directly, as
+‖x − y‖ of the selected neighbours (the expansion ‖x‖² − 2x·y + ‖y‖², which only ranks the
+candidates, leaves round-off that would make such a ratio 0/0 or about 1 by chance).
 """
 
 from __future__ import annotations
@@ -14,26 +19,33 @@ import numpy as np
 import pandas as pd
 
 
+#: candidates ranked by the expanded distance whose exact distance is then computed
+CANDIDATES = 4
+
+
 def nearest_ratios(samples: np.ndarray, train: np.ndarray, chunk: int = 256) -> pd.DataFrame:
     """Per sample: ``d1``, ``d2`` (distances to the two nearest training images), ``ratio``
-    = d1 / d2 and ``nearest`` (index of the nearest training image)."""
+    = d1 / d2 (0 when d2 = 0: a copy of two identical training images) and ``nearest``
+    (index of the nearest training image)."""
     x = np.asarray(samples, dtype=np.float64).reshape(len(samples), -1)
     y = np.asarray(train, dtype=np.float64).reshape(len(train), -1)
     if len(y) < 2:
         raise ValueError(f"need at least 2 training images for a second neighbour, got {len(y)}")
     norms = (y ** 2).sum(1)
+    c = min(CANDIDATES, len(y))
     rows = []
     for i in range(0, len(x), chunk):
         xc = x[i:i + chunk]
-        d2 = np.maximum((xc ** 2).sum(1)[:, None] - 2 * xc @ y.T + norms, 0.0)
-        two = np.argpartition(d2, 1, axis=1)[:, :2]
-        pair = np.take_along_axis(d2, two, axis=1)
-        order = np.argsort(pair, axis=1)
-        first = np.take_along_axis(two, order, 1)[:, 0]
-        dist = np.sqrt(np.take_along_axis(pair, order, 1))
+        approx = (xc ** 2).sum(1)[:, None] - 2 * xc @ y.T + norms
+        cand = np.argpartition(approx, c - 1, axis=1)[:, :c]
+        exact = np.sqrt(((xc[:, None, :] - y[cand]) ** 2).sum(-1))
+        order = np.argsort(exact, axis=1, kind="stable")[:, :2]
+        dist = np.take_along_axis(exact, order, 1)
+        first = np.take_along_axis(cand, order[:, :1], 1)[:, 0]
         rows.append(pd.DataFrame({"d1": dist[:, 0], "d2": dist[:, 1], "nearest": first}))
     out = pd.concat(rows, ignore_index=True)
-    out["ratio"] = out["d1"] / np.maximum(out["d2"], np.finfo(float).tiny)
+    out["ratio"] = np.divide(out["d1"], out["d2"], out=np.zeros(len(out)),
+                             where=out["d2"].to_numpy() > 0)
     return out
 
 

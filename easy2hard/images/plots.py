@@ -104,7 +104,9 @@ def _loss_curve(top, bottom, sub: pd.DataFrame, name: str) -> pd.DataFrame:
 def clone_gaps(inputs: dict, params: dict):
     """Per run and t: each clone's U-Net gap to test (solid, ± z s.e.) beside the gap the
     Wiener denoiser predicts for it (dashed), departure markers (▼, from the tracking
-    table); below, the U-Net gap minus the Wiener gap, image for image, ± z s.e."""
+    table); below, the U-Net gap minus the Wiener gap, image for image, and (dash-dot) the
+    Gaussian-twin gap C_S = loss(S) − loss(twin_S) of the sets with a twin, each ± z seed s.e.
+    (image-sampling s.e. with one seed)."""
     df = read_parquets(inputs["gaps"])
     df = df[df["set"].isin(params["sets"])]
     track = read_parquets(inputs["tracking"]) if inputs.get("tracking") else None
@@ -119,7 +121,9 @@ def clone_gaps(inputs: dict, params: dict):
                 s = df[(df["run"] == run) & (df["t"] == t) & (df["set"] == name)].sort_values("step")
                 _band(top, s["step"], s["diff_to_test"], z * s["diff_to_test_se"], name, LABELS[name])
                 top.plot(s["step"], s["wiener_diff_to_test"], ls="--", lw=1.2, color=COLORS[name])
-                _band(bottom, s["step"], s["diff_minus_wiener"], z * s["diff_minus_wiener_se"], name)
+                _band(bottom, s["step"], s["diff_minus_wiener"], z * _gap_se(s, "diff_minus_wiener"), name)
+                if "twin_gap" in s and s["twin_gap"].notna().any():
+                    _band(bottom, s["step"], s["twin_gap"], z * _gap_se(s, "twin_gap"), name, ls="-.")
                 if track is not None:
                     _departure(top, track, run, t, name, sets.index(name))
             for ax in (top, bottom):
@@ -129,7 +133,8 @@ def clone_gaps(inputs: dict, params: dict):
             bottom.set_xlabel("training step")
             if c == 0:
                 top.set_ylabel(f"loss − test loss (±{z:g} s.e.)\ndashed: Wiener gap")
-                bottom.set_ylabel(f"U-Net gap − Wiener gap\n(±{z:g} s.e.)")
+                bottom.set_ylabel(f"U-Net gap − Wiener gap (solid)\nC_S = loss(S) − loss(twin_S)"
+                                  f" (dash-dot)\n(±{z:g} s.e.)")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     seeds = int(df["n_seeds"].max())
     fig.suptitle(f"{df['dataset'].iloc[0]}: clone gaps against what pair-wise statistics "
@@ -138,12 +143,19 @@ def clone_gaps(inputs: dict, params: dict):
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 4), fontsize=8)
     cols = ["run", "t", "set", "step", "diff_to_test", "wiener_diff_to_test", "diff_minus_wiener",
-            "diff_minus_wiener_se"]
+            "diff_minus_wiener_se"] + [c for c in ("twin_gap", "twin_gap_se") if c in df]
     return fig, {"gaps": df[cols].sort_values(cols[:4]).reset_index(drop=True)}
 
 
-def _band(ax, x, y, half, name: str, label: str | None = None) -> None:
-    ax.plot(x, y, marker=".", color=COLORS[name], label=label)
+def _gap_se(rows: pd.DataFrame, column: str) -> pd.Series:
+    """The seed s.e. of a gap where the table has one (two or more seeds), else its
+    image-sampling s.e."""
+    seed = rows.get(f"{column}_seed_se")
+    return seed if seed is not None and seed.notna().all() else rows[f"{column}_se"]
+
+
+def _band(ax, x, y, half, name: str, label: str | None = None, ls: str = "-") -> None:
+    ax.plot(x, y, marker=".", ls=ls, color=COLORS[name], label=label)
     ax.fill_between(x, y - half, y + half, color=COLORS[name], alpha=0.25, lw=0)
 
 

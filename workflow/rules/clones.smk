@@ -58,3 +58,21 @@ rule clones_examples:
         **plan.job_params(config, "clones_examples"),
     script:
         "../scripts/clones_examples.py"
+
+
+rule clones_twin:
+    """Draw the Gaussian twin N(μ_S, Σ_S) of one non-Gaussian set S (train or a Fourier clone), fitted on all of S."""
+    input:
+        source=lambda wc: plan.images.twin_source_file(RESULTS, wc.dataset, wc.source),
+    output:
+        f"{RESULTS}/clones/{{dataset}}/twin_{{source}}.npy",
+    log:
+        f"{RESULTS}/logs/clones/{{dataset}}/twin_{{source}}.log",
+    wildcard_constraints:
+        source=plan.images.TWIN_SOURCE_PATTERN,
+    conda:
+        "../../envs/images.yaml"
+    params:
+        **plan.job_params(config, "clones_twin"),
+    script:
+        "../scripts/clones_twin.py"

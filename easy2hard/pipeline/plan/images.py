@@ -3,6 +3,7 @@
 Paths, under ``results``:
   data/{dataset}/{train,val,test}.npy, manifest.parquet   splits of each dataset
   clones/{dataset}/{clone}.npy                            clones of the test split
+  clones/{dataset}/twin_{set}.npy                         Gaussian twin N(μ_S, Σ_S) of a set
   unet/{dataset}/{run}/seed{seed}/ckpt/step{step}.pt     checkpoints (training job output)
   unet/{dataset}/{run}/seed{seed}/resume/                 resume states (kept across kills;
                                                           another fingerprint's in set_aside/)
@@ -22,7 +23,7 @@ from operator import itemgetter
 
 from ...core.lockstep_tables import checkpoint_steps
 from ...fourier.names import CLONES as FOURIER_CLONES  # made by the fourier stage's rules
-from ...images.clones import CLONES
+from ...images.clones import CLONES, TWIN_SOURCES
 from ...images.datasets import DATASETS
 from ..provenance import modules_hash
 from . import external
@@ -35,6 +36,14 @@ TRAINING_MODULE = "easy2hard.images.training"
 #: the wildcard constraints of dataset names, Gaussian and Fourier clone sets
 DATASET_PATTERN = pattern(DATASETS)
 CLONE_PATTERN = pattern(CLONES)
+TWIN_SOURCE_PATTERN = pattern(TWIN_SOURCES)
+
+
+def twin_source_file(results: str, dataset: str, source: str) -> str:
+    """The images a Gaussian twin is fitted on: the train split, or a Fourier clone."""
+    if source == "train":
+        return f"{results}/data/{dataset}/train.npy"
+    return f"{results}/clones/{dataset}/{source}.npy"
 FOURIER_CLONE_PATTERN = pattern(FOURIER_CLONES)
 
 
@@ -351,6 +360,7 @@ def unet_sample_params(cfg: dict) -> dict:
 JOBS = {
     "data_splits": lambda cfg: {"spec": folder_aware_spec(cfg), "root": cfg["datasets"]["root"]},
     "clones_sample": clone_sampling,
+    "clones_twin": clone_sampling,
     "clones_examples": clone_examples,
     "unet_train": lambda cfg: {
         **unet_params(cfg, "spec", "steps"),
@@ -416,7 +426,9 @@ CLAIMS = (
     Claim(id="images.clone_order",
           statement="Beyond pair-wise statistics, one of the two higher-order parts is used "
                     "first: the phases (P = loss(amplitude_whitened) − loss(test)) or the per-image "
-                    "amplitudes (A = loss(meancov) − loss(amplitude_whitened)).",
+                    "amplitudes (A = loss(twin_amplitude_whitened) − loss(amplitude_whitened), "
+                    "against the Gaussian twin N(μ, Σ) of amplitude_whitened; meancov where the "
+                    "twin is not evaluated).",
           source="project criterion (issue: clone ordering); the paper does not order these two",
           prediction="P − A keeps one sign beyond its seed interval at the first checkpoint where "
                      "P or A is positive beyond its interval, ± one checkpoint (sign + : phases "
