@@ -44,6 +44,12 @@ def slope_over_seeds(values: pd.DataFrame, column: str, lv: cc.Levels):
             cc.seed_interval(slopes, lv.refute_level, lv.samples, lv.seed)[1:])
 
 
+def _against_initialisation(slope, init, n_seeds: int) -> dict:
+    """The Evaluation numbers of a slope claim whose control is the slope at initialisation."""
+    return dict(estimate=slope[0], lo=slope[1], hi=slope[2], control_estimate=init[0],
+                control_lo=init[1], control_hi=init[2], n_seeds=n_seeds)
+
+
 def _range_text(full) -> str:
     return f"n·SNR² {cc.fmt(full[0])}..{cc.fmt(full[-1])} ({len(full)} values)" if full else "no n·SNR²"
 
@@ -57,8 +63,7 @@ def growth_law(inputs: dict, options: dict) -> cc.Evaluation:
         ratios_at(steps, options["growth_factor"]), "ratio", lv)
     _, _, check, _ = slope_over_seeds(ratios_at(steps, options["growth_factor_check"]), "ratio", lv)
     _, _, init, _ = slope_over_seeds(ratios_at(steps, None), "ratio", lv)
-    numbers = dict(estimate=est, lo=lo, hi=hi, control_estimate=init[0], control_lo=init[1],
-                   control_hi=init[2], n_seeds=n_seeds)
+    numbers = _against_initialisation((est, lo, hi), init, n_seeds)
     text = (f"slope {cc.fmt(est)} {cc.interval_text(lo, hi)} at {options['growth_factor']:g}× the "
             f"initial signal alignment over {_range_text(full)}; at "
             f"{options['growth_factor_check']:g}×: {cc.fmt(check[0])} "
@@ -182,8 +187,7 @@ def literal_setting(inputs: dict, options: dict) -> cc.Evaluation:
     calibrated = bool(len(grid)) and bool(grid["converged"].astype(bool).all())
     reading, lr = table["loss_reading"].iloc[0], float(table["lr_literal"].iloc[0])
     seeds_diverged = int(per_run.groupby("seed")["diverged"].any().sum())
-    numbers = dict(estimate=est, lo=lo, hi=hi, control_estimate=init[0], control_lo=init[1],
-                   control_hi=init[2], n_seeds=n_seeds)
+    numbers = _against_initialisation((est, lo, hi), init, n_seeds)
     text = (f"{reading} loss, η = {lr:g}: {int(per_run['diverged'].sum())} of {len(per_run)} runs "
             f"diverged (first non-finite loss logged at step "
             f"{cc.fmt(per_run['diverged_step'].min())}), "
