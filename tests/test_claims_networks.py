@@ -127,7 +127,8 @@ def test_figA4_without_a_narrow_cell_is_inconclusive_with_the_wide_numbers(tmp_p
 def test_claims_follow_the_figures_of_each_config():
     ids = {c.id: c for c in plan.networks.STAGE.claims}
     assert all(callable(c.function()) for c in ids.values())
-    assert set(ids) == {"networks.fig3a_width", "networks.fig3bc_depth", "networks.figA4"}
+    assert set(ids) == {"networks.fig3a_width", "networks.fig3bc_depth", "networks.figA4",
+                        "networks.fig1c_mcm_clones"}
     cfg = config.load(REPO / "config" / "authors.yaml")
     assert ids["networks.fig3bc_depth"].inputs(cfg, "R") == {}
     assert ids["networks.figA4"].inputs(cfg, "R")["tables"] == [
@@ -135,3 +136,40 @@ def test_claims_follow_the_figures_of_each_config():
     default = config.load(REPO / "config" / "config.yaml")
     assert "R/networks/fig3bc_depth/N32_m100_L4.parquet" in \
         ids["networks.fig3bc_depth"].inputs(default, "R")["tables"]
+
+
+def clones_cell(pairwise, higher, seeds=3, trained=True) -> pd.DataFrame:
+    """A Fig. 1c cell: per seed and steps 0, 10, 100, 1000, the MCM loss falls (or not), the
+    meancov clone's loss is MCM + ``higher[step]`` and mean_iso's is meancov + ``pairwise``
+    (each ± 0.002 over seeds)."""
+    rows = []
+    for s in range(seeds):
+        jitter = 0.002 * (s - (seeds - 1) / 2)
+        mcm = np.array([1.4, 1.2, 1.0, 0.8] if trained else [1.4, 1.4, 1.5, 1.5])
+        meancov = mcm + np.array(higher) + jitter
+        rows.append(pd.DataFrame({
+            "sweep": "c", "N": 32, "m": 100, "L": 3, "activation": "relu", "seed": s,
+            "step": [0, 10, 100, 1000], "loss_mcm": mcm, "loss_meancov_clone": meancov,
+            "loss_mean_iso_clone": meancov + np.array(pairwise) - jitter}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_fig1c_gaussian_statistics_first_is_supported(tmp_path):
+    ev = claims.fig1c_mcm_clones(paths(tmp_path, clones_cell(
+        pairwise=[0, 0.05, 0.05, 0.05], higher=[0, 0, 0, 0.03])), OPTIONS)
+    assert ev.verdict == "supported" and "from step 10" in ev.reason, ev.reason
+
+
+def test_fig1c_higher_order_first_is_refuted(tmp_path):
+    ev = claims.fig1c_mcm_clones(paths(tmp_path, clones_cell(
+        pairwise=[0, 0, 0, 0.05], higher=[0, 0.05, 0.05, 0.05])), OPTIONS)
+    assert ev.verdict == "refuted", ev.reason
+
+
+def test_fig1c_needs_three_seeds_and_training(tmp_path):
+    planted = dict(pairwise=[0, 0.05, 0.05, 0.05], higher=[0, 0, 0, 0.03])
+    two = claims.fig1c_mcm_clones(paths(tmp_path, clones_cell(**planted, seeds=2)), OPTIONS)
+    assert two.verdict == "inconclusive" and two.reason.startswith("2 seeds")
+    stuck = claims.fig1c_mcm_clones(paths(tmp_path, clones_cell(**planted, trained=False)),
+                                    OPTIONS)
+    assert stuck.verdict == "inconclusive" and "calibration failed" in stuck.reason

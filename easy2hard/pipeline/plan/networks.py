@@ -107,6 +107,22 @@ CLAIMS = (
         "chance > 0 beyond its interval, with ReLU and ReLU²", "the narrow (m = 1) groups of "
         "the same activations: their excess must not exceed 0 beyond its interval",
         {"activations": ["relu", "relu2"]}, "Fig. A.4"),
+    Claim(
+        id="networks.fig1c_mcm_clones",
+        source="paper §1 and Fig. 1 (clone losses: mean and covariance are learnt before "
+               "higher-order statistics); here on the MCM with a residual network, the "
+               "project's Fig. 1c",
+        statement="A deep network on the mixed cumulant model learns the Gaussian statistics "
+                  "first: its test loss on the mean_iso clone separates from the meancov "
+                  "clone's before its MCM loss drops below the meancov clone's.",
+        prediction="the first step at which mean_iso − meancov test loss is > 0 beyond its "
+                   "seed t-interval comes before the first at which meancov − MCM is, and the "
+                   "latter happens by the last step",
+        control="the mean_iso − meancov difference (what the covariance alone explains), "
+                "at the last step",
+        calibration="the seed-mean MCM test loss at the last step is below its step-0 value",
+        evaluate="easy2hard.networks.claims:fig1c_mcm_clones",
+        inputs=claim_inputs("fig1c_mcm_clones"), figure="fig1c_mcm_clones"),
 )
 
 
