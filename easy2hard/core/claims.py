@@ -71,6 +71,12 @@ class Levels:
                    boot.get("seed", 0))
 
 
+def counts_text(verdicts) -> str:
+    """``9 supported, 2 refuted, 12 inconclusive``: the verdict counts of a run."""
+    verdicts = list(verdicts)
+    return ", ".join(f"{verdicts.count(v)} {v}" for v in VERDICTS)
+
+
 def bonferroni(alpha: float, family: int) -> float:
     """The level of each interval when ``family`` claims share the error rate ``alpha``."""
     return 1.0 - alpha / max(int(family), 1)
@@ -89,15 +95,20 @@ def quantiles(replicates, level: float) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def t_interval(values, level: float) -> tuple[float, float, float]:
-    """Mean and Student-t interval of independent values (needs two or more)."""
+def t_half_width(se, dof: int, level: float):
+    """Half-width of a Student-t interval at ``level`` for a standard error ``se``."""
     from scipy import stats
 
+    return stats.t.ppf(0.5 + level / 2, dof) * se
+
+
+def t_interval(values, level: float) -> tuple[float, float, float]:
+    """Mean and Student-t interval of independent values (needs two or more)."""
     v = np.asarray(values, dtype=float)
     mean = float(v.mean())
     if len(v) < 2:
         return mean, NAN, NAN
-    half = stats.t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v))
+    half = t_half_width(v.std(ddof=1) / math.sqrt(len(v)), len(v) - 1, level)
     return mean, float(mean - half), float(mean + half)
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core.claims import VERDICTS, Evaluation
+from ..core.claims import Evaluation, counts_text
 
 TEXT = ("statement", "source", "prediction", "control", "calibration", "figure")
 COLUMNS = ("id", "stage", "statement", "source", "prediction", "estimate", "lo", "hi",
@@ -106,11 +106,6 @@ def merge(tables: list[pd.DataFrame]) -> pd.DataFrame:
     return out.assign(family=len(out))
 
 
-def counts(df: pd.DataFrame) -> dict[str, int]:
-    return {v: int((df["verdict"] == v).sum()) for v in VERDICTS}
-
-
 def counts_line(df: pd.DataFrame) -> str:
     """``claims: 14 supported, 3 refuted, 5 inconclusive``."""
-    c = counts(df)
-    return "claims: " + ", ".join(f"{c[v]} {v}" for v in VERDICTS)
+    return "claims: " + counts_text(df["verdict"])

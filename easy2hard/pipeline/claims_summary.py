@@ -13,8 +13,8 @@ def summary(results: str, cfg: dict) -> list[str]:
         return []
     import pyarrow.parquet as pq
 
-    from ..core.claims import VERDICTS
+    from ..core.claims import counts_text
 
     verdicts = pq.read_table(path, columns=["verdict"]).column("verdict").to_pylist()
-    counts = ", ".join(f"{verdicts.count(v)} {v}" for v in VERDICTS)
-    return [f"claims: {counts} (results in {path}; the Claims page is claims.html)"]
+    return [f"claims: {counts_text(verdicts)} (results in {path}; the Claims page is "
+            "claims.html)"]

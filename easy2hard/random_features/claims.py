@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.claims import (Evaluation, Levels, band_verdict, fmt, gate, interval_text,
-                           t_interval)
+                           t_half_width, t_interval)
 from ..core.tables import read_parquets
 from . import regimes
 from .plots import convergence_gaps
@@ -50,7 +50,7 @@ def _intercepts(gaps: pd.DataFrame, lv: Levels, n_seeds: int) -> list[dict]:
         limit = float(g["limit"].iloc[0])
 
         def rel(level):
-            half = stats.t.ppf(0.5 + level / 2, n_seeds - 1) * se
+            half = t_half_width(se, n_seeds - 1, level)
             return ((e_inf - half) / limit - 1, (e_inf + half) / limit - 1)
 
         first = g.iloc[0]
@@ -58,8 +58,7 @@ def _intercepts(gaps: pd.DataFrame, lv: Levels, n_seeds: int) -> list[dict]:
                      "wide": rel(lv.refute_level), "chi2": chi2, "dof": dof,
                      "chi2_max": float(stats.chi2.ppf(0.999, dof)) if dof > 0 else math.inf,
                      "d_min": int(first["d"]), "gap_min": first["gap"] / limit,
-                     "gap_half": stats.t.ppf(0.5 + lv.level / 2, n_seeds - 1) * first["sem"]
-                     / limit})
+                     "gap_half": t_half_width(first["sem"], n_seeds - 1, lv.level) / limit})
     return rows
 
 
