@@ -5,7 +5,6 @@ figures need it, and ``theory_dynamics`` writes progress lines (docs/reliability
 from __future__ import annotations
 
 import logging
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 from easy2hard.pipeline import config, cost
 from easy2hard.theory import dynamics
 
-from .conftest import REPO, load_test_config, snakemake, tiny_config
+from .conftest import REPO, load_test_config, tiny_config
 
 
 def test_auto_device_without_cuda_refuses_a_long_training(monkeypatch):
@@ -49,8 +48,8 @@ def test_cuda_is_found_without_importing_torch():
 def _sde_job(coef: float):
     cfg = tiny_config(theory={"enabled": False})
     cfg["mcm"]["sweeps"]["cum"]["n_max"] = {"coef": coef, "power": 1}
-    (job,) = [j for j in cost.estimate(config.validate(cfg))["mcm"]
-              if j.name == "overlap SDE of sweep cum"]
+    jobs = [j for jobs in cost.estimate(config.validate(cfg)).values() for j in jobs]
+    (job,) = [j for j in jobs if j.name == "theory_dynamics sweep=cum"]
     return job
 
 
@@ -61,20 +60,6 @@ def test_overlap_sde_estimate_grows_with_the_sample_budget():
     table = cost.UNIT_COSTS["sde_table"].seconds
     small, large = _sde_job(2000.0), _sde_job(200000.0)
     assert (large.seconds - start - table) / (small.seconds - start - table) > 50
-
-
-def test_mcm_only_config_estimates_the_theory_jobs_it_runs(tmp_path):
-    """With the theory stage off, the MCM figures still run a k* job and an overlap-SDE job
-    per sweep drawn against theory; the estimate has one job for each rule of the dry run's
-    plan (before: "in all" left them out)."""
-    cfg = tiny_config(theory={"enabled": False})
-    proc = snakemake(tmp_path, cfg, "-n")
-    planned = dict(re.findall(r"^(theory_\w+)\s+(\d+)\s*$", proc.stdout, re.M))
-    jobs = cost.estimate(config.validate(cfg))["mcm"]
-    counted = {"theory_sweep_exponents": sum(j.name.startswith("k* of sweep") for j in jobs),
-               "theory_dynamics": sum(j.name.startswith("overlap SDE") for j in jobs)}
-    assert planned == {rule: str(n) for rule, n in counted.items()}, proc.stdout
-    assert counted["theory_dynamics"] == 2
 
 
 def test_theory_dynamics_writes_progress_lines(caplog):

@@ -135,6 +135,4 @@ onsuccess:
 
 
 wildcard_constraints:
-    sweep="[A-Za-z0-9_]+",
-    N="[0-9]+",
-    figure="[A-Za-z0-9_]+",
+    **plan.common.WILDCARDS,

@@ -12,9 +12,9 @@ for _stage in plan.STAGES:
             input:
                 unpack(functools.partial(plan.figure_inputs, _fig, config, RESULTS)),
             output:
-                pdf=f"{RESULTS}/figures/{_fig.name}.pdf",
+                pdf=plan.job_outputs(RESULTS, _fig.rule)["pdf"],
                 png=report(
-                    f"{RESULTS}/figures/{_fig.name}.png",
+                    plan.job_outputs(RESULTS, _fig.rule)["png"],
                     caption=f"../report/{_fig.caption_file}.rst",
                     category=_fig.category,
                 ),

@@ -8,7 +8,7 @@
 rule mcm_sweep_cell:
     """One cell of an MCM sweep (one N): every run of the sweep trained in lockstep by the chosen engine."""
     output:
-        f"{RESULTS}/mcm/{{sweep}}/N{{N}}.parquet",
+        **plan.job_outputs(RESULTS, "mcm_sweep_cell"),
     log:
         f"{RESULTS}/logs/mcm/{{sweep}}/N{{N}}.log",
     conda:
@@ -23,11 +23,9 @@ rule mcm_sweep_cell:
 rule mcm_thresholds:
     """Simulated n* per sweep and N with its interval, against the overlap SDE's predicted n*."""
     input:
-        unpack(
-            lambda wc: plan.mcm.with_theory("mcm_threshold_scaling")(config, RESULTS)
-        ),
+        unpack(plan.job_inputs(config, RESULTS, "mcm_thresholds")),
     output:
-        f"{RESULTS}/{plan.mcm.THRESHOLDS}",
+        **plan.job_outputs(RESULTS, "mcm_thresholds"),
     log:
         f"{RESULTS}/logs/mcm/thresholds.log",
     conda:

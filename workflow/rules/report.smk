@@ -11,16 +11,18 @@ report: "../report/workflow.rst"
 rule report_table:
     """One table of config report.tables rendered as an HTML page of the report."""
     input:
-        f"{RESULTS}/{{table}}.parquet",
+        unpack(plan.job_inputs(config, RESULTS, "report_table")),
     output:
         report(
-            f"{RESULTS}/report/tables/{{table,[A-Za-z0-9_]+(/[A-Za-z0-9_]+)*}}.html",
+            plan.job_outputs(RESULTS, "report_table")["page"],
             caption="../report/report_table.rst",
             category="Tables",
             labels={"table": "{table}"},
         ),
     log:
         f"{RESULTS}/logs/report/{{table}}.log",
+    wildcard_constraints:
+        **plan.job_wildcards(config, "report_table"),
     conda:
         "../../envs/plot.yaml"
     params:

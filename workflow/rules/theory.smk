@@ -4,15 +4,11 @@
 # radial term L_0(r), all 1-D Gaussian integrals (seconds on a CPU); and the overlap SDE's
 # predicted curves for every MCM sweep (theory/dynamics/{sweep}.parquet).
 
-THEORY = f"{RESULTS}/theory"
-
 
 rule theory_hermite:
     """Hermite coefficients c_k and l_k, the information exponent k* and the population loss L(m)."""
     output:
-        hermite=f"{THEORY}/hermite.parquet",
-        exponents=f"{THEORY}/exponents.parquet",
-        landscape=f"{THEORY}/landscape.parquet",
+        **plan.job_outputs(RESULTS, "theory_hermite"),
     log:
         f"{RESULTS}/logs/theory/hermite.log",
     conda:
@@ -26,7 +22,7 @@ rule theory_hermite:
 rule theory_sweep_exponents:
     """The theory's k* for the settings of one MCM sweep."""
     output:
-        f"{THEORY}/sweeps/{{sweep}}.parquet",
+        **plan.job_outputs(RESULTS, "theory_sweep_exponents"),
     log:
         f"{RESULTS}/logs/theory/sweeps/{{sweep}}.log",
     conda:
@@ -40,7 +36,7 @@ rule theory_sweep_exponents:
 rule theory_dynamics:
     """The overlap SDE's predicted overlap curves and n* for one MCM sweep."""
     output:
-        f"{THEORY}/dynamics/{{sweep}}.parquet",
+        **plan.job_outputs(RESULTS, "theory_dynamics"),
     log:
         f"{RESULTS}/logs/theory/dynamics/{{sweep}}.log",
     conda:
@@ -54,7 +50,7 @@ rule theory_dynamics:
 rule theory_radial:
     """The radial term L_0(r) - L_0(0) near r = 0 per activation and t."""
     output:
-        f"{THEORY}/radial.parquet",
+        **plan.job_outputs(RESULTS, "theory_radial"),
     log:
         f"{RESULTS}/logs/theory/radial.log",
     conda:

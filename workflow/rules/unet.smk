@@ -10,12 +10,6 @@
 unet_plan = plan.images
 
 
-wildcard_constraints:
-    run="[A-Za-z0-9_]+",
-    seed="[0-9]+",
-    step="[0-9]+",
-
-
 UNET = f"{RESULTS}/unet/{{dataset}}/{{run}}"
 
 # Runs of checkpoints trained elsewhere (unet.runs.<run>.external): their folders are read

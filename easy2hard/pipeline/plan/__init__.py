@@ -13,7 +13,8 @@ from . import (claims, fourier, images, linear, mcm, multipatch, networks, rando
                report, theory)
 from . import folders  # noqa: E402  (datasets of the user's images; builds on images)
 from . import external  # noqa: E402  (checkpoints trained elsewhere; builds on images)
-from .stage import Figure, Stage
+from .jobs import PlannedJob, walk
+from .stage import Figure, Job, Stage
 
 #: every stage, in the order of ``rule all``; then the claims, which decide the others'
 #: conclusions from their tables, and the report, which renders them
@@ -48,14 +49,60 @@ def problems(cfg: dict) -> list[str]:
     return report.STAGE.check(cfg)
 
 
+def job_models() -> dict[str, tuple[str, Job]]:
+    """Every rule's job model with the stage that owns it: the written rules of each stage's
+    job table, its generated figure rules, and the generated claims rules."""
+    out: dict[str, tuple[str, Job]] = {}
+    tables = [(stage.name, stage.jobs) for stage in STAGES]
+    tables += [(stage.name, {fig.rule: fig.job() for fig in stage.figures}) for stage in STAGES]
+    tables.append((claims.STAGE.name, claims.generated_jobs(STAGES)))
+    for stage, table in tables:
+        for rule, job in table.items():
+            if not isinstance(job, Job):  # TRANSITION: a rule not yet modelled
+                continue
+            if rule in out:
+                raise KeyError(f"rule {rule!r} is in the job tables of stages "
+                               f"{out[rule][0]!r} and {stage!r}, not one")
+            out[rule] = (stage, job)
+    return out
+
+
+def _job(rule: str) -> Job:
+    try:
+        return job_models()[rule][1]
+    except KeyError:
+        raise KeyError(f"rule {rule!r} is in no stage's job table") from None
+
+
+def planned_jobs(cfg: dict, results: str = "results") -> list[PlannedJob]:
+    """Every job a run of ``cfg`` plans from an empty results root, with ``all``: the job
+    tables walked back from ``final_output`` (``plan.jobs``)."""
+    return walk(job_models(), cfg, results, final_output(cfg, results))
+
+
 def job_params(cfg: dict, rule: str) -> dict:
     """The params of the written rule ``rule``, from the job table of the stage that owns it
     (``Stage.jobs``): the one place where a rule's params are read from the config."""
-    owners = [stage for stage in STAGES if rule in stage.jobs]
-    if len(owners) != 1:
-        raise KeyError(f"rule {rule!r} is in the job table of {len(owners)} stages, not one: "
-                       f"{[stage.name for stage in owners]}")
-    return owners[0].jobs[rule](cfg)
+    for stage in STAGES:  # TRANSITION: rules not yet modelled keep their params function
+        if rule in stage.jobs and not isinstance(stage.jobs[rule], Job):
+            return stage.jobs[rule](cfg)
+    return _job(rule).params(cfg)
+
+
+def job_outputs(results: str, rule: str) -> dict[str, str]:
+    """The output patterns of ``rule`` under ``results`` (its job's templates)."""
+    return {name: f"{results}/{template}" for name, template in _job(rule).outputs.items()}
+
+
+def job_inputs(cfg: dict, results: str, rule: str):
+    """The input function of ``rule`` (for ``unpack``): its job's inputs at the wildcards."""
+    job = _job(rule)
+    return lambda wildcards: job.inputs(cfg, results, **dict(wildcards.items()))
+
+
+def job_wildcards(cfg: dict, rule: str) -> dict[str, str]:
+    """The wildcard constraints of ``rule`` beyond the global ones."""
+    return _job(rule).wildcards(cfg)
 
 
 def figure_inputs(fig: Figure, cfg: dict, results: str, wildcards) -> dict:

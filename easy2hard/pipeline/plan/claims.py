@@ -14,14 +14,17 @@ from __future__ import annotations
 import hashlib
 import json
 
-from .stage import Claim, Stage
+from ..unit_costs import unit
+from .common import path
+from .stage import Claim, Cost, Job, Stage
 
 MERGED = "claims.parquet"
 PAGE = "claims.html"
+STAGE_TABLE = "claims/{stage}.parquet"
 
 
 def stage_table(results: str, stage: str) -> str:
-    return f"{results}/claims/{stage}.parquet"
+    return path(results, STAGE_TABLE, stage=stage)
 
 
 def _stages():
@@ -93,6 +96,24 @@ def check(cfg: dict) -> list[str]:
                 out.append(f"claim {c.id!r} of stage {stage.name!r}: ids are unique and start "
                            f"with '{stage.name}.'")
             seen.add(c.id)
+    return out
+
+
+def _claims_cost(cfg: dict, **wildcards) -> Cost:
+    return Cost(unit("small_job"), "claims", "table reads and seed bootstraps")
+
+
+def generated_jobs(stages) -> dict[str, Job]:
+    """The job models of the generated claims rules (workflow/rules/claims.smk): one per
+    stage that declares claims, and the merge."""
+    out = {f"claims_{s.name}": Job(
+        outputs={"table": STAGE_TABLE.format(stage=s.name)}, cost=_claims_cost,
+        inputs=lambda cfg, results, _s=s, **wc: stage_inputs(_s, cfg, results))
+        for s in stages if s.claims}
+    out["claims_merge"] = Job(
+        outputs={"table": MERGED, "page": PAGE}, cost=_claims_cost,
+        inputs=lambda cfg, results, **wc: {"tables": [stage_table(results, s.name)
+                                                      for s in claiming_stages(cfg)]})
     return out
 
 

@@ -4,9 +4,13 @@ wildcard patterns built from name lists."""
 from __future__ import annotations
 
 
+#: the files of one figure, relative to the results root (``{name}`` may hold wildcards)
+FIGURE_FILES = {"pdf": "figures/{name}.pdf", "png": "figures/{name}.png"}
+
+
 def figure_files(results: str, name: str) -> list[str]:
     """The PDF and PNG of one figure."""
-    return [f"{results}/figures/{name}.pdf", f"{results}/figures/{name}.png"]
+    return [f"{results}/" + t.replace("{name}", name) for t in FIGURE_FILES.values()]
 
 
 def without(spec: dict, *keys: str) -> dict:
@@ -35,3 +39,15 @@ def per_job(fn, cfg: dict, *names: str):
     def value(wildcards):
         return fn(cfg, *(getattr(wildcards, name) for name in names))
     return value
+
+
+#: the wildcard constraints of every rule (the rule files' global ``wildcard_constraints``)
+WILDCARDS = {
+    "sweep": "[A-Za-z0-9_]+", "N": "[0-9]+", "figure": "[A-Za-z0-9_]+",
+    "run": "[A-Za-z0-9_]+", "seed": "[0-9]+", "step": "[0-9]+",
+}
+
+
+def path(results: str, template: str, **wildcards) -> str:
+    """The file of one output ``template`` (relative to the results root) at ``wildcards``."""
+    return f"{results}/" + template.format(**wildcards)

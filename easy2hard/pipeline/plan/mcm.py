@@ -9,17 +9,21 @@ table and the figures.
 
 from __future__ import annotations
 
+import math
+
 from ...mcm import sweeps as mcm_sweeps
-from .common import device, figure_files, per_job, without
-from .stage import Claim, Figure, Stage
+from ..unit_costs import unit
+from .common import device, figure_files, path, per_job, without
+from .stage import Claim, Cost, Figure, Job, Stage
 
 FIGURES = ("mcm_overlap_vs_n", "mcm_threshold_scaling", "mcm_projection")
 THEORY_FIGURES = ("mcm_overlap_vs_n", "mcm_threshold_scaling")  # drawn with predicted curves
+CELL = "mcm/{sweep}/N{N}.parquet"
 THRESHOLDS = "mcm/thresholds.parquet"
 
 
 def cells(cfg: dict, sweep: str, results: str) -> list[str]:
-    return [f"{results}/mcm/{sweep}/N{N}.parquet" for N in cfg["mcm"]["sweeps"][sweep]["N"]]
+    return [path(results, CELL, sweep=sweep, N=N) for N in cfg["mcm"]["sweeps"][sweep]["N"]]
 
 
 def tables(cfg: dict, sweeps, results: str) -> list[str]:
@@ -40,12 +44,16 @@ def sweep_cells(cfg: dict, sweep: str) -> list[list]:
 
 def exponents(sweeps, results: str) -> list[str]:
     """The theory's k* tables for the settings of these MCM sweeps (one per sweep)."""
-    return [f"{results}/theory/sweeps/{sweep}.parquet" for sweep in sweeps]
+    from .theory import SWEEP_EXPONENTS  # the theory stage's rule makes them
+
+    return [path(results, SWEEP_EXPONENTS, sweep=sweep) for sweep in sweeps]
 
 
 def predicted(sweeps, results: str) -> list[str]:
     """The overlap SDE's predicted curves for these MCM sweeps (one table per sweep)."""
-    return [f"{results}/theory/dynamics/{sweep}.parquet" for sweep in sweeps]
+    from .theory import DYNAMICS  # the theory stage's rule makes them
+
+    return [path(results, DYNAMICS, sweep=sweep) for sweep in sweeps]
 
 
 def figure_sweeps(cfg: dict, name: str) -> list[str]:
@@ -81,7 +89,7 @@ def targets(cfg: dict, results: str) -> list[str]:
         if name in cfg["mcm"]["figures"]:
             out += figure_files(results, name)
     if "mcm_threshold_scaling" in cfg["mcm"]["figures"]:
-        out.append(f"{results}/{THRESHOLDS}")
+        out.append(path(results, THRESHOLDS))
     return out
 
 
@@ -149,9 +157,31 @@ def exponent_claim(name: str, sweeps: tuple, source: str) -> Claim:
         params=exponent_params(sweeps), figure="mcm_threshold_scaling")
 
 
+def runs(spec: dict) -> int:
+    """The runs of one cell of a sweep: the product of its grid's list lengths."""
+    return math.prod(len(spec[k]) for k in mcm_sweeps.GRID)
+
+
+def cell_cost(cfg: dict, sweep: str, N: str) -> Cost:
+    """runs x n_max samples; the full engine also x N."""
+    spec = cfg["mcm"]["sweeps"][sweep]
+    R, n = runs(spec), mcm_sweeps.n_max(spec, int(N))
+    per = unit("mcm_full") * int(N) if spec["engine"] == "full" else unit("mcm_reduced")
+    return Cost(R * n * per, f"mcm.sweeps.{sweep}", f"{R} runs x {n:.3g} samples")
+
+
+def _thresholds_cost(cfg: dict) -> Cost:
+    return Cost(unit("small_job"), "mcm.figures.mcm_threshold_scaling", "seed bootstraps")
+
+
 JOBS = {
-    "mcm_sweep_cell": lambda cfg: {"spec": per_job(sweep_spec, cfg, "sweep"), **device(cfg)},
-    "mcm_thresholds": lambda cfg: {"options": per_job(threshold_params, cfg)},
+    "mcm_sweep_cell": Job(
+        outputs={"table": CELL}, cost=cell_cost,
+        params=lambda cfg: {"spec": per_job(sweep_spec, cfg, "sweep"), **device(cfg)}),
+    "mcm_thresholds": Job(
+        outputs={"table": THRESHOLDS}, cost=_thresholds_cost,
+        inputs=lambda cfg, results: with_theory("mcm_threshold_scaling")(cfg, results),
+        params=lambda cfg: {"options": per_job(threshold_params, cfg)}),
 }
 
 STAGE = Stage(

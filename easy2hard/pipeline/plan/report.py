@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from .stage import Stage
+from ..unit_costs import unit
+from .common import path
+from .stage import Cost, Job, Stage
+
+PAGE = "report/tables/{table}.html"
 
 
 def targets(cfg: dict, results: str) -> list[str]:
-    return [f"{results}/report/tables/{table}.html" for table in cfg["report"]["tables"]]
+    return [path(results, PAGE, table=table) for table in cfg["report"]["tables"]]
 
 
 def producible_tables(cfg: dict) -> set[str]:
@@ -39,6 +43,10 @@ def check(cfg: dict) -> list[str]:
     return out
 
 
-JOBS = {"report_table": lambda cfg: {"max_rows": cfg["report"]["max_rows"]}}
+JOBS = {"report_table": Job(
+    outputs={"page": PAGE}, wildcards=lambda cfg: {"table": "[A-Za-z0-9_]+(/[A-Za-z0-9_]+)*"},
+    inputs=lambda cfg, results, table: {"table": f"{results}/{table}.parquet"},
+    cost=lambda cfg, table: Cost(unit("small_job"), "report.tables", "one HTML page"),
+    params=lambda cfg: {"max_rows": cfg["report"]["max_rows"]})}
 
 STAGE = Stage(name="report", targets=targets, check=check, jobs=JOBS)

@@ -15,10 +15,14 @@ scripts. The plan module ends with one ``STAGE = Stage(...)``, registered in
   prediction that would support it, the control it must rule out, its calibration check, and
   the evaluate function (in the domain's ``claims`` module) that decides it from the tables on
   every run (rule ``claims_<stage>``, ``docs/claims.md``);
-- ``jobs``: the job table, ``{rule: params(cfg) -> dict}``: the params of each of the stage's
-  written rules, built from the validated config (``cfg["results_dir"]`` is the results
-  root). A value is plain or a function of the job's wildcards; the rule file says only
-  ``params: **plan.job_params(config, "<rule>")`` and reads no config key itself.
+- ``jobs``: the job table, ``{rule: Job}``: the one model of each of the stage's written
+  rules: its output templates, its inputs, its params and its cost, built from the validated
+  config (``cfg["results_dir"]`` is the results root). The rule file takes everything from it
+  (``output: **plan.job_outputs(RESULTS, "<rule>")``, ``input: unpack(plan.job_inputs(config,
+  RESULTS, "<rule>"))``, ``wildcard_constraints: **plan.job_wildcards(config, "<rule>")``,
+  ``params: **plan.job_params(config, "<rule>")``) and reads no config key itself; the cost
+  estimate walks the same table back from ``final_output`` (``plan.jobs``), so it plans the
+  jobs Snakemake plans.
 
 A figure's drawing function lives in its domain package and has one signature::
 
@@ -37,9 +41,48 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
+from .common import FIGURE_FILES
+
 
 def _no_params(cfg: dict, **wildcards) -> dict:
     return {}
+
+
+def _no_inputs(cfg: dict, results: str, **wildcards) -> dict:
+    return {}
+
+
+@dataclass(frozen=True)
+class Cost:
+    """The CPU time of one job's work on one core (the estimate adds the job's start).
+
+    key: the config key that sets its size (named when the job is over cost.max_job_hours);
+    work: its size in words; on_gpu: it runs on an accelerator where one is present.
+    """
+
+    seconds: float
+    key: str
+    work: str = ""
+    on_gpu: bool = False
+
+
+@dataclass(frozen=True)
+class Job:
+    """One written rule: everything the plan knows of its jobs.
+
+    outputs: ``{name: template}``, paths relative to the results root with ``{wildcard}``
+    fields (the plan module's path constants: each output pattern is written once);
+    cost(cfg, **wildcards) -> Cost: one job's CPU time;
+    params(cfg) -> dict: the rule's params (plain values or functions of the wildcards);
+    inputs(cfg, results, **wildcards) -> {name: path or [paths]}: what one job reads;
+    wildcards(cfg) -> {name: regex}: constraints beyond the global ones (``common.WILDCARDS``).
+    """
+
+    outputs: dict
+    cost: Callable
+    params: Callable = _no_params
+    inputs: Callable = _no_inputs
+    wildcards: Callable = _no_params
 
 
 @dataclass(frozen=True)
@@ -77,6 +120,13 @@ class Figure:
 
     def function(self) -> Callable:
         return getattr(importlib.import_module(self.module), self.draw.partition(":")[2])
+
+    def job(self) -> "Job":
+        """The generated rule's job model: its PDF and PNG, the tables it reads, and the cost
+        of a drawing (its job's start)."""
+        return Job(outputs={k: t.replace("{name}", self.name) for k, t in FIGURE_FILES.items()},
+                   cost=lambda cfg, **wc: Cost(0.0, "figures"), params=self.params,
+                   inputs=self.inputs, wildcards=lambda cfg: dict(self.wildcards))
 
 
 @dataclass(frozen=True)

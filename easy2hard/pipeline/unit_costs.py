@@ -1,0 +1,87 @@
+"""Every measured speed the cost estimate uses, one ``UnitCost`` each with where it was measured.
+
+The job tables (``easy2hard.pipeline.plan``, each ``Job.cost``) multiply the work a job's
+config asks for by these; ``easy2hard.pipeline.cost`` adds each job's start and sums.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class UnitCost:
+    """CPU seconds of one unit of work, and where that number was measured."""
+
+    seconds: float
+    unit: str
+    source: str
+
+
+#: Every per-unit cost the estimates use (CPU seconds on one core of the 2-core test machine).
+UNIT_COSTS: dict[str, UnitCost] = {
+    "mcm_reduced": UnitCost(
+        6.3e-8, "sample of one run, reduced engine (independent of N)",
+        "benchmarks/mcm_engine.py: 1.6e7 samples/s per core, median of five runs at N = 128 "
+        "and 4096 (docs/stages/mcm.md, 2026-12-02)"),
+    "sde_path": UnitCost(
+        7.2e-6, "path x form x (1 + c n_max) of the one-overlap SDE, c = lr Δ_t e^-t (a path's "
+        "steps grow with its sample budget in drift time, c n_max)",
+        "benchmarks/sde_paths.py: median over config/config.yaml's covariance and cumulant "
+        "cells (6e-6 to 1.0e-5 from c n_max = 30 to 660), 2 shared cores, 2026-12-03"),
+    "sde_path_2d": UnitCost(
+        1.6e-4, "path x form x (1 + c n_max) of the two-overlap SDE (correlated latents)",
+        "benchmarks/sde_paths.py: the cumulant_correlated cells of config/config.yaml "
+        "(1.6e-4 to 1.7e-4 from c n_max = 53 to 133), 2026-12-03"),
+    "sde_table": UnitCost(
+        0.2, "coefficient table of one one-overlap setting",
+        "benchmarks/sde_paths.py: 0.09 to 0.19 s, 2026-12-03"),
+    "sde_table_2d": UnitCost(
+        6.1, "coefficient table of one two-overlap setting (61 x 61 quadratures)",
+        "benchmarks/sde_paths.py: the cumulant_correlated setting of config/config.yaml, "
+        "2026-12-03"),
+    "mcm_full": UnitCost(
+        3.6e-8, "sample of one run times N, full lockstep engine",
+        "benchmarks/mcm_engine.py: reduced/full = 923 at N = 4096, 16 runs (README, MCM)"),
+    "network_flop": UnitCost(
+        3.0e-10, "run x step x batch x N x width x depth of a network cell",
+        "README, networks: Fig. 3a m = 1000 cell (12 runs x 3000 steps x 100 x 64) about 70 s; "
+        "benchmarks/mcm_networks.py compares the same engine"),
+    "network_step": UnitCost(
+        4.0e-3, "optimiser step of one network cell (fixed overhead of the lockstep step)",
+        "README, networks: the default stage's 11 jobs took 216 CPU-s in all"),
+    "fourier_flop": UnitCost(
+        1.8e-9, "run x step x batch x N x width of a synthetic Fourier cell",
+        "README, Fourier clones: N = 16, 16 384 steps of 12 runs (batch 16, width 100) at "
+        "150 steps/s"),
+    "multipatch_flop": UnitCost(
+        4.0e-10, "run x step x n x d x m x (patches + 1) of a two-patch training",
+        "README, multipatch: the default stage took 82 CPU-s, most of it the diffusion job "
+        "(15 runs x 8000 steps, n = 30, d = 1000, m = 20)"),
+    "unet_pixel": UnitCost(
+        4.4e-6, "image pixel of one training sample, U-Net base 8 depth 3 (x (base/8)^2 x depth/3)",
+        "README, images: U-Net training 1000 steps x batch 32 on 32x32 patches, 2.4 min per seed; "
+        "benchmarks/unet_train.py"),
+    "unet_eval_image": UnitCost(
+        2.0e-3, "image x noise level x set of a clone-loss evaluation, U-Net base 8 depth 3",
+        "README, images: 7.3 CPU-min for the default image stage (16 evaluations of 500 "
+        "images x 3 levels x 8 sets)"),
+    "random_features_cell": UnitCost(
+        0.03, "d^2 x seed x width ratio of a random-features ridge fit",
+        "README, random features: about 2.5 min on 2 cores for the default"),
+    "linear_cell": UnitCost(
+        1.3e-7, "d^3 x (target, N, seed, ridge) of a linear closed form",
+        "not measured alone: set so that the default linear stage (its share of the "
+        "13-minute default pipeline, README) is about a CPU-minute per d = 64 job"),
+    "job_start": UnitCost(
+        5.0, "start of one job (Python, imports, reading the config), added to every job",
+        "config/test/mcm.yaml: 12 jobs of negligible work took 71 CPU-s in all"),
+    "small_job": UnitCost(
+        5.0, "job of the theory, report or figure stages",
+        "README: theory tables in seconds; each figure a few seconds"),
+}
+
+
+def unit(name: str) -> float:
+    """CPU seconds of one unit of ``name``."""
+    return UNIT_COSTS[name].seconds
