@@ -1,5 +1,5 @@
-"""Plan of the network stage: one table per (sweep, N, width m, depth L) under
-results/networks/{sweep}/N{N}_m{m}_L{L}.parquet, and the figures named in networks.figures."""
+"""Plan of the network stage: one table per (sweep, N, width m, depth L) (``CELL``, rule
+networks_cell), and the figures named in networks.figures."""
 
 from __future__ import annotations
 
