@@ -54,8 +54,10 @@ def main() -> None:
         t_est = sum(est.get(rule, []))
         sums[0], sums[1] = sums[0] + t_est, sums[1] + t_meas
         ratio = f"{t_est / t_meas:6.2f}" if t_meas else "     -"
-        print(f"{rule:<30} {len(est.get(rule, [])):>6}/{n_meas:<6} {t_est:>12.1f} {t_meas:>11.1f} {ratio}")
-    print(f"{'total':<30} {'':>13} {sums[0]:>12.1f} {sums[1]:>11.1f} {sums[0] / max(sums[1], 1e-9):6.2f}")
+        jobs = f"{len(est.get(rule, [])):>6}/{n_meas:<6}"
+        print(f"{rule:<30} {jobs} {t_est:>12.1f} {t_meas:>11.1f} {ratio}")
+    ratio = sums[0] / max(sums[1], 1e-9)
+    print(f"{'total':<30} {'':>13} {sums[0]:>12.1f} {sums[1]:>11.1f} {ratio:6.2f}")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,10 @@ from __future__ import annotations
 import itertools
 
 INF = float("inf")
+#: the m of the convergence check (the m = 1 limit is derived)
+CONVERGENCE_M = (1,)
+#: the two models the samples job draws from (keys of random_features.samples)
+SAMPLE_MODELS = ("memorising", "generalising")
 
 
 def sizes(d: int, psi: float) -> int:

@@ -15,8 +15,9 @@ s = snakemake.params.spec
 d = int(snakemake.wildcards.d)
 start = time.perf_counter()
 cells = rf_cells.convergence_cells(s)
-table = grid.run(d, cells, [1], s["lambdas"], s["seeds"], s["t"], s["activation"],
-                 s["hermite_order"], s["quadrature_nodes"], s["eval_points"], log=log.info)
+table = grid.run(d, cells, list(rf_cells.CONVERGENCE_M), s["lambdas"], s["seeds"], s["t"],
+                 s["activation"], s["hermite_order"], s["quadrature_nodes"], s["eval_points"],
+                 log=log.info)
 table.insert(0, "curve", "convergence")
 write_parquet(table, snakemake.output[0])
 log.info("wrote %d rows in %.1f s", len(table), time.perf_counter() - start)

@@ -1,13 +1,13 @@
 """Plan of the linear stage (docs/science.md §10; here N = training samples, d = dimension).
 
-Paths, under ``results``:
-  linear/patches/d{d}/{pool,heldout}.npy          natural patches reduced to d pixels
-  linear/closed_form/{target}/d{d}.parquet        closed forms: N, seed, ridge, τ, sampler
-  linear/trained/{target}/d{d}.parquet            Adam / SGD training against the closed forms
-  linear/samples/natural_patches_d{d}.parquet     DDPM samples of N < d, N ≈ d, N >> d models
-  linear/hierarchy/d{d}.parquet                   ridge and early-stopping paths per exponent α
-  linear/nonlinear/natural_patches_d{d}.parquet   MLP against linear denoisers on patches
-  figures/linear_*.{pdf,png}                      drawn by easy2hard.linear.plots (STAGE.figures)
+Outputs, under ``results`` (the path constants below, one per output):
+  PATCHES       natural patches reduced to d pixels: the training pool and the held-out set
+  CLOSED_FORM   closed forms of one (target, d): N, seed, ridge, τ, sampler
+  TRAINED       Adam / SGD training against the closed forms
+  SAMPLES       DDPM samples of N < d, N ≈ d, N >> d models
+  HIERARCHY     ridge and early-stopping paths per exponent α
+  NONLINEAR     MLP against linear denoisers on patches
+  figures       drawn by easy2hard.linear.plots (STAGE.figures)
 """
 
 from __future__ import annotations

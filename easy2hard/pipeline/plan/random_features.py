@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 
 from ...core.activation_names import NAMES as ACTIVATIONS
-from ...random_features.cells import (INF, convergence_cells, curve_cells, phase_cells,
-                                      sizes)
+from ...random_features.cells import (CONVERGENCE_M, INF, SAMPLE_MODELS, convergence_cells,
+                                      curve_cells, phase_cells, sizes)
 from ..unit_costs import unit
 from .common import figure_files, path, pattern, per_job, pick
 from .stage import Claim, Cost, Figure, Job, Stage
@@ -168,13 +168,14 @@ def _grid_cost(key: str, d: int, cells, ms, seeds: int, order: int) -> Cost:
 
 def curve_cost(cfg: dict, curve: str, d: str) -> Cost:
     rf = cfg["random_features"]
-    return _grid_cost(f"random_features.curves.{curve}", int(d), curve_cells(curve, rf["curves"][curve]),
-                      rf["m"], len(rf["seeds"]), rf["hermite_order"])
+    cells = curve_cells(curve, rf["curves"][curve])
+    return _grid_cost(f"random_features.curves.{curve}", int(d), cells, rf["m"],
+                      len(rf["seeds"]), rf["hermite_order"])
 
 
 def convergence_cost(cfg: dict, d: str) -> Cost:
     rf, spec = cfg["random_features"], cfg["random_features"]["convergence"]
-    return _grid_cost("random_features.convergence", int(d), convergence_cells(spec), [1],
+    return _grid_cost("random_features.convergence", int(d), convergence_cells(spec), CONVERGENCE_M,
                       len(spec["seeds"]), rf["hermite_order"])
 
 
@@ -189,9 +190,9 @@ def samples_cost(cfg: dict) -> Cost:
     rf, spec = cfg["random_features"], cfg["random_features"]["samples"]
     work = sum(grid_work(spec["d"], [(spec[name]["psi_n"], spec[name]["psi_p"])], [spec["m"]],
                          spec["steps"], rf["hermite_order"])
-               for name in ("memorising", "generalising"))
+               for name in SAMPLE_MODELS)
     return Cost(unit("torch_import") + work * unit("random_features_flop"),
-                "random_features.samples", f"2 models x {spec['steps']} times at d = {spec['d']}")
+                "random_features.samples", f"{len(SAMPLE_MODELS)} models x {spec['steps']} times at d = {spec['d']}")
 
 
 def _limit_cost(cfg: dict) -> Cost:
