@@ -266,3 +266,24 @@ def test_stage_runs_on_the_tiny_config(run_workflow):
     for name in ("kl", "test_error", "regularisation", "samples", "trained", "hierarchy",
                  "non_gaussian", "nonlinear"):
         assert (res / f"figures/linear_{name}.png").stat().st_size > 0
+
+
+def test_closed_form_cost_adds_the_ideal_sampler_draws_of_non_gaussian_laws():
+    """A non-Gaussian law's closed form costs its Gaussian twin's fits plus the ideal-sampler
+    draws, which grow with linear.ideal_reps; the fits grow with the seeds."""
+    from easy2hard.pipeline.unit_costs import unit
+
+    def costs(**lin) -> tuple[float, float]:
+        raw = load_test_config("linear")
+        raw["linear"].update(lin)
+        cfg = e2h_config.validate(raw)
+        return tuple(plan.linear.closed_form_cost(cfg, t, "9").seconds
+                     for t in ("isotropic", "student_t"))
+
+    gauss, law = costs(ideal_reps=100)
+    gauss2, law2 = costs(ideal_reps=200)
+    assert gauss2 == gauss and law > gauss
+    assert law2 - gauss2 == pytest.approx(2 * (law - gauss))
+    more_seeds, _ = costs(ideal_reps=100, seeds=[0, 1, 2, 3])
+    start = unit("torch_import")
+    assert more_seeds - start == pytest.approx(2 * (gauss - start))

@@ -390,3 +390,24 @@ def test_bad_networks_config_names_the_key(run_workflow):
     proc = run_workflow(cfg, "-n", check=False)
     assert proc.returncode != 0
     assert "networks.sweeps.w.depth" in proc.stdout + proc.stderr
+
+
+def _cell_seconds(cfg: dict, sweep: str, m: int = 4, **spec) -> float:
+    sweeps = {**cfg["networks"]["sweeps"], sweep: {**cfg["networks"]["sweeps"][sweep], **spec}}
+    cfg = {**cfg, "networks": {**cfg["networks"], "sweeps": sweeps}}
+    return plan.networks.cell_cost(cfg, sweep, "8", str(m), "1").seconds
+
+
+def test_cell_cost_is_linear_in_runs_and_width():
+    """The job table's cost of a network cell: a fixed part (torch's import, the per-step
+    overhead) plus work proportional to its runs (seeds x activations x ...) and its width;
+    more steps cost more."""
+    cfg = config_lib.validate(load_test_config("networks"))
+    by_seeds = [_cell_seconds(cfg, "w", seeds=list(range(k))) for k in (1, 2, 3)]
+    assert by_seeds[2] - by_seeds[1] == pytest.approx(by_seeds[1] - by_seeds[0])
+    assert 0 < by_seeds[1] - by_seeds[0] < by_seeds[0]
+    by_width = [_cell_seconds(cfg, "w", m=m) for m in (4, 8, 12)]
+    assert by_width[2] - by_width[1] == pytest.approx(by_width[1] - by_width[0])
+    assert by_width[1] > by_width[0]
+    assert _cell_seconds(cfg, "w", steps=24) > _cell_seconds(cfg, "w", steps=12)
+    assert plan.networks.cell_cost(cfg, "d", "8", "5", "2").key == "networks.sweeps.d"

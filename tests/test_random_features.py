@@ -227,3 +227,13 @@ def test_workflow_runs_the_stage(run_workflow):
     assert set(samples["model"]) == {"memorising", "generalising"}
     for fig in plan.FIGURES:
         assert (out / "figures" / f"{fig.name}.png").stat().st_size > 0
+
+
+def test_grid_work_counts_each_solved_size_once():
+    """The job table's work of a grid: cells that round to the same (n, p) are one solve (as
+    grid.run), the work is linear in the seeds, and finite m adds the samples' SVD."""
+    one = plan.grid_work(16, [(1.0, 2.0)], [1, INF], 1, 8)
+    assert plan.grid_work(16, [(1.0, 2.0), (1.01, 2.01)], [1, INF], 1, 8) == one
+    assert plan.grid_work(16, [(1.0, 2.0)], [1, INF], 3, 8) == 3 * one
+    assert plan.grid_work(16, [(1.0, 2.0)], [1, 2, INF], 1, 8) > one
+    assert plan.grid_work(16, [(1.0, 2.0), (1.0, 4.0)], [1, INF], 1, 8) > one

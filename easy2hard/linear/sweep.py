@@ -17,14 +17,10 @@ import torch
 
 from ..core import streams
 from . import closed_form, denoiser, divergence, laws, theory
+from .names import sizes
 from .targets import Target
 
 log = logging.getLogger(__name__)
-
-
-def sizes(d: int, N_over_d) -> list[int]:
-    """Training-set sizes N = round(r d), one per ratio r, without duplicates."""
-    return list(dict.fromkeys(int(round(r * d)) for r in N_over_d))
 
 
 def mc_draws(target: Target, n: int) -> np.ndarray:

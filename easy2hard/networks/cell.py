@@ -13,6 +13,7 @@ from ..core import mixed_cumulant as mcm
 from ..core.lockstep import Run
 from . import models as networks
 from . import training
+from .names import RUN_GRID
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +21,7 @@ log = logging.getLogger(__name__)
 def runs_of(spec: dict) -> list[Run]:
     """Every run of a cell, grouped by activation (one σ call per group)."""
     return [Run(seed=s, activation=a, t=t, lr=lr)
-            for a, t, lr, s in itertools.product(spec["activation"], spec["t"], spec["lr"],
-                                                 spec["seeds"])]
+            for a, t, lr, s in itertools.product(*(spec[k] for k in RUN_GRID))]
 
 
 def settings_columns(table: pd.DataFrame, spec: dict, arch: networks.Arch) -> pd.DataFrame:

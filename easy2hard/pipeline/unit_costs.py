@@ -18,6 +18,10 @@ class UnitCost:
     source: str
 
 
+#: where the unit costs of the stages calibrated on a whole run were measured: each job's
+#: seconds from Snakemake's metadata of that run (each includes its start)
+DEFAULT_RUN = "the default run (config/config.yaml, 2 idle cores) of 2026-12-07"
+
 #: Every per-unit cost the estimates use (CPU seconds on one core of the 2-core test machine).
 UNIT_COSTS: dict[str, UnitCost] = {
     "mcm_reduced": UnitCost(
@@ -44,12 +48,15 @@ UNIT_COSTS: dict[str, UnitCost] = {
         3.6e-8, "sample of one run times N, full lockstep engine",
         "benchmarks/mcm_engine.py: reduced/full = 923 at N = 4096, 16 runs (README, MCM)"),
     "network_flop": UnitCost(
-        3.0e-10, "run x step x batch x N x width x depth of a network cell",
-        "README, networks: Fig. 3a m = 1000 cell (12 runs x 3000 steps x 100 x 64) about 70 s; "
-        "benchmarks/mcm_networks.py compares the same engine"),
+        3.9e-10, "run x sample x N x width x depth of a network cell (training samples, "
+        "and each logged step's test samples at a third: forward passes only)",
+        f"least squares over the 9 jobs of {DEFAULT_RUN}, rule networks_cell: "
+        "9 jobs, 141 s (with network_step; each job less 3 s of start and torch import)"),
     "network_step": UnitCost(
-        4.0e-3, "optimiser step of one network cell (fixed overhead of the lockstep step)",
-        "README, networks: the default stage's 11 jobs took 216 CPU-s in all"),
+        6.3e-4, "lockstep step x (depth + 1) of a network cell (the optimiser's and each "
+        "layer's fixed overhead)",
+        f"least squares with network_flop, {DEFAULT_RUN}, rule networks_cell: "
+        "9 jobs, 141 s (the m = 1 cells: 7.4 and 8.8 s, nearly all of it this overhead)"),
     "fourier_flop": UnitCost(
         1.8e-9, "run x step x batch x N x width of a synthetic Fourier cell",
         "README, Fourier clones: N = 16, 16 384 steps of 12 runs (batch 16, width 100) at "
@@ -66,13 +73,45 @@ UNIT_COSTS: dict[str, UnitCost] = {
         2.0e-3, "image x noise level x set of a clone-loss evaluation, U-Net base 8 depth 3",
         "README, images: 7.3 CPU-min for the default image stage (16 evaluations of 500 "
         "images x 3 levels x 8 sets)"),
-    "random_features_cell": UnitCost(
-        0.03, "d^2 x seed x width ratio of a random-features ridge fit",
-        "README, random features: about 2.5 min on 2 cores for the default"),
+    "random_features_flop": UnitCost(
+        4.0e-10, "multiply-add of the exact ridge solutions (plan.random_features.grid_work: "
+        "p³ per decomposition, the SVD of finite-m samples, the Hermite moments)",
+        f"{DEFAULT_RUN}, rules random_features_curve, _convergence, _phase and "
+        "_samples: 13 jobs, 81.4 s, less 3 s of start and torch import each (42.4 s for "
+        "1.09e11 multiply-adds)"),
+    "linear_fit": UnitCost(
+        8.2e-3, "fit of one (N, seed) of a linear closed form (its evaluation over every ridge, "
+        "time and sampler, beside the d³ decomposition)",
+        f"{DEFAULT_RUN}, rule linear_closed_form: the 9 Gaussian and patch jobs "
+        "took 40.4 s, 1.0 s of work each at d = 16 (120 fits) beside 3 s of start"),
     "linear_cell": UnitCost(
-        1.3e-7, "d^3 x (target, N, seed, ridge) of a linear closed form",
-        "not measured alone: set so that the default linear stage (its share of the "
-        "13-minute default pipeline, README) is about a CPU-minute per d = 64 job"),
+        2.9e-8, "d³ of one (N, seed) fit of a linear closed form or hierarchy cell",
+        f"{DEFAULT_RUN}, rule linear_closed_form: Gaussian and patch jobs at "
+        "d = 64 took 0.9 s more work than at d = 16 (120 fits each)"),
+    "linear_ideal_draw": UnitCost(
+        9.6e-10, "training-set point x d² of a non-Gaussian law's ideal-sampler KL "
+        "(ideal_reps x N x d² over every N > d)",
+        f"{DEFAULT_RUN}, rule linear_closed_form: the 6 student_t and "
+        "laplace_latent jobs took 16.3 s beyond the Gaussian jobs of the same d "
+        "(1.69e10 point x d²)"),
+    "linear_step": UnitCost(
+        2.2e-3, "lockstep optimiser step of the trained linear denoisers (every (N, seed) run "
+        "of a cell at once; d <= 16: the step's overhead dominates)",
+        f"{DEFAULT_RUN}, rule linear_trained: 1 job, 25.4 s for 8000 Adam + "
+        "2000 SGD steps"),
+    "linear_sample_flop": UnitCost(
+        7.0e-9, "N x sample x DDPM step x d² of the linear models' samples",
+        f"{DEFAULT_RUN}, rule linear_samples: 1 job, 3.7 s (0.7 s beyond its "
+        "start, for 9.8e7)"),
+    "mlp_flop": UnitCost(
+        4.5e-9, "run x step x batch x d x width of the MLP denoisers beside the linear ones",
+        f"{DEFAULT_RUN}, rule linear_nonlinear: 1 job, 40.1 s (21 MLPs x 3000 "
+        "steps x 64 x 16 x 128)"),
+    "torch_import": UnitCost(
+        2.0, "import of torch and the numerics in a job, beyond job_start",
+        f"{DEFAULT_RUN}: rule random_features_limit (1 job of no measurable "
+        "work) 3.0 s, random_features_convergence at d = 32 3.0 s, against 0.8 s for each "
+        "numpy-only linear_patches job"),
     "job_start": UnitCost(
         5.0, "start of one job (Python, imports, reading the config), added to every job",
         "config/test/mcm.yaml: 12 jobs of negligible work took 71 CPU-s in all"),

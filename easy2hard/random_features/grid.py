@@ -15,13 +15,8 @@ import pandas as pd
 import torch
 
 from . import empirical, moments, problem, regimes, ridge
+from .cells import INF, sizes
 
-INF = float("inf")
-
-
-def sizes(d: int, psi: float) -> int:
-    """n = round(ψ_n d) or p = round(ψ_p d), at least 1."""
-    return max(1, int(round(psi * d)))
 
 
 def _true_train_error(prob, n: int, m: float) -> float:
@@ -112,12 +107,3 @@ def run(d: int, cells: Sequence[tuple[float, float]], ms: Sequence[float],
     df["t"], df["activation"] = t, activation
     return regimes.with_gaps(df)
 
-
-def curve_cells(curve: str, spec: dict) -> list[tuple[float, float]]:
-    """(ψ_n, ψ_p) cells of a learning curve: ``psi_p`` sweeps ψ_p at each ψ_n of the list
-    ``spec["psi_n"]``, ``psi_n`` sweeps ψ_n at the fixed ``spec["psi_p"]``."""
-    if curve == "psi_p":
-        return [(n, v) for n in spec["psi_n"] for v in spec["values"]]
-    if curve == "psi_n":
-        return [(v, spec["psi_p"]) for v in spec["values"]]
-    raise ValueError(f"unknown curve {curve!r}; allowed: psi_p, psi_n")

@@ -6,22 +6,17 @@
 # and early-stopping paths); one per d trains MLP denoisers on patches beside the linear
 # ones. Natural patches are reduced to d pixels once. Figures: STAGE.figures (figures.smk).
 
-LINEAR = f"{RESULTS}/linear"
-
 
 rule linear_patches:
     """Natural patches reduced to d pixels: the training pool and the held-out set."""
     input:
-        train=f"{RESULTS}/data/natural_patches/train.npy",
-        val=f"{RESULTS}/data/natural_patches/val.npy",
-        test=f"{RESULTS}/data/natural_patches/test.npy",
+        unpack(plan.job_inputs(config, RESULTS, "linear_patches")),
     output:
-        pool=f"{LINEAR}/patches/d{{d}}/pool.npy",
-        heldout=f"{LINEAR}/patches/d{{d}}/heldout.npy",
+        **plan.job_outputs(RESULTS, "linear_patches"),
     log:
         f"{RESULTS}/logs/linear/patches/d{{d}}.log",
     wildcard_constraints:
-        d="[0-9]+",
+        **plan.job_wildcards(config, "linear_patches"),
     conda:
         "../../envs/numerics.yaml"
     params:
@@ -33,14 +28,13 @@ rule linear_patches:
 rule linear_closed_form:
     """Closed-form linear denoisers of one (target, d): every N, seed, ridge, stopping time and sampler."""
     input:
-        unpack(lambda wc: plan.linear.cell_inputs(wc.target, wc.d, RESULTS)),
+        unpack(plan.job_inputs(config, RESULTS, "linear_closed_form")),
     output:
-        f"{LINEAR}/closed_form/{{target}}/d{{d}}.parquet",
+        **plan.job_outputs(RESULTS, "linear_closed_form"),
     log:
         f"{RESULTS}/logs/linear/closed_form/{{target}}/d{{d}}.log",
     wildcard_constraints:
-        target=plan.linear.TARGET_PATTERN,
-        d="[0-9]+",
+        **plan.job_wildcards(config, "linear_closed_form"),
     conda:
         "../../envs/numerics.yaml"
     params:
@@ -52,14 +46,13 @@ rule linear_closed_form:
 rule linear_trained:
     """Adam and SGD training of the linear denoisers of one (target, d), beside their closed forms."""
     input:
-        unpack(lambda wc: plan.linear.cell_inputs(wc.target, wc.d, RESULTS)),
+        unpack(plan.job_inputs(config, RESULTS, "linear_trained")),
     output:
-        f"{LINEAR}/trained/{{target}}/d{{d}}.parquet",
+        **plan.job_outputs(RESULTS, "linear_trained"),
     log:
         f"{RESULTS}/logs/linear/trained/{{target}}/d{{d}}.log",
     wildcard_constraints:
-        target=plan.linear.TARGET_PATTERN,
-        d="[0-9]+",
+        **plan.job_wildcards(config, "linear_trained"),
     conda:
         "../../envs/numerics.yaml"
     params:
@@ -71,13 +64,13 @@ rule linear_trained:
 rule linear_samples:
     """DDPM samples of linear models trained with N < d, N = d and N > d natural patches."""
     input:
-        unpack(lambda wc: plan.linear.cell_inputs("natural_patches", wc.d, RESULTS)),
+        unpack(plan.job_inputs(config, RESULTS, "linear_samples")),
     output:
-        f"{LINEAR}/samples/natural_patches_d{{d}}.parquet",
+        **plan.job_outputs(RESULTS, "linear_samples"),
     log:
         f"{RESULTS}/logs/linear/samples/natural_patches_d{{d}}.log",
     wildcard_constraints:
-        d="[0-9]+",
+        **plan.job_wildcards(config, "linear_samples"),
     conda:
         "../../envs/numerics.yaml"
     params:
@@ -89,13 +82,13 @@ rule linear_samples:
 rule linear_hierarchy:
     """Spectra of growing hierarchy at fixed trace: KL and test error over N/d at the best ridge and stopping time."""
     input:
-        unpack(lambda wc: plan.linear.hierarchy_inputs(wc.d, config, RESULTS)),
+        unpack(plan.job_inputs(config, RESULTS, "linear_hierarchy")),
     output:
-        f"{LINEAR}/hierarchy/d{{d}}.parquet",
+        **plan.job_outputs(RESULTS, "linear_hierarchy"),
     log:
         f"{RESULTS}/logs/linear/hierarchy/d{{d}}.log",
     wildcard_constraints:
-        d="[0-9]+",
+        **plan.job_wildcards(config, "linear_hierarchy"),
     conda:
         "../../envs/numerics.yaml"
     params:
@@ -107,13 +100,13 @@ rule linear_hierarchy:
 rule linear_nonlinear:
     """An MLP denoiser beside the linear one over the same N/d sweep: test error, divergence, memorisation."""
     input:
-        unpack(lambda wc: plan.linear.cell_inputs("natural_patches", wc.d, RESULTS)),
+        unpack(plan.job_inputs(config, RESULTS, "linear_nonlinear")),
     output:
-        f"{LINEAR}/nonlinear/natural_patches_d{{d}}.parquet",
+        **plan.job_outputs(RESULTS, "linear_nonlinear"),
     log:
         f"{RESULTS}/logs/linear/nonlinear/natural_patches_d{{d}}.log",
     wildcard_constraints:
-        d="[0-9]+",
+        **plan.job_wildcards(config, "linear_nonlinear"),
     conda:
         "../../envs/numerics.yaml"
     params:

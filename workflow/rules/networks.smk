@@ -7,12 +7,11 @@
 rule networks_cell:
     """One cell of a network sweep: every run with this (N, width m, depth L), trained in lockstep; its table."""
     output:
-        f"{RESULTS}/networks/{{sweep}}/N{{N}}_m{{m}}_L{{L}}.parquet",
+        **plan.job_outputs(RESULTS, "networks_cell"),
     log:
         f"{RESULTS}/logs/networks/{{sweep}}/N{{N}}_m{{m}}_L{{L}}.log",
     wildcard_constraints:
-        m="[0-9]+",
-        L="[0-9]+",
+        **plan.job_wildcards(config, "networks_cell"),
     conda:
         "../../envs/numerics.yaml"
     params:

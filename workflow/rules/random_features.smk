@@ -3,18 +3,15 @@
 # m = 1 convergence check, per (activation, t) of the phase diagram, one for the samples; the
 # d -> inf table reads every curve. Figures: generated from plan.random_features.FIGURES.
 
-RF = f"{RESULTS}/random_features"
-
 
 rule random_features_curve:
     """Exact finite-d DSM test and train errors of random features along one learning curve at one d."""
     output:
-        f"{RF}/curves/{{curve}}_d{{d}}.parquet",
+        **plan.job_outputs(RESULTS, "random_features_curve"),
     log:
         f"{RESULTS}/logs/random_features/curves/{{curve}}_d{{d}}.log",
     wildcard_constraints:
-        curve=plan.random_features.CURVE_PATTERN,
-        d="[0-9]+",
+        **plan.job_wildcards(config, "random_features_curve"),
     conda:
         "../../envs/numerics.yaml"
     threads: 1
@@ -27,11 +24,11 @@ rule random_features_curve:
 rule random_features_convergence:
     """Finite-d errors at one d, to check the approach to the d = infinity limit."""
     output:
-        f"{RF}/convergence/d{{d}}.parquet",
+        **plan.job_outputs(RESULTS, "random_features_convergence"),
     log:
         f"{RESULTS}/logs/random_features/convergence/d{{d}}.log",
     wildcard_constraints:
-        d="[0-9]+",
+        **plan.job_wildcards(config, "random_features_convergence"),
     conda:
         "../../envs/numerics.yaml"
     threads: 1
@@ -44,9 +41,9 @@ rule random_features_convergence:
 rule random_features_limit:
     """The d = infinity rows: the derived m = 1 limit, its optimal ridge, and the 1/d fit where no limit is derived."""
     input:
-        plan.random_features.curve_tables(config, RESULTS),
+        unpack(plan.job_inputs(config, RESULTS, "random_features_limit")),
     output:
-        f"{RF}/limit.parquet",
+        **plan.job_outputs(RESULTS, "random_features_limit"),
     log:
         f"{RESULTS}/logs/random_features/limit.log",
     conda:
@@ -60,12 +57,11 @@ rule random_features_limit:
 rule random_features_phase:
     """Memorisation phase diagram in (psi_n, psi_p) for one activation and time t."""
     output:
-        f"{RF}/phase/{{activation}}_t{{t}}.parquet",
+        **plan.job_outputs(RESULTS, "random_features_phase"),
     log:
         f"{RESULTS}/logs/random_features/phase/{{activation}}_t{{t}}.log",
     wildcard_constraints:
-        activation=plan.random_features.ACTIVATION_PATTERN,
-        t="[0-9.e-]+",
+        **plan.job_wildcards(config, "random_features_phase"),
     conda:
         "../../envs/numerics.yaml"
     threads: 1
@@ -78,7 +74,7 @@ rule random_features_phase:
 rule random_features_samples:
     """Samples of random-features scores: norms and nearest-training distances."""
     output:
-        f"{RF}/samples.parquet",
+        **plan.job_outputs(RESULTS, "random_features_samples"),
     log:
         f"{RESULTS}/logs/random_features/samples.log",
     conda:

@@ -6,14 +6,14 @@ import torch
 
 from easy2hard.core.tables import write_parquet
 from easy2hard.pipeline.scripting import log_to
-from easy2hard.random_features import grid
+from easy2hard.random_features import cells as rf_cells, grid
 
 log = log_to(snakemake)
 torch.set_num_threads(snakemake.threads)
 spec = snakemake.params.spec
 curve, d = snakemake.wildcards.curve, int(snakemake.wildcards.d)
 start = time.perf_counter()
-table = grid.run(d, grid.curve_cells(curve, spec["spec"]), spec["m"], spec["lambdas"],
+table = grid.run(d, rf_cells.curve_cells(curve, spec["spec"]), spec["m"], spec["lambdas"],
                  spec["seeds"], spec["t"], spec["activation"], spec["hermite_order"],
                  spec["quadrature_nodes"], spec["eval_points"], log=log.info)
 table.insert(0, "curve", curve)

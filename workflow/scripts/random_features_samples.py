@@ -7,13 +7,13 @@ import torch
 
 from easy2hard.core.tables import write_parquet
 from easy2hard.pipeline.scripting import log_to
-from easy2hard.random_features import sampling
+from easy2hard.random_features import cells as rf_cells, sampling
 
 log = log_to(snakemake)
 torch.set_num_threads(snakemake.threads)
 s = snakemake.params.spec
 start = time.perf_counter()
-models = {name: (s[name]["psi_n"], s[name]["psi_p"]) for name in ("memorising", "generalising")}
+models = {name: (s[name]["psi_n"], s[name]["psi_p"]) for name in rf_cells.SAMPLE_MODELS}
 times = sampling.time_grid(s["t_min"], s["t_max"], s["steps"])
 table = sampling.nearest_neighbours(models, s["d"], s["m"], s["lambda"], s["count"], times,
                                     s["seed"], s["activation"], s["hermite_order"],

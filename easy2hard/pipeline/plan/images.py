@@ -37,6 +37,13 @@ TRAINING_MODULE = "easy2hard.images.training"
 DATASET_PATTERN = pattern(DATASETS)
 CLONE_PATTERN = pattern(CLONES)
 TWIN_SOURCE_PATTERN = pattern(TWIN_SOURCES)
+#: one split of a dataset (rule data_splits), relative to the results root
+SPLIT = "data/{dataset}/{split}.npy"
+
+
+def split_file(results: str, dataset: str, split: str) -> str:
+    """One split (train, val or test) of a dataset."""
+    return f"{results}/" + SPLIT.format(dataset=dataset, split=split)
 
 
 def twin_source_file(results: str, dataset: str, source: str) -> str:

@@ -1,45 +1,56 @@
 """Plan of the linear stage (docs/science.md §10; here N = training samples, d = dimension).
 
-Paths, under ``results``:
-  linear/patches/d{d}/{pool,heldout}.npy          natural patches reduced to d pixels
-  linear/closed_form/{target}/d{d}.parquet        closed forms: N, seed, ridge, τ, sampler
-  linear/trained/{target}/d{d}.parquet            Adam / SGD training against the closed forms
-  linear/samples/natural_patches_d{d}.parquet     DDPM samples of N < d, N ≈ d, N >> d models
-  linear/hierarchy/d{d}.parquet                   ridge and early-stopping paths per exponent α
-  linear/nonlinear/natural_patches_d{d}.parquet   MLP against linear denoisers on patches
-  figures/linear_*.{pdf,png}                      drawn by easy2hard.linear.plots (STAGE.figures)
+Outputs, under ``results`` (the path constants below, one per output):
+  PATCHES       natural patches reduced to d pixels: the training pool and the held-out set
+  CLOSED_FORM   closed forms of one (target, d): N, seed, ridge, τ, sampler
+  TRAINED       Adam / SGD training against the closed forms
+  SAMPLES       DDPM samples of N < d, N ≈ d, N >> d models
+  HIERARCHY     ridge and early-stopping paths per exponent α
+  NONLINEAR     MLP against linear denoisers on patches
+  figures       drawn by easy2hard.linear.plots (STAGE.figures)
 """
 
 from __future__ import annotations
 
 import math
 
-from ...linear.names import GAUSSIAN, NON_GAUSSIAN, TARGETS
-from .common import device, figure_files, pattern, per_job, pick
-from .stage import Claim, Figure, Stage
+from ...linear.names import GAUSSIAN, NON_GAUSSIAN, TARGETS, sizes
+from ..unit_costs import unit
+from . import images
+from .common import device, figure_files, path, pattern, per_job, pick
+from .stage import Claim, Cost, Figure, Job, Stage
 
 #: the wildcard constraint of the target names
 TARGET_PATTERN = pattern(TARGETS)
+#: the reduced natural patches of one d: the training pool and the held-out set
+PATCHES = {"pool": "linear/patches/d{d}/pool.npy", "heldout": "linear/patches/d{d}/heldout.npy"}
+CLOSED_FORM = "linear/closed_form/{target}/d{d}.parquet"
+TRAINED = "linear/trained/{target}/d{d}.parquet"
+SAMPLES = "linear/samples/natural_patches_d{d}.parquet"
+HIERARCHY = "linear/hierarchy/d{d}.parquet"
+NONLINEAR = "linear/nonlinear/natural_patches_d{d}.parquet"
+#: the splits of the natural_patches dataset that the patches are reduced from
+SPLITS = ("train", "val", "test")
 
 
 def closed_form_tables(cfg: dict, results: str) -> list[str]:
     lin = cfg["linear"]
-    return [f"{results}/linear/closed_form/{t}/d{d}.parquet" for t in lin["targets"] for d in lin["d"]]
+    return [path(results, CLOSED_FORM, target=t, d=d) for t in lin["targets"] for d in lin["d"]]
 
 
 def trained_tables(cfg: dict, results: str) -> list[str]:
     tr = cfg["linear"]["trained"]
-    return [f"{results}/linear/trained/{t}/d{d}.parquet" for t in tr["targets"] for d in tr["d"]]
+    return [path(results, TRAINED, target=t, d=d) for t in tr["targets"] for d in tr["d"]]
 
 
 def samples_table(cfg: dict, results: str) -> list[str]:
     sp = cfg["linear"]["samples"]
-    return [f"{results}/linear/samples/natural_patches_d{sp['d']}.parquet"] if sp["N_over_d"] else []
+    return [path(results, SAMPLES, d=sp["d"])] if sp["N_over_d"] else []
 
 
 def regularisation_table(cfg: dict, results: str) -> str:
     fig = cfg["linear"]["figures"]["regularisation"]
-    return f"{results}/linear/closed_form/{fig['target']}/d{fig['d']}.parquet"
+    return path(results, CLOSED_FORM, target=fig["target"], d=fig["d"])
 
 
 def non_gaussian_tables(cfg: dict, results: str) -> list[str]:
@@ -50,16 +61,15 @@ def non_gaussian_tables(cfg: dict, results: str) -> list[str]:
     if not names:
         return []
     names = (["power_law"] if "power_law" in lin["targets"] else []) + names
-    return [f"{results}/linear/closed_form/{t}/d{d}.parquet" for t in names for d in lin["d"]]
+    return [path(results, CLOSED_FORM, target=t, d=d) for t in names for d in lin["d"]]
 
 
 def hierarchy_tables(cfg: dict, results: str) -> list[str]:
-    return [f"{results}/linear/hierarchy/d{d}.parquet" for d in cfg["linear"]["hierarchy"]["d"]]
+    return [path(results, HIERARCHY, d=d) for d in cfg["linear"]["hierarchy"]["d"]]
 
 
 def nonlinear_tables(cfg: dict, results: str) -> list[str]:
-    return [f"{results}/linear/nonlinear/natural_patches_d{d}.parquet"
-            for d in cfg["linear"]["nonlinear"]["d"]]
+    return [path(results, NONLINEAR, d=d) for d in cfg["linear"]["nonlinear"]["d"]]
 
 
 def hierarchy_inputs(d, cfg: dict, results: str) -> dict:
@@ -83,7 +93,7 @@ def cell_inputs(target: str, d, results: str) -> dict:
     """The reduced patches a natural_patches cell reads; nothing for Gaussian targets."""
     if target != "natural_patches":
         return {}
-    return {k: f"{results}/linear/patches/d{d}/{k}.npy" for k in ("pool", "heldout")}
+    return {k: path(results, t, d=d) for k, t in PATCHES.items()}
 
 
 def cell_spec(cfg: dict, target: str) -> dict:
@@ -196,14 +206,103 @@ def _figure(name: str, inputs, params=None) -> Figure:
                   category="Linear diffusion", **kw)
 
 
+def patches_inputs(cfg: dict, results: str, d: str) -> dict:
+    """The natural_patches splits (the images stage's rule data_splits)."""
+    return {split: images.split_file(results, "natural_patches", split) for split in SPLITS}
+
+
+def linear_fit(d: int) -> float:
+    """Seconds of one (N, seed) fit: its d³ decomposition and its evaluation over the grid."""
+    return unit("linear_fit") + d ** 3 * unit("linear_cell")
+
+
+def closed_form_cost(cfg: dict, target: str, d: str) -> Cost:
+    """One fit per (N, seed) (``linear_fit``); a non-Gaussian law also draws
+    ``ideal_reps`` training sets of every N > d for its ideal-sampler KL (N d² each)."""
+    lin, d = cfg["linear"], int(d)
+    fits = len(sizes(d, lin["N_over_d"])) * len(lin["seeds"])
+    seconds = unit("torch_import") + fits * linear_fit(d)
+    if target in NON_GAUSSIAN:
+        draws = lin["ideal_reps"] * sum(N for N in sizes(d, lin["N_over_d"]) if N > d)
+        seconds += draws * d ** 2 * unit("linear_ideal_draw")
+    return Cost(seconds, "linear.d", f"{fits} fits of d = {d}")
+
+
+def trained_cost(cfg: dict, target: str, d: str) -> Cost:
+    """The lockstep steps of each optimiser (every run of the cell at once)."""
+    tr = cfg["linear"]["trained"]
+    steps = sum(tr[opt]["steps"] for opt in tr["optimizers"])
+    return Cost(unit("torch_import") + steps * unit("linear_step"), "linear.trained",
+                f"{steps} lockstep steps at d = {d}")
+
+
+def samples_cost(cfg: dict, d: str) -> Cost:
+    """n DDPM samples of each N's model, T steps of a d x d map."""
+    lin, sp = cfg["linear"], cfg["linear"]["samples"]
+    work = len(sp["N_over_d"]) * sp["n"] * lin["ddpm"]["T"] * int(d) ** 2
+    return Cost(unit("torch_import") + work * unit("linear_sample_flop"), "linear.samples",
+                f"{len(sp['N_over_d'])} N x {sp['n']} samples x {lin['ddpm']['T']} steps")
+
+
+def hierarchy_cost(cfg: dict, d: str) -> Cost:
+    """As a closed form: one fit per (exponent, N, seed) (``linear_fit``)."""
+    hi = cfg["linear"]["hierarchy"]
+    fits = len(hi["exponents"]) * len(sizes(int(d), hi["N_over_d"])) * len(hi["seeds"])
+    return Cost(unit("torch_import") + fits * linear_fit(int(d)),
+                "linear.hierarchy", f"{fits} fits of d = {d}")
+
+
+def nonlinear_cost(cfg: dict, d: str) -> Cost:
+    """Every (N, seed) MLP trained in lockstep: runs x steps x batch x d x width."""
+    nl = cfg["linear"]["nonlinear"]
+    runs = len(sizes(int(d), nl["N_over_d"])) * len(nl["seeds"])
+    work = runs * nl["steps"] * nl["batch"] * int(d) * nl["width"]
+    return Cost(unit("torch_import") + work * unit("mlp_flop"), "linear.nonlinear",
+                f"{runs} MLPs x {nl['steps']} steps")
+
+
+def _patches_cost(cfg: dict, d: str) -> Cost:
+    return Cost(0.0, "linear.natural_patches", "a mean pooling of the splits")
+
+
+_D = {"d": "[0-9]+"}
+_CELL = {"target": TARGET_PATTERN, **_D}
+
+
+def _cell_inputs(cfg: dict, results: str, target: str, d: str) -> dict:
+    return cell_inputs(target, d, results)
+
+
+def _patch_inputs(cfg: dict, results: str, d: str) -> dict:
+    return cell_inputs("natural_patches", d, results)
+
+
 JOBS = {
-    "linear_patches": lambda cfg: {"downsample": cfg["linear"]["natural_patches"]["downsample"]},
-    "linear_closed_form": lambda cfg: {"spec": per_job(cell_spec, cfg, "target")},
-    "linear_trained": lambda cfg: {"spec": per_job(trained_spec, cfg, "target"),
-                                   **device(cfg)},
-    "linear_samples": lambda cfg: {"spec": per_job(samples_spec, cfg)},
-    "linear_hierarchy": lambda cfg: {"spec": per_job(hierarchy_spec, cfg)},
-    "linear_nonlinear": lambda cfg: {"spec": per_job(nonlinear_spec, cfg), **device(cfg)},
+    "linear_patches": Job(
+        outputs=PATCHES, cost=_patches_cost, inputs=patches_inputs,
+        params=lambda cfg: {"downsample": cfg["linear"]["natural_patches"]["downsample"]},
+        wildcards=lambda cfg: dict(_D)),
+    "linear_closed_form": Job(
+        outputs={"table": CLOSED_FORM}, cost=closed_form_cost, inputs=_cell_inputs,
+        params=lambda cfg: {"spec": per_job(cell_spec, cfg, "target")},
+        wildcards=lambda cfg: dict(_CELL)),
+    "linear_trained": Job(
+        outputs={"table": TRAINED}, cost=trained_cost, inputs=_cell_inputs,
+        params=lambda cfg: {"spec": per_job(trained_spec, cfg, "target"), **device(cfg)},
+        wildcards=lambda cfg: dict(_CELL)),
+    "linear_samples": Job(
+        outputs={"table": SAMPLES}, cost=samples_cost, inputs=_patch_inputs,
+        params=lambda cfg: {"spec": per_job(samples_spec, cfg)},
+        wildcards=lambda cfg: dict(_D)),
+    "linear_hierarchy": Job(
+        outputs={"table": HIERARCHY}, cost=hierarchy_cost,
+        inputs=lambda cfg, results, d: hierarchy_inputs(d, cfg, results),
+        params=lambda cfg: {"spec": per_job(hierarchy_spec, cfg)},
+        wildcards=lambda cfg: dict(_D)),
+    "linear_nonlinear": Job(
+        outputs={"table": NONLINEAR}, cost=nonlinear_cost, inputs=_patch_inputs,
+        params=lambda cfg: {"spec": per_job(nonlinear_spec, cfg), **device(cfg)},
+        wildcards=lambda cfg: dict(_D)),
 }
 
 SOURCE = ("Merger & Goldt 2025, abstract (shared/papers/merger-goldt-papers.txt); "

@@ -1,17 +1,25 @@
-"""Plan of the network stage: one table per (sweep, N, width m, depth L) under
-results/networks/{sweep}/N{N}_m{m}_L{L}.parquet, and the figures named in networks.figures."""
+"""Plan of the network stage: one table per (sweep, N, width m, depth L) (``CELL``, rule
+networks_cell), and the figures named in networks.figures."""
 
 from __future__ import annotations
 
-from .common import device, figure_files, per_job, without
-from .stage import Claim, Figure, Stage
+import math
+
+from ...networks.names import RUN_GRID
+from ..unit_costs import unit
+from .common import device, figure_files, path, per_job, without
+from .stage import Claim, Cost, Figure, Job, Stage
 
 FIGURES = ("fig3a_width", "fig3bc_depth", "figA4", "fig1c_mcm_clones")
+CELL = "networks/{sweep}/N{N}_m{m}_L{L}.parquet"
+#: the test sets evaluated at each logged step (the MCM and its two clones), each sample a
+#: forward pass: about a third of a training sample's work
+EVAL_SETS, FORWARD_SHARE = 3, 1 / 3
 
 
 def cells(cfg: dict, sweep: str, results: str) -> list[str]:
     spec = cfg["networks"]["sweeps"][sweep]
-    return [f"{results}/networks/{sweep}/N{N}_m{m}_L{L}.parquet"
+    return [path(results, CELL, sweep=sweep, N=N, m=m, L=L)
             for N in spec["N"] for m in spec["width"] for L in spec["depth"]]
 
 
@@ -126,8 +134,24 @@ CLAIMS = (
 )
 
 
+def cell_cost(cfg: dict, sweep: str, N: str, m: str, L: str) -> Cost:
+    """steps x (L + 1) lockstep steps (the optimiser's and each layer's fixed overhead), runs
+    x (training samples + test samples at a third) x N x m x L multiply-adds, torch's import."""
+    spec = cfg["networks"]["sweeps"][sweep]
+    runs, steps = math.prod(len(spec[k]) for k in RUN_GRID), spec["steps"]
+    tests = spec["log_points"] * spec["eval_samples"] * EVAL_SETS * FORWARD_SHARE
+    samples = steps * spec["batch"] + tests
+    flops = runs * samples * int(N) * int(m) * int(L)
+    seconds = (unit("torch_import") + steps * (int(L) + 1) * unit("network_step")
+               + flops * unit("network_flop"))
+    return Cost(seconds, f"networks.sweeps.{sweep}", f"{runs} runs x {steps} steps")
+
+
 JOBS = {
-    "networks_cell": lambda cfg: {"spec": per_job(cell_spec, cfg, "sweep"), **device(cfg)},
+    "networks_cell": Job(
+        outputs={"table": CELL}, cost=cell_cost,
+        params=lambda cfg: {"spec": per_job(cell_spec, cfg, "sweep"), **device(cfg)},
+        wildcards=lambda cfg: {"m": "[0-9]+", "L": "[0-9]+"}),
 }
 
 STAGE = Stage(

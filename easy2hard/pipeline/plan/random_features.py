@@ -8,8 +8,11 @@ from __future__ import annotations
 import math
 
 from ...core.activation_names import NAMES as ACTIVATIONS
-from .common import figure_files, pattern, per_job, pick
-from .stage import Claim, Figure, Stage
+from ...random_features.cells import (CONVERGENCE_M, INF, SAMPLE_MODELS, convergence_cells,
+                                      curve_cells, phase_cells, sizes)
+from ..unit_costs import unit
+from .common import figure_files, path, pattern, per_job, pick
+from .stage import Claim, Cost, Figure, Job, Stage
 
 CURVES = ("psi_p", "psi_n")
 #: the wildcard constraints of the curve and activation names
@@ -19,20 +22,20 @@ MODEL_KEYS = ("activation", "t", "seeds", "m", "lambdas", "hermite_order", "quad
               "eval_points")
 SOLVER_KEYS = ("hermite_order", "quadrature_nodes", "eval_points")
 CATEGORY = "Random features"
-
-
-def rf_dir(results: str) -> str:
-    return f"{results}/random_features"
+CURVE = "random_features/curves/{curve}_d{d}.parquet"
+CONVERGENCE = "random_features/convergence/d{d}.parquet"
+LIMIT = "random_features/limit.parquet"
+PHASE = "random_features/phase/{activation}_t{t}.parquet"
+SAMPLES = "random_features/samples.parquet"
 
 
 def curve_tables(cfg: dict, results: str) -> list[str]:
-    return [f"{rf_dir(results)}/curves/{c}_d{d}.parquet"
-            for c in CURVES for d in cfg["random_features"]["dims"]]
+    return [path(results, CURVE, curve=c, d=d) for c in CURVES
+            for d in cfg["random_features"]["dims"]]
 
 
 def convergence_tables(cfg: dict, results: str) -> list[str]:
-    return [f"{rf_dir(results)}/convergence/d{d}.parquet"
-            for d in cfg["random_features"]["convergence"]["dims"]]
+    return [path(results, CONVERGENCE, d=d) for d in cfg["random_features"]["convergence"]["dims"]]
 
 
 def phase_settings(cfg: dict) -> list[tuple[str, float]]:
@@ -44,8 +47,12 @@ def phase_settings(cfg: dict) -> list[tuple[str, float]]:
     return list(dict.fromkeys(pairs))
 
 
+def phase_table(results: str, activation: str, t: float) -> str:
+    return path(results, PHASE, activation=activation, t=f"{t:g}")
+
+
 def phase_tables(cfg: dict, results: str) -> list[str]:
-    return [f"{rf_dir(results)}/phase/{a}_t{t:g}.parquet" for a, t in phase_settings(cfg)]
+    return [phase_table(results, a, t) for a, t in phase_settings(cfg)]
 
 
 def curve_params(cfg: dict, curve: str) -> dict:
@@ -82,7 +89,7 @@ def figure_params(cfg: dict) -> dict:
 
 def _inputs(cfg: dict, results: str) -> dict:
     return {"curves": curve_tables(cfg, results),
-            "limit": [f"{rf_dir(results)}/limit.parquet"]}
+            "limit": [path(results, LIMIT)]}
 
 
 FIGURES = (
@@ -99,7 +106,7 @@ FIGURES = (
            lambda cfg, results: {"phase": phase_tables(cfg, results)}, category=CATEGORY,
            params=figure_params),
     Figure("random_features_samples", "easy2hard.random_features.plots:samples",
-           lambda cfg, results: {"samples": [f"{rf_dir(results)}/samples.parquet"]},
+           lambda cfg, results: {"samples": [path(results, SAMPLES)]},
            category=CATEGORY),
 )
 
@@ -107,7 +114,7 @@ FIGURES = (
 def targets(cfg: dict, results: str) -> list[str]:
     if not cfg["random_features"]["enabled"]:
         return []
-    tables = [f"{rf_dir(results)}/{name}.parquet" for name in ("limit", "samples")]
+    tables = [path(results, LIMIT), path(results, SAMPLES)]
     return (curve_tables(cfg, results) + convergence_tables(cfg, results)
             + phase_tables(cfg, results) + tables
             + [f for fig in FIGURES for f in figure_files(results, fig.name)])
@@ -138,13 +145,80 @@ def check(cfg: dict) -> list[str]:
     return out
 
 
+def grid_work(d: int, cells, ms, seeds: int, order: int) -> float:
+    """Multiply-adds of ``grid.run`` at one d: per seed, the features' Hermite moments
+    (order x p_max² per point accumulated for m = inf, and once for the population), then
+    per (n, p, m) one decomposition of p features (p³) and, for finite m, the SVD of the
+    n·m noisy samples' features."""
+    ns = sorted({sizes(d, c[0]) for c in cells})
+    pairs = sorted({(sizes(d, c[0]), sizes(d, c[1])) for c in cells})
+    p_max = max(p for _, p in pairs)
+    work = order * p_max ** 2 * (1 + (max(ns) if INF in ms else 0))
+    for n, p in pairs:
+        for m in ms:
+            work += p ** 3 + (0 if m == INF else n * m * p * min(n * m, p))
+    return seeds * work
+
+
+def _grid_cost(key: str, d: int, cells, ms, seeds: int, order: int) -> Cost:
+    work = grid_work(d, cells, ms, seeds, order)
+    return Cost(unit("torch_import") + work * unit("random_features_flop"), key,
+                f"{seeds} seeds x {len(cells)} cells x {len(ms)} m at d = {d}")
+
+
+def curve_cost(cfg: dict, curve: str, d: str) -> Cost:
+    rf = cfg["random_features"]
+    cells = curve_cells(curve, rf["curves"][curve])
+    return _grid_cost(f"random_features.curves.{curve}", int(d), cells, rf["m"],
+                      len(rf["seeds"]), rf["hermite_order"])
+
+
+def convergence_cost(cfg: dict, d: str) -> Cost:
+    rf, spec = cfg["random_features"], cfg["random_features"]["convergence"]
+    return _grid_cost("random_features.convergence", int(d), convergence_cells(spec), CONVERGENCE_M,
+                      len(spec["seeds"]), rf["hermite_order"])
+
+
+def phase_cost(cfg: dict, activation: str, t: str) -> Cost:
+    rf, spec = cfg["random_features"], cfg["random_features"]["phase"]
+    return _grid_cost("random_features.phase", spec["d"], phase_cells(spec), spec["m"],
+                      len(spec["seeds"]), rf["hermite_order"])
+
+
+def samples_cost(cfg: dict) -> Cost:
+    """Per model (memorising, generalising) one solution at each time step of the grid."""
+    rf, spec = cfg["random_features"], cfg["random_features"]["samples"]
+    work = sum(grid_work(spec["d"], [(spec[name]["psi_n"], spec[name]["psi_p"])], [spec["m"]],
+                         spec["steps"], rf["hermite_order"])
+               for name in SAMPLE_MODELS)
+    return Cost(unit("torch_import") + work * unit("random_features_flop"),
+                "random_features.samples", f"{len(SAMPLE_MODELS)} models x {spec['steps']} times at d = {spec['d']}")
+
+
+def _limit_cost(cfg: dict) -> Cost:
+    return Cost(unit("torch_import"), "random_features", "closed forms at d = inf")
+
+
 JOBS = {
-    "random_features_curve": lambda cfg: {"spec": per_job(curve_params, cfg, "curve")},
-    "random_features_convergence": lambda cfg: {"spec": convergence_params(cfg)},
-    "random_features_limit": lambda cfg: {"spec": limit_params(cfg)},
-    "random_features_phase": lambda cfg: {
-        "spec": per_job(phase_params, cfg, "activation", "t")},
-    "random_features_samples": lambda cfg: {"spec": sample_params(cfg)},
+    "random_features_curve": Job(
+        outputs={"table": CURVE}, cost=curve_cost,
+        params=lambda cfg: {"spec": per_job(curve_params, cfg, "curve")},
+        wildcards=lambda cfg: {"curve": CURVE_PATTERN, "d": "[0-9]+"}),
+    "random_features_convergence": Job(
+        outputs={"table": CONVERGENCE}, cost=convergence_cost,
+        params=lambda cfg: {"spec": convergence_params(cfg)},
+        wildcards=lambda cfg: {"d": "[0-9]+"}),
+    "random_features_limit": Job(
+        outputs={"table": LIMIT}, cost=_limit_cost,
+        inputs=lambda cfg, results: {"curves": curve_tables(cfg, results)},
+        params=lambda cfg: {"spec": limit_params(cfg)}),
+    "random_features_phase": Job(
+        outputs={"table": PHASE}, cost=phase_cost,
+        params=lambda cfg: {"spec": per_job(phase_params, cfg, "activation", "t")},
+        wildcards=lambda cfg: {"activation": ACTIVATION_PATTERN, "t": "[0-9.e-]+"}),
+    "random_features_samples": Job(
+        outputs={"table": SAMPLES}, cost=samples_cost,
+        params=lambda cfg: {"spec": sample_params(cfg)}),
 }
 
 def _phase_claim_tables(cfg: dict, results: str) -> dict:
@@ -152,7 +226,7 @@ def _phase_claim_tables(cfg: dict, results: str) -> dict:
     rf = cfg["random_features"]
     if (rf["activation"], float(rf["t"])) not in phase_settings(cfg):
         return {}
-    return {"phase": [f"{rf_dir(results)}/phase/{rf['activation']}_t{float(rf['t']):g}.parquet"]}
+    return {"phase": [phase_table(results, rf["activation"], float(rf["t"]))]}
 
 
 def _onset_params(cfg: dict) -> dict:
