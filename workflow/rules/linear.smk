@@ -12,9 +12,7 @@ LINEAR = f"{RESULTS}/linear"
 rule linear_patches:
     """Natural patches reduced to d pixels: the training pool and the held-out set."""
     input:
-        train=f"{RESULTS}/data/natural_patches/train.npy",
-        val=f"{RESULTS}/data/natural_patches/val.npy",
-        test=f"{RESULTS}/data/natural_patches/test.npy",
+        **plan.images.splits(RESULTS, "natural_patches"),
     output:
         pool=f"{LINEAR}/patches/d{{d}}/pool.npy",
         heldout=f"{LINEAR}/patches/d{{d}}/heldout.npy",
