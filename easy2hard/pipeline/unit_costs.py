@@ -67,46 +67,47 @@ UNIT_COSTS: dict[str, UnitCost] = {
         "13-minute default pipeline, README) is about a CPU-minute per d = 64 job"),
     "torch_start": UnitCost(
         3.0, "start of a job that imports torch, beyond job_start (a numpy job's start)",
-        "the default run of 2026-12-07 (2 idle cores), rules of negligible work: fourier_clone 4 jobs 13 s, fourier_examples 1 job "
-        "3 s, multipatch_literal 1 job 2 s (about 4 s a torch job, 1 s a numpy job)"),
+        "the default run of 2026-12-07, rules of negligible work: fourier_clone: 4 jobs, 13 s; "
+        "fourier_examples: 1 job, 3 s (about 4 s a torch job, 1 s a numpy job)"),
     "numba_start": UnitCost(
         2.2, "start of a job that compiles the classifier's numba kernels, beyond job_start",
-        "the default run of 2026-12-07 (2 idle cores), rule fourier_classifier_cell: 4 jobs 31 s, of which the kernels' 1.9e7 "
-        "samples took 18.2 s (the jobs' logs)"),
+        "the default run of 2026-12-07, rule fourier_classifier_cell: 4 jobs, 31 s, of which "
+        "the kernels' 1.9e7 samples took 18.2 s (the jobs' logs)"),
     "dataset_build": UnitCost(
-        1.0, "work of one dataset's splits from local files (natural_patches: 12 000 images "
-        "of 32 x 32; downloads not counted)",
-        "the default run of 2026-12-07 (2 idle cores), rule data_splits: 1 job, 2 s"),
+        1.0, "work of one dataset's splits from local files (natural_patches: 12 000 images of "
+        "32 x 32; a download is not counted)",
+        "the default run of 2026-12-07, rule data_splits: 1 job, 2 s"),
     "gaussian_twin": UnitCost(
-        0.75, "work of one Gaussian twin (fit on the set, draw the default's 4000 test-sized "
-        "images of 32 x 32)",
-        "the default run of 2026-12-07 (2 idle cores), rule clones_twin: 4 jobs, 7 s"),
+        0.75, "work of one Gaussian twin (fit on its set, draw 4000 images of 32 x 32)",
+        "the default run of 2026-12-07, rule clones_twin: 4 jobs, 7 s"),
     "covariance_set": UnitCost(
-        0.11, "one image set's covariance against the test split's (4000 images of 32 x 32)",
-        "the default run of 2026-12-07 (2 idle cores), rule fourier_covariance: 1 job of 9 sets, 2 s"),
+        0.11, "one image set's covariance mismatch to the test split (4000 images of 32 x 32)",
+        "the default run of 2026-12-07, rule fourier_covariance: 1 job of 9 sets, 2 s"),
     "fourier_step": UnitCost(
         5.7e-4, "lockstep step of a synthetic Fourier denoiser cell (6 runs x batch 16 x width "
         "100: overhead-bound, the step's arithmetic is not resolved at this size)",
-        "the default run of 2026-12-07 (2 idle cores), rule fourier_synthetic_cell: 3 jobs 22 s; the logs' training times 2.4, 4.5, "
-        "6.5 s for 1024, 3456, 8192 steps (slope)"),
+        "the default run of 2026-12-07, rule fourier_synthetic_cell: 3 jobs, 22 s; the slope "
+        "of the logs' training times 2.4, 4.5, 6.5 s against 1024, 3456, 8192 steps"),
     "fourier_eval_sample": UnitCost(
         5.0e-6, "test signal x run x logged point of a synthetic Fourier denoiser cell",
-        "the default run of 2026-12-07 (2 idle cores), rule fourier_synthetic_cell: the 1.8 s intercept of its three jobs' training "
-        "times against steps, over 30 points x 2000 signals x 6 runs"),
+        "the default run of 2026-12-07, rule fourier_synthetic_cell: 3 jobs, 22 s; the 1.8 s "
+        "intercept of the training times against steps, over 30 points x 2000 signals x 6 runs"),
     "fourier_classifier_sample": UnitCost(
         9.0e-7, "sample of one run of the phase classifier (numba kernel)",
-        "the default run of 2026-12-07 (2 idle cores), rule fourier_classifier_cell: the logs' 1.05e7 samples in 9 s (N = 32) and "
-        "8.4e6 in 8 s (N = 64)"),
+        "the default run of 2026-12-07, rule fourier_classifier_cell: 4 jobs, 31 s; the logs' "
+        "1.05e7 samples in 9 s (N = 32) and 8.4e6 in 8 s (N = 64)"),
     "multipatch_diffusion_step": UnitCost(
-        1.0e-4, "run x step of the two-patch denoiser (lockstep, k = 2m + 2S + nQ coordinates), "
-        "with its logged clone losses",
-        "the default run of 2026-12-07 (2 idle cores), rule multipatch_diffusion: 1 job 37 s, 80 runs x 4000 steps"),
+        1.0e-4, "run x step of the two-patch denoiser (lockstep, in the k = 2m + 2S + nQ "
+        "coordinates of its span), with its logged clone losses",
+        "the default run of 2026-12-07, rule multipatch_diffusion: 1 job, 37 s (80 runs x 4000 "
+        "steps)"),
     "multipatch_classification_step": UnitCost(
         2.5e-5, "run x step of the two-patch classifier (lockstep)",
-        "the default run of 2026-12-07 (2 idle cores), rule multipatch_classification: 1 job 5 s, 80 runs x 500 steps"),
+        "the default run of 2026-12-07, rule multipatch_classification: 1 job, 5 s (80 runs x "
+        "500 steps)"),
     "multipatch_bootstrap": UnitCost(
         0.017, "bootstrap resample of the phases job's fits (slopes, switch, width exponents)",
-        "the default run of 2026-12-07 (2 idle cores), rule multipatch_phases: 1 job 18 s, 1000 resamples"),
+        "the default run of 2026-12-07, rule multipatch_phases: 1 job, 18 s (1000 resamples)"),
     "job_start": UnitCost(
         5.0, "start of one job (Python, imports, reading the config), added to every job",
         "config/test/mcm.yaml: 12 jobs of negligible work took 71 CPU-s in all"),

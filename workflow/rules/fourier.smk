@@ -56,6 +56,8 @@ rule fourier_covariance:
         **plan.job_wildcards(config, "fourier_covariance"),
     conda:
         "../../envs/images.yaml"
+    params:
+        **plan.job_params(config, "fourier_covariance"),
     script:
         "../scripts/fourier_covariance.py"
 

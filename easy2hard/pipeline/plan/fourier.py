@@ -189,11 +189,17 @@ def synthetic_cost(cfg: dict, N: str) -> Cost:
     return Cost(seconds + unit("torch_start"), "fourier.synthetic", f"{runs} runs x {steps} steps")
 
 
+def classifier_work(cfg: dict, N: int) -> tuple[int, int]:
+    """(runs, samples per run) of the classifier cell at N: readout x alpha x seeds of its
+    spec, each to its budget n_max (``easy2hard.fourier.classifier.settings``)."""
+    spec = classifier_spec(cfg, N)
+    runs = len(spec["readout"]) * len(spec["alpha"]) * len(spec["seeds"])
+    return runs, max(1, round(samples(spec["n_max"], N)))
+
+
 def classifier_cost(cfg: dict, N: str) -> Cost:
     """runs x n_max samples of the numba kernel, and its compilation."""
-    spec = classifier_spec(cfg, int(N))
-    runs = len(spec["readout"]) * len(spec["alpha"]) * len(spec["seeds"])
-    n = max(1, round(samples(spec["n_max"], int(N))))
+    runs, n = classifier_work(cfg, int(N))
     return Cost(runs * n * unit("fourier_classifier_sample") + unit("numba_start"),
                 "fourier.classifier", f"{runs} runs x {n:.3g} samples")
 

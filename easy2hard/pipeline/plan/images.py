@@ -297,8 +297,10 @@ def fourier_runs(cfg: dict, dataset: str) -> list[str]:
 
 
 def clone_gaps_inputs(cfg: dict, results: str, dataset: str) -> dict:
+    from .fourier import TRACKING  # the fourier stage's rule makes it
+
     return {"gaps": [f"{run_dir(results, dataset, r)}/gaps.parquet" for r in fourier_runs(cfg, dataset)],
-            "tracking": [f"{results}/fourier/{dataset}/tracking.parquet"]}
+            "tracking": [path(results, TRACKING, dataset=dataset)]}
 
 
 def clone_gaps_params(cfg: dict, dataset: str) -> dict:
@@ -401,7 +403,8 @@ def clone_sample_inputs(cfg: dict, results: str, dataset: str, clone: str = "") 
 
 def clone_examples_inputs(cfg: dict, results: str, dataset: str) -> dict:
     """Every Gaussian clone and the test split."""
-    return {**{c: clone_file(results, dataset, c) for c in CLONES}, **splits(results, dataset, "test")}
+    clones = {c: clone_file(results, dataset, c) for c in CLONES}
+    return {**clones, **splits(results, dataset, "test")}
 
 
 def start_only(key: str):

@@ -123,9 +123,20 @@ def synthetic_params(objective: str):
 STEP_UNITS = {o: f"multipatch_{o}_step" for o in OBJECTIVES}
 
 
+def training_work(spec: dict, objective: str) -> tuple[int, int]:
+    """(runs, steps) of one objective's lockstep training of the synthetic spec ``spec``."""
+    return len(run_keys(spec, objective)), spec[objective]["steps"]
+
+
+def literal_settings(cfg: dict) -> dict:
+    """The synthetic spec the literal job trains (``synthetic.run_literal`` of its params)."""
+    settings = literal_spec(cfg)
+    return literal_grid(settings["spec"], settings["literal"])
+
+
 def _training_cost(spec: dict, objective: str, key: str) -> Cost:
     """runs x steps of one objective's lockstep training (``spec``: a synthetic spec)."""
-    runs, steps = len(run_keys(spec, objective)), spec[objective]["steps"]
+    runs, steps = training_work(spec, objective)
     return Cost(runs * steps * unit(STEP_UNITS[objective]) + unit("torch_start"), key,
                 f"{runs} runs x {steps} steps")
 
@@ -138,8 +149,7 @@ def synthetic_cost(objective: str):
 def literal_cost(cfg: dict) -> Cost:
     """An upper bound: descent stops once every run has diverged (the default's do within
     a few dozen steps), which the plan cannot know."""
-    spec = literal_grid(synthetic_spec(cfg, "diffusion"), cfg["multipatch"]["literal"])
-    c = _training_cost(spec, "diffusion", "multipatch.literal")
+    c = _training_cost(literal_settings(cfg), "diffusion", "multipatch.literal")
     return Cost(c.seconds, c.key, c.work + ", fewer if every run diverges")
 
 
