@@ -88,6 +88,12 @@ UNIT_COSTS: dict[str, UnitCost] = {
         "100: overhead-bound, the step's arithmetic is not resolved at this size)",
         "the default run of 2026-12-07, rule fourier_synthetic_cell: 3 jobs, 22 s; the slope "
         "of the logs' training times 2.4, 4.5, 6.5 s against 1024, 3456, 8192 steps"),
+    "fourier_flop": UnitCost(
+        3.2e-9, "run x batch x N x width of one step of a synthetic Fourier denoiser cell, "
+        "where that is above fourier_step (larger cells are arithmetic-bound)",
+        "a run of 2026-12-07 on 2 shared cores, rule fourier_synthetic_cell: 2 jobs, 57 s "
+        "(40 runs x batch 64 x width 100; training 1.7 s for 128 steps at N = 32 and 29 s for "
+        "512 steps at N = 64: 1.7e-9 and 3.5e-9 per unit; 3.2e-9 gives their 30.7 s)"),
     "fourier_eval_sample": UnitCost(
         5.0e-6, "test signal x run x logged point of a synthetic Fourier denoiser cell",
         "the default run of 2026-12-07, rule fourier_synthetic_cell: 3 jobs, 22 s; the 1.8 s "

@@ -180,12 +180,15 @@ def covariance_cost(cfg: dict, dataset: str) -> Cost:
 
 
 def synthetic_cost(cfg: dict, N: str) -> Cost:
-    """steps x one lockstep step, its logged evaluations, and the job's torch import."""
+    """steps x one lockstep step (its overhead, or its arithmetic in larger cells), the
+    logged evaluations, and the job's torch import."""
     spec = synthetic_spec(cfg)
     runs = len(spec["alpha"]) * len(spec["seeds"])
     steps = max(1, round(samples(spec["n_max"], int(N)) / spec["batch"]))
+    step = max(unit("fourier_step"),
+               runs * spec["batch"] * int(N) * spec["width"] * unit("fourier_flop"))
     evals = runs * spec["log_points"] * spec["eval_samples"]
-    seconds = steps * unit("fourier_step") + evals * unit("fourier_eval_sample")
+    seconds = steps * step + evals * unit("fourier_eval_sample")
     return Cost(seconds + unit("torch_start"), "fourier.synthetic", f"{runs} runs x {steps} steps")
 
 
