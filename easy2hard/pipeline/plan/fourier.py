@@ -222,7 +222,7 @@ JOBS = {
         outputs={"tracking": TRACKING}, wildcards=images.dataset_wildcards,
         inputs=lambda cfg, results, dataset: {"losses": tracking_inputs(cfg, results, dataset)},
         params=lambda cfg: {"z": cfg["fourier"]["tracking_z"]},
-        cost=lambda cfg, dataset: Cost(0.0, "fourier.tracking_z")),
+        cost=images.start_only("fourier.tracking_z")),
     "fourier_synthetic_cell": Job(
         outputs={"cell": SYNTHETIC_CELL}, cost=synthetic_cost,
         params=lambda cfg: {"spec": synthetic_spec(cfg), **device(cfg)}),
@@ -233,7 +233,7 @@ JOBS = {
         outputs={"thresholds": SYNTHETIC_THRESHOLDS},
         inputs=lambda cfg, results: {"cells": synthetic_cells(cfg, results)},
         params=lambda cfg: {"margin": cfg["fourier"]["synthetic"]["margin"]},
-        cost=lambda cfg: Cost(0.0, "fourier.synthetic.margin")),
+        cost=images.start_only("fourier.synthetic.margin")),
     "fourier_classifier_cell": Job(
         outputs={"cell": CLASSIFIER_CELL}, cost=classifier_cost,
         params=lambda cfg: {"spec": lambda wildcards: classifier_spec(cfg, int(wildcards.N))}),
@@ -242,8 +242,9 @@ JOBS = {
         inputs=lambda cfg, results: {"cells": classifier_cells(cfg, results)},
         params=lambda cfg: {"bootstrap": cfg["fourier"]["classifier"]["bootstrap"],
                             "task_tolerance": cfg["fourier"]["classifier"]["task_tolerance"]},
-        cost=lambda cfg: Cost(0.0, "fourier.classifier.bootstrap")),
+        cost=images.start_only("fourier.classifier.bootstrap")),
 }
+
 
 def passages_input(cfg: dict, results: str) -> dict:
     """The classifier's per-seed n* (censored seeds NaN), when this config runs the sweep."""

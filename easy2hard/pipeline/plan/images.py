@@ -57,6 +57,7 @@ def clone_file(results: str, dataset: str, clone: str) -> str:
     """One clone set of a dataset's test split (Gaussian, Fourier or a twin's name)."""
     return path(results, CLONE, dataset=dataset, clone=clone)
 
+
 #: the module whose code, with its imports, makes the U-Net weights (in the resume fingerprint)
 TRAINING_MODULE = "easy2hard.images.training"
 
