@@ -77,9 +77,18 @@ def test_estimate_is_work_times_the_unit_cost():
 
 
 def test_every_unit_cost_names_its_measurement():
+    """A unit cost cites a benchmark script or a config file that exists, or rules of a
+    measured run by name (``rule: N jobs, T s``, each a rule of the job tables)."""
+    from easy2hard.pipeline import plan
+
+    rules = set(plan.job_models())
     for name, unit in cost.UNIT_COSTS.items():
         assert unit.seconds > 0 and unit.unit, name
-        assert "benchmarks/" in unit.source or "README" in unit.source or "config/" in unit.source
+        files = re.findall(r"(?:benchmarks|config)/[\w/]+\.(?:py|yaml)", unit.source)
+        measured = re.findall(r"(\w+): \d+ jobs?\b[^,;]*, [\d.]+ s", unit.source)
+        assert files or measured or "README" in unit.source, name
+        assert all((REPO / f).exists() for f in files), (name, files)
+        assert set(measured) <= rules, (name, set(measured) - rules)
 
 
 def test_cost_table_has_one_line_per_enabled_stage():

@@ -285,5 +285,5 @@ def test_closed_form_cost_adds_the_ideal_sampler_draws_of_non_gaussian_laws():
     assert gauss2 == gauss and law > gauss
     assert law2 - gauss2 == pytest.approx(2 * (law - gauss))
     more_seeds, _ = costs(ideal_reps=100, seeds=[0, 1, 2, 3])
-    start = unit("torch_import")
+    start = unit("torch_start")
     assert more_seeds - start == pytest.approx(2 * (gauss - start))

@@ -23,6 +23,7 @@ import pandas as pd
 from ..core.lockstep_tables import log_steps
 from ..core.progress import Progress
 from . import classifier_kernel as kernel
+from .names import samples
 from .synthetic import SIGNS, spike_count, spectrum
 
 
@@ -132,7 +133,7 @@ def run(s: Settings) -> pd.DataFrame:
 def settings(N: int, spec: dict) -> list[Settings]:
     """The runs of one cell (one N): every readout x alpha x seed of the config block
     ``spec`` (readout: the schema default he4 when absent)."""
-    n_max = max(1, round(spec["n_max"]["coef"] * N ** spec["n_max"]["power"]))
+    n_max = max(1, round(samples(spec["n_max"], N)))
     return [Settings(N=N, alpha=float(a), density=spec["density"], signs=spec["signs"],
                      lr=spec["lr"], bias_lr=spec["bias_lr"], n_max=n_max,
                      eval_samples=spec["eval_samples"], log_points=spec["log_points"],

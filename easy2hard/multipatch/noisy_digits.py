@@ -13,11 +13,8 @@ import torch
 from ..core import streams
 from ..core.lockstep_tables import log_steps
 from . import digits, measures, model, training
+from .grid import digit_runs as runs  # noqa: F401  (the runs: seeds x SNR~)
 from .init import initial_weights
-
-
-def runs(spec: dict) -> list[dict]:
-    return [{"seed": s, "snr_scale": a} for s in spec["seeds"] for a in spec["snr_scale"]]
 
 
 def build(spec: dict, images: np.ndarray, labels: np.ndarray, run_list: list[dict]) -> dict:

@@ -22,31 +22,16 @@ import torch
 
 from ..core.lockstep_tables import log_steps
 from . import data, measures, model, training
+from .grid import RUN_KEYS, literal_spec, run_keys, width_groups  # noqa: F401  (re-exported)
 from .init import initial_weights
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
-RUN_KEYS = ("seed", "n_snr2", "m", "width_exponent", "sparsity")
 
 
 def runs(spec: dict, objective: str) -> list[dict]:
     """Every run of the three grids, without duplicates, grouped by width (seed-major inside)."""
-    exps, m0 = spec[objective]["width_exponents"], spec["m"]
-    keys = [(s, q, m0, exps[0], 1.0) for s in spec["seeds"] for q in spec["n_snr2"]]
-    keys += [(s, spec["width"]["n_snr2"], m, a, 1.0) for a in exps for m in spec["width"]["m"]
-             for s in spec["seeds"]]
-    keys += [(s, q, m0, exps[0], spec["sparse"]["sparsity"]) for s in spec["seeds"]
-             for q in spec["sparse"]["n_snr2"]]
-    keys = sorted(dict.fromkeys(keys), key=lambda k: (k[2], k[3], k[4], k[0], k[1]))
     return [{**dict(zip(RUN_KEYS, k)), "mu_norm": data.mu_norm(k[1], spec["n"], spec["d"], spec["sigma_xi"])}
-            for k in keys]
-
-
-def width_groups(run_list: list[dict], m_main: int) -> list[list[int]]:
-    """Indices of the runs of each lockstep batch: every run of width m <= ``m_main`` in one
-    (narrower networks padded with zero filters, which both losses leave at exactly zero:
-    their gradients are at least linear in the filter), each wider m in its own."""
-    widths = sorted({max(r["m"], m_main) for r in run_list})
-    return [[i for i, r in enumerate(run_list) if max(r["m"], m_main) == m] for m in widths]
+            for k in run_keys(spec, objective)]
 
 
 def padded_weights(spec: dict, run: dict, m: int) -> torch.Tensor:
@@ -168,22 +153,6 @@ def run_all(spec: dict, objective: str, name: str = "") -> tuple[pd.DataFrame, p
             losses.append(clone_loss_table(spec, group, evaluation_sets(spec, group, batch), snaps))
     return (pd.concat(tables, ignore_index=True),
             pd.concat(losses, ignore_index=True) if losses else None)
-
-
-def literal_spec(spec: dict, literal: dict) -> dict:
-    """The synthetic spec of the paper's literal diffusion setting (the config block
-    ``multipatch.literal``): its seeds and n·SNR² at width m and the first width exponent, no
-    width or sparse grid. Descent on the loss summed over the P·d coordinates with step η is
-    descent on the per-coordinate mean (``model.ddpm_loss``) with step η·P·d (§11.3), so
-    ``loss: sum`` multiplies the step; flow times and losses stay in mean units."""
-    patches = len(spec["signal_scales"]) + spec["noise_patches"]
-    factor = patches * spec["d"] if literal["loss"] == "sum" else 1
-    diffusion = spec["diffusion"]
-    return {**spec, "seeds": literal["seeds"], "n_snr2": literal["n_snr2"],
-            "width": {"m": [spec["m"]], "n_snr2": literal["n_snr2"][0]},
-            "sparse": {"sparsity": 1.0, "n_snr2": []},
-            "diffusion": {**diffusion, "lr": literal["lr"] * factor, "steps": literal["steps"],
-                          "width_exponents": diffusion["width_exponents"][:1]}}
 
 
 def run_literal(spec: dict, literal: dict, name: str = "") -> pd.DataFrame:

@@ -57,14 +57,6 @@ UNIT_COSTS: dict[str, UnitCost] = {
         "layer's fixed overhead)",
         f"least squares with network_flop, {DEFAULT_RUN}, rule networks_cell: "
         "9 jobs, 141 s (the m = 1 cells: 7.4 and 8.8 s, nearly all of it this overhead)"),
-    "fourier_flop": UnitCost(
-        1.8e-9, "run x step x batch x N x width of a synthetic Fourier cell",
-        "README, Fourier clones: N = 16, 16 384 steps of 12 runs (batch 16, width 100) at "
-        "150 steps/s"),
-    "multipatch_flop": UnitCost(
-        4.0e-10, "run x step x n x d x m x (patches + 1) of a two-patch training",
-        "README, multipatch: the default stage took 82 CPU-s, most of it the diffusion job "
-        "(15 runs x 8000 steps, n = 30, d = 1000, m = 20)"),
     "unet_pixel": UnitCost(
         4.4e-6, "image pixel of one training sample, U-Net base 8 depth 3 (x (base/8)^2 x depth/3)",
         "README, images: U-Net training 1000 steps x batch 32 on 32x32 patches, 2.4 min per seed; "
@@ -107,17 +99,67 @@ UNIT_COSTS: dict[str, UnitCost] = {
         4.5e-9, "run x step x batch x d x width of the MLP denoisers beside the linear ones",
         f"{DEFAULT_RUN}, rule linear_nonlinear: 1 job, 40.1 s (21 MLPs x 3000 "
         "steps x 64 x 16 x 128)"),
-    "torch_import": UnitCost(
-        2.0, "import of torch and the numerics in a job, beyond job_start",
-        f"{DEFAULT_RUN}: rule random_features_limit (1 job of no measurable "
-        "work) 3.0 s, random_features_convergence at d = 32 3.0 s, against 0.8 s for each "
+    "torch_start": UnitCost(
+        2.5, "start of a job that imports torch, beyond job_start (a numpy job's start)",
+        f"{DEFAULT_RUN}, rules of negligible work: random_features_limit 1 job, 3.0 s; "
+        "fourier_clone 4 jobs, 13 s; fourier_examples 1 job, 3 s; against 0.8 s for each "
         "numpy-only linear_patches job"),
+    "numba_start": UnitCost(
+        2.2, "start of a job that compiles the classifier's numba kernels, beyond job_start",
+        "the default run of 2026-12-07, rule fourier_classifier_cell: 4 jobs, 31 s, of which "
+        "the kernels' 1.9e7 samples took 18.2 s (the jobs' logs)"),
+    "dataset_build": UnitCost(
+        1.0, "work of one dataset's splits from local files (natural_patches: 12 000 images of "
+        "32 x 32; a download is not counted)",
+        "the default run of 2026-12-07, rule data_splits: 1 job, 2 s"),
+    "gaussian_twin": UnitCost(
+        0.75, "work of one Gaussian twin (fit on its set, draw 4000 images of 32 x 32)",
+        "the default run of 2026-12-07, rule clones_twin: 4 jobs, 7 s"),
+    "covariance_set": UnitCost(
+        0.11, "one image set's covariance mismatch to the test split (4000 images of 32 x 32)",
+        "the default run of 2026-12-07, rule fourier_covariance: 1 job of 9 sets, 2 s"),
+    "fourier_step": UnitCost(
+        5.7e-4, "lockstep step of a synthetic Fourier denoiser cell (6 runs x batch 16 x width "
+        "100: overhead-bound, the step's arithmetic is not resolved at this size)",
+        "the default run of 2026-12-07, rule fourier_synthetic_cell: 3 jobs, 22 s; the slope "
+        "of the logs' training times 2.4, 4.5, 6.5 s against 1024, 3456, 8192 steps"),
+    "fourier_flop": UnitCost(
+        3.2e-9, "run x batch x N x width of one step of a synthetic Fourier denoiser cell, "
+        "where that is above fourier_step (larger cells are arithmetic-bound)",
+        "a run of 2026-12-07 on 2 shared cores, rule fourier_synthetic_cell: 2 jobs, 57 s "
+        "(40 runs x batch 64 x width 100; training 1.7 s for 128 steps at N = 32 and 29 s for "
+        "512 steps at N = 64: 1.7e-9 and 3.5e-9 per unit; 3.2e-9 gives their 30.7 s)"),
+    "fourier_eval_sample": UnitCost(
+        5.0e-6, "test signal x run x logged point of a synthetic Fourier denoiser cell",
+        "the default run of 2026-12-07, rule fourier_synthetic_cell: 3 jobs, 22 s; the 1.8 s "
+        "intercept of the training times against steps, over 30 points x 2000 signals x 6 runs"),
+    "fourier_classifier_sample": UnitCost(
+        9.0e-7, "sample of one run of the phase classifier (numba kernel)",
+        "the default run of 2026-12-07, rule fourier_classifier_cell: 4 jobs, 31 s; the logs' "
+        "1.05e7 samples in 9 s (N = 32) and 8.4e6 in 8 s (N = 64)"),
+    "multipatch_diffusion_step": UnitCost(
+        1.0e-4, "run x step of the two-patch denoiser (lockstep, in the k = 2m + 2S + nQ "
+        "coordinates of its span), with its logged clone losses",
+        "the default run of 2026-12-07, rule multipatch_diffusion: 1 job, 37 s (80 runs x 4000 "
+        "steps)"),
+    "multipatch_classification_step": UnitCost(
+        2.5e-5, "run x step of the two-patch classifier (lockstep)",
+        "the default run of 2026-12-07, rule multipatch_classification: 1 job, 5 s (80 runs x "
+        "500 steps)"),
+    "multipatch_bootstrap": UnitCost(
+        0.017, "bootstrap resample of the phases job's fits (slopes, switch, width exponents)",
+        "the default run of 2026-12-07, rule multipatch_phases: 1 job, 18 s (1000 resamples)"),
     "job_start": UnitCost(
-        5.0, "start of one job (Python, imports, reading the config), added to every job",
-        "config/test/mcm.yaml: 12 jobs of negligible work took 71 CPU-s in all"),
+        1.0, "start of one job (Python, numpy, reading the config), added to every job",
+        f"{DEFAULT_RUN}: rules of negligible work, linear_patches 3 jobs, 2 s; clones_sample "
+        "3 jobs, 3 s; claims_* 9 jobs, 13 s"),
     "small_job": UnitCost(
-        5.0, "job of the theory, report or figure stages",
-        "README: theory tables in seconds; each figure a few seconds"),
+        1.0, "work of a theory table, a claims job or a report page, beyond job_start",
+        f"{DEFAULT_RUN}: theory_hermite 6 s, theory_radial 3 s, theory_sweep_exponents 3 jobs "
+        "8 s, claims_* 9 jobs 13 s, report_table 3 jobs 0 s"),
+    "figure": UnitCost(
+        2.4, "drawing of one figure (matplotlib's import and the PDF and PNG), beyond job_start",
+        f"{DEFAULT_RUN}: rules figure_*: 38 jobs, 130 s"),
 }
 
 

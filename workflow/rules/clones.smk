@@ -10,14 +10,17 @@ wildcard_constraints:
 rule clones_fit:
     """Fit a dataset's Gaussian clones: the test split's mean and covariance root."""
     input:
-        test=f"{RESULTS}/data/{{dataset}}/test.npy",
+        unpack(plan.job_inputs(config, RESULTS, "clones_fit")),
     output:
-        mu=f"{RESULTS}/clones/{{dataset}}/mu.npy",
-        cov=f"{RESULTS}/clones/{{dataset}}/cov.npy",
+        **plan.job_outputs(RESULTS, "clones_fit"),
     log:
         f"{RESULTS}/logs/clones/{{dataset}}/fit.log",
+    wildcard_constraints:
+        **plan.job_wildcards(config, "clones_fit"),
     conda:
         "../../envs/images.yaml"
+    params:
+        **plan.job_params(config, "clones_fit"),
     script:
         "../scripts/clones_fit.py"
 
@@ -25,13 +28,13 @@ rule clones_fit:
 rule clones_sample:
     """Draw one Gaussian clone (mean, mean_iso or meancov) of a dataset's test split."""
     input:
-        mu=f"{RESULTS}/clones/{{dataset}}/mu.npy",
-        cov=f"{RESULTS}/clones/{{dataset}}/cov.npy",
-        test=f"{RESULTS}/data/{{dataset}}/test.npy",
+        unpack(plan.job_inputs(config, RESULTS, "clones_sample")),
     output:
-        f"{RESULTS}/clones/{{dataset}}/{{clone}}.npy",
+        **plan.job_outputs(RESULTS, "clones_sample"),
     log:
         f"{RESULTS}/logs/clones/{{dataset}}/{{clone}}.log",
+    wildcard_constraints:
+        **plan.job_wildcards(config, "clones_sample"),
     conda:
         "../../envs/images.yaml"
     params:
@@ -43,15 +46,13 @@ rule clones_sample:
 rule clones_examples:
     """A few test images beside their Gaussian clones, for the examples figure."""
     input:
-        **{
-            clone: f"{RESULTS}/clones/{{dataset}}/{clone}.npy"
-            for clone in plan.images.CLONES
-        },
-        test=f"{RESULTS}/data/{{dataset}}/test.npy",
+        unpack(plan.job_inputs(config, RESULTS, "clones_examples")),
     output:
-        f"{RESULTS}/clones/{{dataset}}/examples.parquet",
+        **plan.job_outputs(RESULTS, "clones_examples"),
     log:
         f"{RESULTS}/logs/clones/{{dataset}}/examples.log",
+    wildcard_constraints:
+        **plan.job_wildcards(config, "clones_examples"),
     conda:
         "../../envs/images.yaml"
     params:
@@ -63,13 +64,13 @@ rule clones_examples:
 rule clones_twin:
     """Draw the Gaussian twin N(μ_S, Σ_S) of one non-Gaussian set S (train or a Fourier clone), fitted on all of S."""
     input:
-        source=lambda wc: plan.images.twin_source_file(RESULTS, wc.dataset, wc.source),
+        unpack(plan.job_inputs(config, RESULTS, "clones_twin")),
     output:
-        f"{RESULTS}/clones/{{dataset}}/twin_{{source}}.npy",
+        **plan.job_outputs(RESULTS, "clones_twin"),
     log:
         f"{RESULTS}/logs/clones/{{dataset}}/twin_{{source}}.log",
     wildcard_constraints:
-        source=plan.images.TWIN_SOURCE_PATTERN,
+        **plan.job_wildcards(config, "clones_twin"),
     conda:
         "../../envs/images.yaml"
     params:

@@ -19,12 +19,11 @@ wildcard_constraints:
 rule data_splits:
     """Build one dataset's train/val/test splits (float32 .npy) and its manifest."""
     output:
-        train=f"{RESULTS}/data/{{dataset}}/train.npy",
-        val=f"{RESULTS}/data/{{dataset}}/val.npy",
-        test=f"{RESULTS}/data/{{dataset}}/test.npy",
-        manifest=f"{RESULTS}/data/{{dataset}}/manifest.parquet",
+        **plan.job_outputs(RESULTS, "data_splits"),
     log:
         f"{RESULTS}/logs/data/{{dataset}}.log",
+    wildcard_constraints:
+        **plan.job_wildcards(config, "data_splits"),
     conda:
         "../../envs/images.yaml"
     params:

@@ -6,19 +6,18 @@
 # cell per N of a wide tied autoencoder on |k|^-α signals with sparse phases (the denoiser),
 # and one cell per N of the phase classifier (one spherical neuron, online SGD, numba kernel).
 # The synthetic figures come from the registry (plan.fourier.SYNTHETIC_FIGURES).
-fourier_plan = plan.fourier
 
 
 rule fourier_clone:
     """Draw one Fourier clone (amplitude, phase, amplitude_swap, amplitude_whitened) of a dataset's test split."""
     input:
-        test=f"{RESULTS}/data/{{dataset}}/test.npy",
+        unpack(plan.job_inputs(config, RESULTS, "fourier_clone")),
     output:
-        f"{RESULTS}/clones/{{dataset}}/{{fclone}}.npy",
+        **plan.job_outputs(RESULTS, "fourier_clone"),
     log:
         f"{RESULTS}/logs/clones/{{dataset}}/{{fclone}}.log",
     wildcard_constraints:
-        fclone=plan.images.FOURIER_CLONE_PATTERN,
+        **plan.job_wildcards(config, "fourier_clone"),
     conda:
         "../../envs/images.yaml"
     params:
@@ -30,14 +29,13 @@ rule fourier_clone:
 rule fourier_examples:
     """A few test images beside their Fourier clones, for the examples figure."""
     input:
-        unpack(lambda wc: fourier_plan.clone_files(config, RESULTS, wc.dataset)),
-        test=f"{RESULTS}/data/{{dataset}}/test.npy",
+        unpack(plan.job_inputs(config, RESULTS, "fourier_examples")),
     output:
-        f"{RESULTS}/fourier/{{dataset}}/examples.parquet",
+        **plan.job_outputs(RESULTS, "fourier_examples"),
     log:
         f"{RESULTS}/logs/fourier/{{dataset}}/examples.log",
     wildcard_constraints:
-        dataset=plan.images.DATASET_PATTERN,
+        **plan.job_wildcards(config, "fourier_examples"),
     conda:
         "../../envs/images.yaml"
     params:
@@ -49,15 +47,17 @@ rule fourier_examples:
 rule fourier_covariance:
     """Covariance mismatch of every clone to the test split (relative Frobenius norm)."""
     input:
-        unpack(lambda wc: fourier_plan.covariance_inputs(config, RESULTS, wc.dataset)),
+        unpack(plan.job_inputs(config, RESULTS, "fourier_covariance")),
     output:
-        f"{RESULTS}/fourier/{{dataset}}/covariance.parquet",
+        **plan.job_outputs(RESULTS, "fourier_covariance"),
     log:
         f"{RESULTS}/logs/fourier/{{dataset}}/covariance.log",
     wildcard_constraints:
-        dataset=plan.images.DATASET_PATTERN,
+        **plan.job_wildcards(config, "fourier_covariance"),
     conda:
         "../../envs/images.yaml"
+    params:
+        **plan.job_params(config, "fourier_covariance"),
     script:
         "../scripts/fourier_covariance.py"
 
@@ -65,13 +65,13 @@ rule fourier_covariance:
 rule fourier_tracking:
     """Gaps of each evaluated set's U-Net loss to the test loss, with departure steps."""
     input:
-        lambda wc: fourier_plan.tracking_inputs(config, RESULTS, wc.dataset),
+        unpack(plan.job_inputs(config, RESULTS, "fourier_tracking")),
     output:
-        f"{RESULTS}/fourier/{{dataset}}/tracking.parquet",
+        **plan.job_outputs(RESULTS, "fourier_tracking"),
     log:
         f"{RESULTS}/logs/fourier/{{dataset}}/tracking.log",
     wildcard_constraints:
-        dataset=plan.images.DATASET_PATTERN,
+        **plan.job_wildcards(config, "fourier_tracking"),
     conda:
         "../../envs/plot.yaml"
     params:
@@ -83,7 +83,7 @@ rule fourier_tracking:
 rule fourier_synthetic_cell:
     """One N of the synthetic denoiser: every (alpha, seed) run in lockstep, with its linear and Bayes references."""
     output:
-        f"{RESULTS}/fourier/synthetic/N{{N}}.parquet",
+        **plan.job_outputs(RESULTS, "fourier_synthetic_cell"),
     log:
         f"{RESULTS}/logs/fourier/synthetic/N{{N}}.log",
     conda:
@@ -98,7 +98,7 @@ rule fourier_synthetic_cell:
 rule fourier_synthetic_examples:
     """Example signals of the synthetic model and of its random-phase clone."""
     output:
-        f"{RESULTS}/fourier/synthetic/examples.parquet",
+        **plan.job_outputs(RESULTS, "fourier_synthetic_examples"),
     log:
         f"{RESULTS}/logs/fourier/synthetic/examples.log",
     conda:
@@ -112,9 +112,9 @@ rule fourier_synthetic_examples:
 rule fourier_thresholds:
     """The denoiser's n* per (N, alpha): samples until it beats the best linear loss by the margin."""
     input:
-        lambda wc: fourier_plan.synthetic_cells(config, RESULTS),
+        unpack(plan.job_inputs(config, RESULTS, "fourier_thresholds")),
     output:
-        f"{RESULTS}/fourier/synthetic/thresholds.parquet",
+        **plan.job_outputs(RESULTS, "fourier_thresholds"),
     log:
         f"{RESULTS}/logs/fourier/synthetic/thresholds.log",
     conda:
@@ -128,7 +128,7 @@ rule fourier_thresholds:
 rule fourier_classifier_cell:
     """One N of the phase classifier (one neuron, online SGD, numba kernel): every (alpha, seed) run."""
     output:
-        f"{RESULTS}/fourier/classifier/N{{N}}.parquet",
+        **plan.job_outputs(RESULTS, "fourier_classifier_cell"),
     log:
         f"{RESULTS}/logs/fourier/classifier/N{{N}}.log",
     conda:
@@ -143,9 +143,9 @@ rule fourier_classifier_cell:
 rule fourier_classifier_thresholds:
     """The classifier's n* per (N, alpha) with bootstrap intervals, and the fitted exponent in N."""
     input:
-        lambda wc: fourier_plan.classifier_cells(config, RESULTS),
+        unpack(plan.job_inputs(config, RESULTS, "fourier_classifier_thresholds")),
     output:
-        **fourier_plan.classifier_tables(RESULTS),
+        **plan.job_outputs(RESULTS, "fourier_classifier_thresholds"),
     log:
         f"{RESULTS}/logs/fourier/classifier/thresholds.log",
     conda:

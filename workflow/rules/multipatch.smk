@@ -3,13 +3,11 @@
 # and data; one job labels the phases and fits the scalings; one job trains both objectives
 # on Noisy-digits. The figures are generated from the stage's registry (figures.smk).
 
-MULTIPATCH = f"{RESULTS}/multipatch"
-
 
 rule multipatch_classification:
     """Two-layer classifier on the two-patch data over the n SNR^2, width and seed grids."""
     output:
-        table=f"{MULTIPATCH}/synthetic/classification.parquet",
+        **plan.job_outputs(RESULTS, "multipatch_classification"),
     log:
         f"{RESULTS}/logs/multipatch/synthetic/classification.log",
     conda:
@@ -24,8 +22,7 @@ rule multipatch_classification:
 rule multipatch_diffusion:
     """Two-layer denoiser on the two-patch data over the same grids, with its clones' losses."""
     output:
-        table=f"{MULTIPATCH}/synthetic/diffusion.parquet",
-        losses=f"{MULTIPATCH}/synthetic/diffusion_losses.parquet",
+        **plan.job_outputs(RESULTS, "multipatch_diffusion"),
     log:
         f"{RESULTS}/logs/multipatch/synthetic/diffusion.log",
     conda:
@@ -40,7 +37,7 @@ rule multipatch_diffusion:
 rule multipatch_literal:
     """The paper's literal diffusion setting (sum loss, eta = 0.5, 40 000 steps), 3 seeds x 2 n SNR^2."""
     output:
-        table=f"{MULTIPATCH}/literal/diffusion.parquet",
+        **plan.job_outputs(RESULTS, "multipatch_literal"),
     log:
         f"{RESULTS}/logs/multipatch/literal.log",
     conda:
@@ -55,10 +52,9 @@ rule multipatch_literal:
 rule multipatch_phases:
     """Growth and stationary phases of every run, and the slopes and width exponents with bootstrap CIs."""
     input:
-        tables=plan.multipatch.synthetic_tables(RESULTS),
-        losses=plan.multipatch.losses_table(RESULTS),
+        unpack(plan.job_inputs(config, RESULTS, "multipatch_phases")),
     output:
-        **plan.multipatch.analysis_tables(RESULTS),
+        **plan.job_outputs(RESULTS, "multipatch_phases"),
     log:
         f"{RESULTS}/logs/multipatch/synthetic/phases.log",
     conda:
@@ -72,7 +68,7 @@ rule multipatch_phases:
 rule multipatch_digits:
     """Noisy-digits: classifier and denoiser alignments over the SNR~ sweep and seeds."""
     output:
-        **plan.multipatch.digits_tables(RESULTS),
+        **plan.job_outputs(RESULTS, "multipatch_digits"),
     log:
         f"{RESULTS}/logs/multipatch/digits.log",
     conda:

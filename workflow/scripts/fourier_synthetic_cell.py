@@ -10,6 +10,7 @@ import torch
 from easy2hard.core import tables
 from easy2hard.core import streams
 from easy2hard.fourier import synthetic, training
+from easy2hard.fourier.names import samples
 from easy2hard.networks import models
 from easy2hard.pipeline.scripting import log_to, pick_device
 
@@ -19,7 +20,7 @@ spec, N = snakemake.params.spec, int(snakemake.wildcards.N)  # noqa: F821
 device = pick_device(snakemake.params.device)  # noqa: F821
 runs = [(float(alpha), int(seed)) for alpha in spec["alpha"] for seed in spec["seeds"]]
 R, m, t, lin = len(runs), spec["width"], float(spec["t"]), spec["linear_start"]
-steps = max(1, round(spec["n_max"]["coef"] * N ** spec["n_max"]["power"] / spec["batch"]))
+steps = max(1, round(samples(spec["n_max"], N) / spec["batch"]))
 tests, sources, noises = training.synthetic_sets(runs, N, spec, device)
 arch, tt = models.Arch("autoencoder", N, m), torch.full((R,), t, device=device)
 groups = models.activation_groups([spec["activation"]] * R)

@@ -3,6 +3,8 @@ wildcard patterns built from name lists."""
 
 from __future__ import annotations
 
+import re
+
 
 #: the files of one figure, relative to the results root (``{name}`` may hold wildcards)
 FIGURE_FILES = {"pdf": "figures/{name}.pdf", "png": "figures/{name}.png"}
@@ -39,6 +41,13 @@ def per_job(fn, cfg: dict, *names: str):
     def value(wildcards):
         return fn(cfg, *(getattr(wildcards, name) for name in names))
     return value
+
+
+def fill(template: str, **values) -> str:
+    """``template`` with only the named fields filled in (the others stay ``{wildcards}``):
+    one output of a template family (``fill(SPLIT, split="test")``), or a field renamed
+    (``fill(CLONE, clone="{fclone}")``)."""
+    return re.sub(r"\{(\w+)\}", lambda m: str(values.get(m.group(1), m.group(0))), template)
 
 
 #: the wildcard constraints of every rule (the rule files' global ``wildcard_constraints``)

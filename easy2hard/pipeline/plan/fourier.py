@@ -20,17 +20,31 @@ Paths, under ``results``:
 
 from __future__ import annotations
 
-from .stage import Claim, Figure, Stage
+from ...fourier.names import samples
+from ..unit_costs import unit
+from .stage import Claim, Cost, Figure, Job, Stage
 
 from . import images
-from .common import device, figure_files, pick, without
+from .common import device, figure_files, fill, path, pick, without
 
 CLONES = images.FOURIER_CLONES
 SETS = ("meancov", *CLONES)  # the sets the gap figure compares with test
 
+#: the stage's files (templates under the results root), one per output; a Fourier clone
+#: sits beside the Gaussian clones (images.CLONE, its own wildcard name)
+FOURIER_CLONE = fill(images.CLONE, clone="{fclone}")
+EXAMPLES = "fourier/{dataset}/examples.parquet"
+COVARIANCE = "fourier/{dataset}/covariance.parquet"
+TRACKING = "fourier/{dataset}/tracking.parquet"
+SYNTHETIC_CELL = "fourier/synthetic/N{N}.parquet"
+SYNTHETIC_EXAMPLES = "fourier/synthetic/examples.parquet"
+SYNTHETIC_THRESHOLDS = "fourier/synthetic/thresholds.parquet"
+CLASSIFIER_CELL = "fourier/classifier/N{N}.parquet"
+CLASSIFIER_TABLE = "fourier/classifier/{table}.parquet"
+
 
 def clone_files(cfg: dict, results: str, dataset: str) -> dict:
-    return {c: f"{results}/clones/{dataset}/{c}.npy" for c in cfg["fourier"]["clones"]}
+    return {c: images.clone_file(results, dataset, c) for c in cfg["fourier"]["clones"]}
 
 
 def tracked_runs(cfg: dict, dataset: str) -> list[str]:
@@ -38,11 +52,15 @@ def tracked_runs(cfg: dict, dataset: str) -> list[str]:
     return images.fourier_runs(cfg, dataset)
 
 
+def examples_inputs(cfg: dict, results: str, dataset: str) -> dict:
+    """The test split and every Fourier clone of it."""
+    return {**clone_files(cfg, results, dataset), **images.splits(results, dataset, "test")}
+
+
 def covariance_inputs(cfg: dict, results: str, dataset: str) -> dict:
     """The test and train splits, every Gaussian clone and every Fourier clone."""
-    return {"test": f"{results}/data/{dataset}/test.npy",
-            "train": f"{results}/data/{dataset}/train.npy",
-            **{c: f"{results}/clones/{dataset}/{c}.npy" for c in images.CLONES},
+    return {**images.splits(results, dataset, "test", "train"),
+            **{c: images.clone_file(results, dataset, c) for c in images.CLONES},
             **clone_files(cfg, results, dataset)}
 
 
@@ -51,7 +69,7 @@ def tracking_inputs(cfg: dict, results: str, dataset: str) -> list[str]:
 
 
 def synthetic_cells(cfg: dict, results: str) -> list[str]:
-    return [f"{results}/fourier/synthetic/N{N}.parquet" for N in cfg["fourier"]["synthetic"]["N"]]
+    return [path(results, SYNTHETIC_CELL, N=N) for N in cfg["fourier"]["synthetic"]["N"]]
 
 
 def synthetic_spec(cfg: dict) -> dict:
@@ -66,7 +84,7 @@ def classifier_Ns(cfg: dict) -> list[int]:
 
 
 def classifier_cells(cfg: dict, results: str) -> list[str]:
-    return [f"{results}/fourier/classifier/N{N}.parquet" for N in classifier_Ns(cfg)]
+    return [path(results, CLASSIFIER_CELL, N=N) for N in classifier_Ns(cfg)]
 
 
 def classifier_spec(cfg: dict, N: int) -> dict:
@@ -83,19 +101,19 @@ CLASSIFIER_TABLES = ("passages", "thresholds", "exponents")
 
 
 def classifier_tables(results: str) -> dict:
-    return {t: f"{results}/fourier/classifier/{t}.parquet" for t in CLASSIFIER_TABLES}
+    return {t: path(results, CLASSIFIER_TABLE, table=t) for t in CLASSIFIER_TABLES}
 
 
 def _phase_gap_inputs(cfg: dict, results: str) -> dict:
     return {"cells": synthetic_cells(cfg, results),
-            "examples": [f"{results}/fourier/synthetic/examples.parquet"]}
+            "examples": [path(results, SYNTHETIC_EXAMPLES)]}
 
 
 def _threshold_inputs(cfg: dict, results: str) -> dict:
     tables = classifier_tables(results)
     out = {"classifier": [tables["thresholds"]], "exponents": [tables["exponents"]]}
     if cfg["fourier"]["synthetic"]["N"]:
-        out["denoiser"] = [f"{results}/fourier/synthetic/thresholds.parquet"]
+        out["denoiser"] = [path(results, SYNTHETIC_THRESHOLDS)]
     return out
 
 
@@ -115,7 +133,7 @@ def synthetic_targets(cfg: dict, results: str) -> list[str]:
     out = []
     if cfg["fourier"]["synthetic"]["N"]:
         out += synthetic_cells(cfg, results)
-        out.append(f"{results}/fourier/synthetic/thresholds.parquet")
+        out.append(path(results, SYNTHETIC_THRESHOLDS))
         out += figure_files(results, "fourier_phase_gap")
     if cfg["fourier"]["classifier"]["N"]:
         out += classifier_cells(cfg, results) + list(classifier_tables(results).values())
@@ -130,11 +148,11 @@ def image_targets(cfg: dict, results: str) -> list[str]:
         return out
     for dataset in cfg["datasets"]["build"]:
         out += list(clone_files(cfg, results, dataset).values())
-        out.append(f"{results}/fourier/{dataset}/covariance.parquet")
+        out.append(path(results, COVARIANCE, dataset=dataset))
         out += figure_files(results, f"fourier_examples_{dataset}")
     for dataset in images.datasets(cfg):
         if tracked_runs(cfg, dataset):
-            out.append(f"{results}/fourier/{dataset}/tracking.parquet")
+            out.append(path(results, TRACKING, dataset=dataset))
             out += figure_files(results, f"fourier_clone_gaps_{dataset}")
     return out
 
@@ -151,19 +169,82 @@ def synthetic_examples_params(cfg: dict) -> dict:
             "N": lambda wildcards: max(syn["N"])}
 
 
+def start_with(name: str, key: str, work: str = ""):
+    """The cost of a job whose work is its start, with torch or numba (unit ``name``)."""
+    return lambda cfg, **wildcards: Cost(unit(name), key, work)
+
+
+def covariance_cost(cfg: dict, dataset: str) -> Cost:
+    sets = len(covariance_inputs(cfg, "", dataset))
+    return Cost(sets * unit("covariance_set"), "fourier.clones", f"{sets} sets")
+
+
+def synthetic_cost(cfg: dict, N: str) -> Cost:
+    """steps x one lockstep step (its overhead, or its arithmetic in larger cells), the
+    logged evaluations, and the job's torch import."""
+    spec = synthetic_spec(cfg)
+    runs = len(spec["alpha"]) * len(spec["seeds"])
+    steps = max(1, round(samples(spec["n_max"], int(N)) / spec["batch"]))
+    step = max(unit("fourier_step"),
+               runs * spec["batch"] * int(N) * spec["width"] * unit("fourier_flop"))
+    evals = runs * spec["log_points"] * spec["eval_samples"]
+    seconds = steps * step + evals * unit("fourier_eval_sample")
+    return Cost(seconds + unit("torch_start"), "fourier.synthetic", f"{runs} runs x {steps} steps")
+
+
+def classifier_work(cfg: dict, N: int) -> tuple[int, int]:
+    """(runs, samples per run) of the classifier cell at N: readout x alpha x seeds of its
+    spec, each to its budget n_max (``easy2hard.fourier.classifier.settings``)."""
+    spec = classifier_spec(cfg, N)
+    runs = len(spec["readout"]) * len(spec["alpha"]) * len(spec["seeds"])
+    return runs, max(1, round(samples(spec["n_max"], N)))
+
+
+def classifier_cost(cfg: dict, N: str) -> Cost:
+    """runs x n_max samples of the numba kernel, and its compilation."""
+    runs, n = classifier_work(cfg, int(N))
+    return Cost(runs * n * unit("fourier_classifier_sample") + unit("numba_start"),
+                "fourier.classifier", f"{runs} runs x {n:.3g} samples")
+
+
 JOBS = {
-    "fourier_clone": images.clone_sampling,
-    "fourier_examples": images.clone_examples,
-    "fourier_tracking": lambda cfg: {"z": cfg["fourier"]["tracking_z"]},
-    "fourier_synthetic_cell": lambda cfg: {"spec": synthetic_spec(cfg), **device(cfg)},
-    "fourier_synthetic_examples": synthetic_examples_params,
-    "fourier_thresholds": lambda cfg: {"margin": cfg["fourier"]["synthetic"]["margin"]},
-    "fourier_classifier_cell": lambda cfg: {
-        "spec": lambda wildcards: classifier_spec(cfg, int(wildcards.N))},
-    "fourier_classifier_thresholds": lambda cfg: {
-        "bootstrap": cfg["fourier"]["classifier"]["bootstrap"],
-        "task_tolerance": cfg["fourier"]["classifier"]["task_tolerance"]},
+    "fourier_clone": Job(
+        outputs={"clone": FOURIER_CLONE}, params=images.clone_sampling,
+        inputs=lambda cfg, results, dataset, fclone: images.splits(results, dataset, "test"),
+        cost=start_with("torch_start", "clones.n_samples", "one Fourier clone"),
+        wildcards=lambda cfg: images.dataset_wildcards(cfg, fclone=images.FOURIER_CLONE_PATTERN)),
+    "fourier_examples": Job(
+        outputs={"examples": EXAMPLES}, inputs=examples_inputs, params=images.clone_examples,
+        cost=start_with("torch_start", "clones.examples"), wildcards=images.dataset_wildcards),
+    "fourier_covariance": Job(outputs={"covariance": COVARIANCE}, inputs=covariance_inputs,
+                              cost=covariance_cost, wildcards=images.dataset_wildcards),
+    "fourier_tracking": Job(
+        outputs={"tracking": TRACKING}, wildcards=images.dataset_wildcards,
+        inputs=lambda cfg, results, dataset: {"losses": tracking_inputs(cfg, results, dataset)},
+        params=lambda cfg: {"z": cfg["fourier"]["tracking_z"]},
+        cost=images.start_only("fourier.tracking_z")),
+    "fourier_synthetic_cell": Job(
+        outputs={"cell": SYNTHETIC_CELL}, cost=synthetic_cost,
+        params=lambda cfg: {"spec": synthetic_spec(cfg), **device(cfg)}),
+    "fourier_synthetic_examples": Job(
+        outputs={"examples": SYNTHETIC_EXAMPLES}, params=synthetic_examples_params,
+        cost=start_with("torch_start", "fourier.synthetic")),
+    "fourier_thresholds": Job(
+        outputs={"thresholds": SYNTHETIC_THRESHOLDS},
+        inputs=lambda cfg, results: {"cells": synthetic_cells(cfg, results)},
+        params=lambda cfg: {"margin": cfg["fourier"]["synthetic"]["margin"]},
+        cost=images.start_only("fourier.synthetic.margin")),
+    "fourier_classifier_cell": Job(
+        outputs={"cell": CLASSIFIER_CELL}, cost=classifier_cost,
+        params=lambda cfg: {"spec": lambda wildcards: classifier_spec(cfg, int(wildcards.N))}),
+    "fourier_classifier_thresholds": Job(
+        outputs={t: fill(CLASSIFIER_TABLE, table=t) for t in CLASSIFIER_TABLES},
+        inputs=lambda cfg, results: {"cells": classifier_cells(cfg, results)},
+        params=lambda cfg: {"bootstrap": cfg["fourier"]["classifier"]["bootstrap"],
+                            "task_tolerance": cfg["fourier"]["classifier"]["task_tolerance"]},
+        cost=images.start_only("fourier.classifier.bootstrap")),
 }
+
 
 def passages_input(cfg: dict, results: str) -> dict:
     """The classifier's per-seed n* (censored seeds NaN), when this config runs the sweep."""

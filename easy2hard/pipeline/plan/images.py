@@ -24,11 +24,39 @@ from operator import itemgetter
 from ...core.lockstep_tables import checkpoint_steps
 from ...fourier.names import CLONES as FOURIER_CLONES  # made by the fourier stage's rules
 from ...images.clones import CLONES, TWIN_SOURCES
-from ...images.datasets import DATASETS
+from ...images.datasets import DATASETS, SPLITS
 from ..provenance import modules_hash
+from ..unit_costs import unit
 from . import external
-from .common import device, figure_files, pattern
-from .stage import Claim, Figure, Stage
+from .common import device, figure_files, fill, path, pattern
+from .stage import Claim, Cost, Figure, Job, Stage
+
+#: the datasets' and clones' files (templates under the results root): one split of a
+#: dataset and its manifest (rule data_splits), the test split's fitted mean and covariance
+#: root (clones_fit), a clone set of the test split (clones_sample; the fourier stage's
+#: clones share the folder), the examples table (clones_examples), a Gaussian twin (clones_twin)
+SPLIT = "data/{dataset}/{split}.npy"
+MANIFEST = "data/{dataset}/manifest.parquet"
+CLONE_FIT = {"mu": "clones/{dataset}/mu.npy", "cov": "clones/{dataset}/cov.npy"}
+CLONE = "clones/{dataset}/{clone}.npy"
+CLONE_EXAMPLES = "clones/{dataset}/examples.parquet"
+TWIN = "clones/{dataset}/twin_{source}.npy"
+
+
+def split_file(results: str, dataset: str, split: str) -> str:
+    """One split (train, val or test) of a dataset."""
+    return path(results, SPLIT, dataset=dataset, split=split)
+
+
+def splits(results: str, dataset: str, *names: str) -> dict:
+    """``{split: file}`` of a dataset's splits ``names`` (all three without names)."""
+    return {s: split_file(results, dataset, s) for s in names or SPLITS}
+
+
+def clone_file(results: str, dataset: str, clone: str) -> str:
+    """One clone set of a dataset's test split (Gaussian, Fourier or a twin's name)."""
+    return path(results, CLONE, dataset=dataset, clone=clone)
+
 
 #: the module whose code, with its imports, makes the U-Net weights (in the resume fingerprint)
 TRAINING_MODULE = "easy2hard.images.training"
@@ -37,20 +65,13 @@ TRAINING_MODULE = "easy2hard.images.training"
 DATASET_PATTERN = pattern(DATASETS)
 CLONE_PATTERN = pattern(CLONES)
 TWIN_SOURCE_PATTERN = pattern(TWIN_SOURCES)
-#: one split of a dataset (rule data_splits), relative to the results root
-SPLIT = "data/{dataset}/{split}.npy"
-
-
-def split_file(results: str, dataset: str, split: str) -> str:
-    """One split (train, val or test) of a dataset."""
-    return f"{results}/" + SPLIT.format(dataset=dataset, split=split)
 
 
 def twin_source_file(results: str, dataset: str, source: str) -> str:
     """The images a Gaussian twin is fitted on: the train split, or a Fourier clone."""
     if source == "train":
-        return f"{results}/data/{dataset}/train.npy"
-    return f"{results}/clones/{dataset}/{source}.npy"
+        return split_file(results, dataset, "train")
+    return clone_file(results, dataset, source)
 FOURIER_CLONE_PATTERN = pattern(FOURIER_CLONES)
 
 
@@ -122,10 +143,8 @@ def sample_tables(cfg: dict, results: str, dataset: str, run: str) -> list[str]:
 def set_files(cfg: dict, results: str, dataset: str, run: str) -> dict:
     """The images of every evaluation set of ``run`` (test and train always)."""
     spec = run_spec(cfg, run, dataset)
-    files = {s: f"{results}/clones/{dataset}/{s}.npy" for s in spec["evaluation"]["sets"]}
-    files["test"] = f"{results}/data/{dataset}/test.npy"
-    files["train"] = f"{results}/data/{dataset}/train.npy"
-    return files
+    files = {s: clone_file(results, dataset, s) for s in spec["evaluation"]["sets"]}
+    return {**files, **splits(results, dataset, "test", "train")}
 
 
 def reference_table(results: str, dataset: str, run: str, seed) -> str:
@@ -146,8 +165,7 @@ def eval_inputs(cfg: dict, results: str, dataset: str, run: str, seed, step=None
 
 def memorisation_inputs(cfg: dict, results: str, dataset: str, run: str) -> dict:
     return {"samples": f"{run_dir(results, dataset, run)}/samples.parquet",
-            "train": f"{results}/data/{dataset}/train.npy",
-            "test": f"{results}/data/{dataset}/test.npy"}
+            **splits(results, dataset, "train", "test")}
 
 
 def model_table(results: str, dataset: str, run: str) -> str:
@@ -172,8 +190,8 @@ def targets(cfg: dict, results: str) -> list[str]:
     """Each built dataset's manifest, clones and clone figure; every U-Net run's tables."""
     out = []
     for dataset in cfg["datasets"]["build"]:
-        out.append(f"{results}/data/{dataset}/manifest.parquet")
-        out += [f"{results}/clones/{dataset}/{clone}.npy" for clone in CLONES]
+        out.append(path(results, MANIFEST, dataset=dataset))
+        out += [clone_file(results, dataset, clone) for clone in CLONES]
         out += figure_files(results, f"clone_examples_{dataset}")
     return out + unet_targets(cfg, results)
 
@@ -280,8 +298,10 @@ def fourier_runs(cfg: dict, dataset: str) -> list[str]:
 
 
 def clone_gaps_inputs(cfg: dict, results: str, dataset: str) -> dict:
+    from .fourier import TRACKING  # the fourier stage's rule makes it
+
     return {"gaps": [f"{run_dir(results, dataset, r)}/gaps.parquet" for r in fourier_runs(cfg, dataset)],
-            "tracking": [f"{results}/fourier/{dataset}/tracking.parquet"]}
+            "tracking": [path(results, TRACKING, dataset=dataset)]}
 
 
 def clone_gaps_params(cfg: dict, dataset: str) -> dict:
@@ -364,11 +384,66 @@ def unet_sample_params(cfg: dict) -> dict:
             "size": of_dataset(cfg, "size"), **device(cfg)}
 
 
+def dataset_wildcards(cfg: dict, **more: str) -> dict:
+    """The dataset wildcard's constraint (built-in names and the config's folder datasets, as
+    ``folders.admit`` sets it for the rule files) and ``more``."""
+    from .folders import folder_datasets  # folders builds on this module
+
+    return {"dataset": pattern([*DATASETS, *folder_datasets(cfg)]), **more}
+
+
+def clone_fit_inputs(cfg: dict, results: str, dataset: str) -> dict:
+    return splits(results, dataset, "test")
+
+
+def clone_sample_inputs(cfg: dict, results: str, dataset: str, clone: str = "") -> dict:
+    """The test split's fitted mean and covariance root, and the test split."""
+    fit = {k: path(results, t, dataset=dataset) for k, t in CLONE_FIT.items()}
+    return {**fit, **splits(results, dataset, "test")}
+
+
+def clone_examples_inputs(cfg: dict, results: str, dataset: str) -> dict:
+    """Every Gaussian clone and the test split."""
+    clones = {c: clone_file(results, dataset, c) for c in CLONES}
+    return {**clones, **splits(results, dataset, "test")}
+
+
+def start_only(key: str):
+    """The cost of a job whose work is its start (reads and writes of a few tables)."""
+    return lambda cfg, **wildcards: Cost(0.0, key)
+
+
+def _dataset_cost(cfg: dict, dataset: str) -> Cost:
+    return Cost(unit("dataset_build"), f"datasets.{dataset}", "splits from local files")
+
+
+def _twin_cost(cfg: dict, dataset: str, source: str) -> Cost:
+    return Cost(unit("gaussian_twin"), "clones.n_samples", f"twin of {source}")
+
+
+DATA_JOBS = {
+    "data_splits": Job(
+        outputs={**{s: fill(SPLIT, split=s) for s in SPLITS}, "manifest": MANIFEST},
+        params=lambda cfg: {"spec": folder_aware_spec(cfg), "root": cfg["datasets"]["root"]},
+        cost=_dataset_cost, wildcards=dataset_wildcards),
+    "clones_fit": Job(outputs=dict(CLONE_FIT), inputs=clone_fit_inputs,
+                      cost=start_only("clones"), wildcards=dataset_wildcards),
+    "clones_sample": Job(
+        outputs={"clone": CLONE}, inputs=clone_sample_inputs, params=clone_sampling,
+        cost=start_only("clones.n_samples"),
+        wildcards=lambda cfg: dataset_wildcards(cfg, clone=CLONE_PATTERN)),
+    "clones_twin": Job(
+        outputs={"twin": TWIN}, params=clone_sampling, cost=_twin_cost,
+        inputs=lambda cfg, results, dataset, source: {
+            "source": twin_source_file(results, dataset, source)},
+        wildcards=lambda cfg: dataset_wildcards(cfg, source=TWIN_SOURCE_PATTERN)),
+    "clones_examples": Job(
+        outputs={"examples": CLONE_EXAMPLES}, inputs=clone_examples_inputs,
+        params=clone_examples, cost=start_only("clones.examples"), wildcards=dataset_wildcards),
+}
+
 JOBS = {
-    "data_splits": lambda cfg: {"spec": folder_aware_spec(cfg), "root": cfg["datasets"]["root"]},
-    "clones_sample": clone_sampling,
-    "clones_twin": clone_sampling,
-    "clones_examples": clone_examples,
+    **DATA_JOBS,
     "unet_train": lambda cfg: {
         **unet_params(cfg, "spec", "steps"),
         "state_dir": f"{run_dir(cfg['results_dir'], '{dataset}', '{run}')}/seed{{seed}}/resume",

@@ -221,7 +221,7 @@ def closed_form_cost(cfg: dict, target: str, d: str) -> Cost:
     ``ideal_reps`` training sets of every N > d for its ideal-sampler KL (N d² each)."""
     lin, d = cfg["linear"], int(d)
     fits = len(sizes(d, lin["N_over_d"])) * len(lin["seeds"])
-    seconds = unit("torch_import") + fits * linear_fit(d)
+    seconds = unit("torch_start") + fits * linear_fit(d)
     if target in NON_GAUSSIAN:
         draws = lin["ideal_reps"] * sum(N for N in sizes(d, lin["N_over_d"]) if N > d)
         seconds += draws * d ** 2 * unit("linear_ideal_draw")
@@ -232,7 +232,7 @@ def trained_cost(cfg: dict, target: str, d: str) -> Cost:
     """The lockstep steps of each optimiser (every run of the cell at once)."""
     tr = cfg["linear"]["trained"]
     steps = sum(tr[opt]["steps"] for opt in tr["optimizers"])
-    return Cost(unit("torch_import") + steps * unit("linear_step"), "linear.trained",
+    return Cost(unit("torch_start") + steps * unit("linear_step"), "linear.trained",
                 f"{steps} lockstep steps at d = {d}")
 
 
@@ -240,7 +240,7 @@ def samples_cost(cfg: dict, d: str) -> Cost:
     """n DDPM samples of each N's model, T steps of a d x d map."""
     lin, sp = cfg["linear"], cfg["linear"]["samples"]
     work = len(sp["N_over_d"]) * sp["n"] * lin["ddpm"]["T"] * int(d) ** 2
-    return Cost(unit("torch_import") + work * unit("linear_sample_flop"), "linear.samples",
+    return Cost(unit("torch_start") + work * unit("linear_sample_flop"), "linear.samples",
                 f"{len(sp['N_over_d'])} N x {sp['n']} samples x {lin['ddpm']['T']} steps")
 
 
@@ -248,7 +248,7 @@ def hierarchy_cost(cfg: dict, d: str) -> Cost:
     """As a closed form: one fit per (exponent, N, seed) (``linear_fit``)."""
     hi = cfg["linear"]["hierarchy"]
     fits = len(hi["exponents"]) * len(sizes(int(d), hi["N_over_d"])) * len(hi["seeds"])
-    return Cost(unit("torch_import") + fits * linear_fit(int(d)),
+    return Cost(unit("torch_start") + fits * linear_fit(int(d)),
                 "linear.hierarchy", f"{fits} fits of d = {d}")
 
 
@@ -257,7 +257,7 @@ def nonlinear_cost(cfg: dict, d: str) -> Cost:
     nl = cfg["linear"]["nonlinear"]
     runs = len(sizes(int(d), nl["N_over_d"])) * len(nl["seeds"])
     work = runs * nl["steps"] * nl["batch"] * int(d) * nl["width"]
-    return Cost(unit("torch_import") + work * unit("mlp_flop"), "linear.nonlinear",
+    return Cost(unit("torch_start") + work * unit("mlp_flop"), "linear.nonlinear",
                 f"{runs} MLPs x {nl['steps']} steps")
 
 

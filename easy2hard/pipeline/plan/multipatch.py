@@ -11,28 +11,38 @@ Paths, under ``results``:
 
 from __future__ import annotations
 
-from .common import figure_files, per_job, pick, without
-from .stage import Claim, Figure, Stage
+from ...multipatch.grid import digit_runs, literal_spec as literal_grid, run_keys
+from ..unit_costs import unit
+from .common import figure_files, fill, path, per_job, pick, without
+from .stage import Claim, Cost, Figure, Job, Stage
 
 OBJECTIVES = ("classification", "diffusion")
 ANALYSIS = ("steps", "runs", "fits")
 CATEGORY = "Diffusion vs classification"
 
+#: the stage's files (templates under the results root): a table of the synthetic grids
+#: (each objective's alignments, the denoiser's clone losses, the phases job's tables), the
+#: literal setting's table, a Noisy-digits table
+SYNTHETIC = "multipatch/synthetic/{table}.parquet"
+LITERAL = "multipatch/literal/diffusion.parquet"
+DIGITS = "multipatch/digits/{table}.parquet"
+DIGITS_TABLES = ("alignment", "maps")
+
 
 def synthetic_tables(results: str) -> list[str]:
-    return [f"{results}/multipatch/synthetic/{o}.parquet" for o in OBJECTIVES]
+    return [path(results, SYNTHETIC, table=o) for o in OBJECTIVES]
 
 
 def analysis_tables(results: str) -> dict[str, str]:
-    return {name: f"{results}/multipatch/synthetic/{name}.parquet" for name in ANALYSIS}
+    return {name: path(results, SYNTHETIC, table=name) for name in ANALYSIS}
 
 
 def losses_table(results: str) -> str:
-    return f"{results}/multipatch/synthetic/diffusion_losses.parquet"
+    return path(results, SYNTHETIC, table="diffusion_losses")
 
 
 def literal_table(results: str) -> str:
-    return f"{results}/multipatch/literal/diffusion.parquet"
+    return path(results, LITERAL)
 
 
 def literal_spec(cfg: dict) -> dict:
@@ -42,7 +52,7 @@ def literal_spec(cfg: dict) -> dict:
 
 
 def digits_tables(results: str) -> dict[str, str]:
-    return {name: f"{results}/multipatch/digits/{name}.parquet" for name in ("alignment", "maps")}
+    return {name: path(results, DIGITS, table=name) for name in DIGITS_TABLES}
 
 
 def synthetic_spec(cfg: dict, objective: str) -> dict:
@@ -110,12 +120,73 @@ def synthetic_params(objective: str):
                         "objective": objective}
 
 
+STEP_UNITS = {o: f"multipatch_{o}_step" for o in OBJECTIVES}
+
+
+def training_work(spec: dict, objective: str) -> tuple[int, int]:
+    """(runs, steps) of one objective's lockstep training of the synthetic spec ``spec``."""
+    return len(run_keys(spec, objective)), spec[objective]["steps"]
+
+
+def literal_settings(cfg: dict) -> dict:
+    """The synthetic spec the literal job trains (``synthetic.run_literal`` of its params)."""
+    settings = literal_spec(cfg)
+    return literal_grid(settings["spec"], settings["literal"])
+
+
+def _training_cost(spec: dict, objective: str, key: str) -> Cost:
+    """runs x steps of one objective's lockstep training (``spec``: a synthetic spec)."""
+    runs, steps = training_work(spec, objective)
+    return Cost(runs * steps * unit(STEP_UNITS[objective]) + unit("torch_start"), key,
+                f"{runs} runs x {steps} steps")
+
+
+def synthetic_cost(objective: str):
+    return lambda cfg: _training_cost(synthetic_spec(cfg, objective), objective,
+                                      f"multipatch.synthetic.{objective}")
+
+
+def literal_cost(cfg: dict) -> Cost:
+    """An upper bound: descent stops once every run has diverged (the default's do within
+    a few dozen steps), which the plan cannot know."""
+    c = _training_cost(literal_settings(cfg), "diffusion", "multipatch.literal")
+    return Cost(c.seconds, c.key, c.work + ", fewer if every run diverges")
+
+
+def digits_cost(cfg: dict) -> Cost:
+    """Both objectives' steps for every seed x SNR~ run."""
+    spec = cfg["multipatch"]["digits"]
+    runs = len(digit_runs(spec))
+    seconds = sum(runs * spec[o]["steps"] * unit(STEP_UNITS[o]) for o in OBJECTIVES)
+    return Cost(seconds + unit("torch_start"), "multipatch.digits",
+                f"{runs} runs x {'+'.join(str(spec[o]['steps']) for o in OBJECTIVES)} steps")
+
+
+def phases_cost(cfg: dict) -> Cost:
+    n = cfg["multipatch"]["analysis"]["bootstrap"]
+    return Cost(n * unit("multipatch_bootstrap"), "multipatch.analysis.bootstrap",
+                f"{n} bootstrap resamples")
+
+
 JOBS = {
-    "multipatch_classification": synthetic_params("classification"),
-    "multipatch_diffusion": synthetic_params("diffusion"),
-    "multipatch_literal": lambda cfg: {"settings": per_job(literal_spec, cfg)},
-    "multipatch_phases": lambda cfg: {"settings": per_job(analysis_params, cfg)},
-    "multipatch_digits": lambda cfg: {"spec": per_job(digits_spec, cfg)},
+    "multipatch_classification": Job(
+        outputs={"table": fill(SYNTHETIC, table="classification")},
+        params=synthetic_params("classification"), cost=synthetic_cost("classification")),
+    "multipatch_diffusion": Job(
+        outputs={"table": fill(SYNTHETIC, table="diffusion"),
+                 "losses": fill(SYNTHETIC, table="diffusion_losses")},
+        params=synthetic_params("diffusion"), cost=synthetic_cost("diffusion")),
+    "multipatch_literal": Job(
+        outputs={"table": LITERAL}, cost=literal_cost,
+        params=lambda cfg: {"settings": per_job(literal_spec, cfg)}),
+    "multipatch_phases": Job(
+        outputs={name: fill(SYNTHETIC, table=name) for name in ANALYSIS}, cost=phases_cost,
+        inputs=lambda cfg, results: {"tables": synthetic_tables(results),
+                                     "losses": losses_table(results)},
+        params=lambda cfg: {"settings": per_job(analysis_params, cfg)}),
+    "multipatch_digits": Job(
+        outputs={name: fill(DIGITS, table=name) for name in DIGITS_TABLES}, cost=digits_cost,
+        params=lambda cfg: {"spec": per_job(digits_spec, cfg)}),
 }
 
 

@@ -142,7 +142,7 @@ def cell_cost(cfg: dict, sweep: str, N: str, m: str, L: str) -> Cost:
     tests = spec["log_points"] * spec["eval_samples"] * EVAL_SETS * FORWARD_SHARE
     samples = steps * spec["batch"] + tests
     flops = runs * samples * int(N) * int(m) * int(L)
-    seconds = (unit("torch_import") + steps * (int(L) + 1) * unit("network_step")
+    seconds = (unit("torch_start") + steps * (int(L) + 1) * unit("network_step")
                + flops * unit("network_flop"))
     return Cost(seconds, f"networks.sweeps.{sweep}", f"{runs} runs x {steps} steps")
 

@@ -162,7 +162,7 @@ def grid_work(d: int, cells, ms, seeds: int, order: int) -> float:
 
 def _grid_cost(key: str, d: int, cells, ms, seeds: int, order: int) -> Cost:
     work = grid_work(d, cells, ms, seeds, order)
-    return Cost(unit("torch_import") + work * unit("random_features_flop"), key,
+    return Cost(unit("torch_start") + work * unit("random_features_flop"), key,
                 f"{seeds} seeds x {len(cells)} cells x {len(ms)} m at d = {d}")
 
 
@@ -191,12 +191,12 @@ def samples_cost(cfg: dict) -> Cost:
     work = sum(grid_work(spec["d"], [(spec[name]["psi_n"], spec[name]["psi_p"])], [spec["m"]],
                          spec["steps"], rf["hermite_order"])
                for name in SAMPLE_MODELS)
-    return Cost(unit("torch_import") + work * unit("random_features_flop"),
+    return Cost(unit("torch_start") + work * unit("random_features_flop"),
                 "random_features.samples", f"{len(SAMPLE_MODELS)} models x {spec['steps']} times at d = {spec['d']}")
 
 
 def _limit_cost(cfg: dict) -> Cost:
-    return Cost(unit("torch_import"), "random_features", "closed forms at d = inf")
+    return Cost(unit("torch_start"), "random_features", "closed forms at d = inf")
 
 
 JOBS = {

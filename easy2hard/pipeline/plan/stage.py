@@ -41,6 +41,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..unit_costs import unit
 from .common import FIGURE_FILES
 
 
@@ -125,7 +126,7 @@ class Figure:
         """The generated rule's job model: its PDF and PNG, the tables it reads, and the cost
         of a drawing (its job's start)."""
         return Job(outputs={k: t.replace("{name}", self.name) for k, t in FIGURE_FILES.items()},
-                   cost=lambda cfg, **wc: Cost(0.0, "figures"), params=self.params,
+                   cost=lambda cfg, **wc: Cost(unit("figure"), "figures", "one drawing"), params=self.params,
                    inputs=self.inputs, wildcards=lambda cfg: dict(self.wildcards))
 
 
