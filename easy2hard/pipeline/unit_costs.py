@@ -34,9 +34,19 @@ UNIT_COSTS: dict[str, UnitCost] = {
         "benchmarks/sde_paths.py: median over config/config.yaml's covariance and cumulant "
         "cells (6e-6 to 1.0e-5 from c n_max = 30 to 660), 2 shared cores, 2026-12-03"),
     "sde_path_2d": UnitCost(
-        1.6e-4, "path x form x (1 + c n_max) of the two-overlap SDE (correlated latents)",
-        "benchmarks/sde_paths.py: the cumulant_correlated cells of config/config.yaml "
-        "(1.6e-4 to 1.7e-4 from c n_max = 53 to 133), 2026-12-03"),
+        2.5e-4, "path x form x (1 + c n_max) of the two-overlap SDE (correlated latents)",
+        f"{DEFAULT_RUN}, rule theory_dynamics, sweep cumulant_correlated: 1 job, 54 s "
+        "(benchmarks/sde_paths.py gave 1.6e-4 to 1.7e-4 on 2026-12-03)"),
+    "sde_start": UnitCost(
+        2.0, "start of an overlap-SDE job beyond job_start (scipy, the quadrature tables)",
+        f"{DEFAULT_RUN}, rule theory_dynamics: the covariance and cumulant jobs, 4 s and 6 s"),
+    "mcm_start": UnitCost(
+        0.8, "start of an MCM cell beyond job_start (the engine's compiled kernels)",
+        f"{DEFAULT_RUN}, rule mcm_sweep_cell: the 14 cells under 0.5 s of samples took 1 to "
+        "3 s each (20 jobs, 56 s)"),
+    "hermite_tables": UnitCost(
+        5.0, "the Hermite, k* and L(m) tables of the theory stage's activations",
+        f"{DEFAULT_RUN}, rule theory_hermite: 1 job, 6 s"),
     "sde_table": UnitCost(
         0.2, "coefficient table of one one-overlap setting",
         "benchmarks/sde_paths.py: 0.09 to 0.19 s, 2026-12-03"),

@@ -167,7 +167,8 @@ def cell_cost(cfg: dict, sweep: str, N: str) -> Cost:
     spec = cfg["mcm"]["sweeps"][sweep]
     R, n = runs(spec), mcm_sweeps.n_max(spec, int(N))
     per = unit("mcm_full") * int(N) if spec["engine"] == "full" else unit("mcm_reduced")
-    return Cost(R * n * per, f"mcm.sweeps.{sweep}", f"{R} runs x {n:.3g} samples")
+    return Cost(unit("mcm_start") + R * n * per, f"mcm.sweeps.{sweep}",
+                f"{R} runs x {n:.3g} samples")
 
 
 def _thresholds_cost(cfg: dict) -> Cost:

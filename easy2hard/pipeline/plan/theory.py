@@ -105,7 +105,8 @@ def sde_cost(cfg: dict, sweep: str) -> Cost:
     budget = sum(1 + lr * ou.delta(t) * math.exp(-t) * n for t in spec["t"] for _, lr, n in cells)
     per_path = single * unit("sde_path") + pairs * unit("sde_path_2d")
     tables = len(spec["t"]) * (single * unit("sde_table") + pairs * unit("sde_table_2d"))
-    return Cost(others * (2 * paths * budget * per_path + tables), "theory.dynamics.paths",
+    return Cost(unit("sde_start") + others * (2 * paths * budget * per_path + tables),
+                "theory.dynamics.paths",
                 f"{paths} paths x {len(cells)} N x {others * len(spec['t']) * (single + pairs)} "
                 f"settings, c n_max summed {budget:.3g}")
 
@@ -117,7 +118,8 @@ def _tables_cost(cfg: dict, **wildcards) -> Cost:
 
 JOBS = {
     "theory_hermite": Job(
-        outputs={name: TABLE.format(name=name) for name in TABLES[:3]}, cost=_tables_cost,
+        outputs={name: TABLE.format(name=name) for name in TABLES[:3]},
+        cost=lambda cfg: Cost(unit("hermite_tables"), "theory.activations", "1-D quadratures"),
         params=lambda cfg: {"theory": hermite_params(cfg)}),
     "theory_sweep_exponents": Job(
         outputs={"table": SWEEP_EXPONENTS}, cost=_tables_cost,
