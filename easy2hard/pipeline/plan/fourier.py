@@ -13,17 +13,17 @@ Paths, under ``results``:
   fourier/classifier/{passages,thresholds,exponents}.parquet   classifier n* per seed, per
                                                           (readout, N, α) with bootstrap CI and
                                                           planted error, exponents per (readout, α)
-  figures/fourier_examples_{dataset}, fourier_clone_gaps_{dataset}   (.pdf, .png)
+  figures/fourier_examples_{dataset}, fourier_clone_gaps_{dataset}   (.pdf, .png;
+                                                          DATASET_FIGURES, registry)
   figures/fourier_phase_gap, fourier_classifier_errors, fourier_phase_threshold
                                                           (SYNTHETIC_FIGURES, registry)
 """
 
 from __future__ import annotations
 
-from .stage import Claim, Figure, Stage
-
 from . import images
 from .common import device, figure_files, pick, without
+from .stage import Claim, Figure, Stage
 
 CLONES = images.FOURIER_CLONES
 SETS = ("meancov", *CLONES)  # the sets the gap figure compares with test
@@ -35,7 +35,8 @@ def clone_files(cfg: dict, results: str, dataset: str) -> dict:
 
 def tracked_runs(cfg: dict, dataset: str) -> list[str]:
     """U-Net runs on ``dataset`` that evaluate at least one Fourier clone."""
-    return images.fourier_runs(cfg, dataset)
+    return [r for r in images.runs_on(cfg, dataset)
+            if set(cfg["unet"]["runs"][r]["evaluation"]["sets"]) & set(CLONES)]
 
 
 def covariance_inputs(cfg: dict, results: str, dataset: str) -> dict:
@@ -48,6 +49,27 @@ def covariance_inputs(cfg: dict, results: str, dataset: str) -> dict:
 
 def tracking_inputs(cfg: dict, results: str, dataset: str) -> list[str]:
     return [f"{images.run_dir(results, dataset, r)}/losses.parquet" for r in tracked_runs(cfg, dataset)]
+
+
+def clone_gaps_inputs(cfg: dict, results: str, dataset: str) -> dict:
+    return {"gaps": [f"{images.run_dir(results, dataset, r)}/gaps.parquet"
+                     for r in tracked_runs(cfg, dataset)],
+            "tracking": [f"{results}/fourier/{dataset}/tracking.parquet"]}
+
+
+def clone_gaps_params(cfg: dict, dataset: str) -> dict:
+    return {"z": cfg["fourier"]["tracking_z"], "sets": ["meancov", *cfg["fourier"]["clones"]]}
+
+
+#: the figures of the image part, one per dataset (drawn by the images domain's functions)
+DATASET_FIGURES = (
+    Figure("fourier_examples_{dataset}", "easy2hard.images.plots:clone_examples",
+           images.examples_inputs("fourier"), category="Fourier",
+           wildcards={"dataset": images.DATASET_PATTERN}),
+    Figure("fourier_clone_gaps_{dataset}", "easy2hard.images.plots:clone_gaps",
+           clone_gaps_inputs, params=clone_gaps_params, category="Fourier",
+           wildcards={"dataset": images.DATASET_PATTERN}),
+)
 
 
 def synthetic_cells(cfg: dict, results: str) -> list[str]:
@@ -144,6 +166,12 @@ def targets(cfg: dict, results: str) -> list[str]:
     return image_targets(cfg, results) + synthetic_targets(cfg, results)
 
 
+def needs(cfg: dict) -> dict:
+    """The image part (``fourier.clones``) clones the images stage's dataset splits and
+    tracks its U-Net runs: it needs images; the synthetic sweeps need nothing."""
+    return {"images": "fourier.clones"} if image_targets(cfg, "results") else {}
+
+
 def synthetic_examples_params(cfg: dict) -> dict:
     """The law of the example signals, drawn at the largest N of the sweep."""
     syn = cfg["fourier"]["synthetic"]
@@ -212,5 +240,5 @@ CLAIMS = (
           inputs=passages_input, params=claim_settings, figure="fourier_classifier_errors"),
 )
 
-STAGE = Stage(name="fourier", targets=targets, figures=SYNTHETIC_FIGURES, jobs=JOBS,
-              claims=CLAIMS)
+STAGE = Stage(name="fourier", targets=targets, needs=needs,
+              figures=DATASET_FIGURES + SYNTHETIC_FIGURES, jobs=JOBS, claims=CLAIMS)

@@ -149,13 +149,24 @@ def exponent_claim(name: str, sweeps: tuple, source: str) -> Claim:
         params=exponent_params(sweeps), figure="mcm_threshold_scaling")
 
 
+def needs(cfg: dict) -> dict:
+    """The theory stage's k* and overlap-SDE tables (rules theory_sweep_exponents,
+    theory_dynamics): read by the figures drawn against theory (``with_theory``) and by the
+    exponent claims when the claims run."""
+    keys = [f"mcm.figures.{name}" for name in THEORY_FIGURES if figure_sweeps(cfg, name)]
+    if cfg["claims"]["enabled"] and any(claim_sweep(cfg, sweeps) for sweeps, _ in
+                                        EXPONENT_CLAIMS.values()):
+        keys.append("claims.enabled")
+    return {"theory": keys[0]} if keys else {}
+
+
 JOBS = {
     "mcm_sweep_cell": lambda cfg: {"spec": per_job(sweep_spec, cfg, "sweep"), **device(cfg)},
     "mcm_thresholds": lambda cfg: {"options": per_job(threshold_params, cfg)},
 }
 
 STAGE = Stage(
-    name="mcm", targets=targets, check=check, jobs=JOBS,
+    name="mcm", targets=targets, check=check, needs=needs, jobs=JOBS,
     claims=tuple(exponent_claim(name, *spec) for name, spec in EXPONENT_CLAIMS.items()),
     figures=(
         Figure(THEORY_FIGURES[0], "easy2hard.mcm.plots:overlap_vs_n",
