@@ -3,8 +3,9 @@
 The schema is the one source of every default. Validation fills defaults in and turns
 each violation into a message that names the key and what is allowed, so a bad value
 stops the workflow before any job starts. After the schema, every cross-key check runs:
-the generic ones below, the U-Net ones below (stage checks the plan may absorb) and every
-stage's ``check`` gathered by ``easy2hard.pipeline.plan.problems``.
+the generic ones below (numbers, scalings, the results folder, duplicate seeds), then
+``easy2hard.pipeline.plan.problems`` (the needs of the enabled stages, the datasets and
+every enabled stage's ``check``), then the cost limit (``easy2hard.pipeline.cost``).
 
 The validated config is canonical (:func:`canonical`): mappings with sorted keys, plain
 Python numbers, integral floats of integer keys as ints. Rule params are slices of it, so
