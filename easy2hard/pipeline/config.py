@@ -23,10 +23,13 @@ import numbers
 import os
 import sys
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 
 import jsonschema
 import yaml
+
+from ..core import budget
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
 # The project (the Snakefile's folder) and its own folders, which no results root may be.
@@ -220,6 +223,25 @@ def load_schema(path: str | Path = SCHEMA_PATH) -> dict:
         return yaml.safe_load(fh)
 
 
+@lru_cache(maxsize=None)
+def _block_defaults(path: tuple) -> str:
+    schema = load_schema()
+    sub = schema
+    for key in path:
+        sub = _resolve(_child(_resolve(sub, schema), key), schema)
+    block: dict = {}
+    cls = _with_defaults(jsonschema.Draft202012Validator)
+    list(cls({**sub, "$defs": schema["$defs"]}).iter_errors(block))
+    return yaml.safe_dump(canonical(block))
+
+
+def block_defaults(*path: str) -> dict:
+    """The schema's defaults of the optional block at ``path`` (e.g. ``"mcm", "figures",
+    "mcm_threshold_scaling"``) as validation fills them into an empty block: what a stage
+    reads where the config leaves the block out."""
+    return yaml.safe_load(_block_defaults(path))
+
+
 def validate(config: dict, schema: dict | None = None, *, cross_key: bool = True) -> dict:
     """Return a validated, canonical copy of ``config`` with every default filled in.
 
@@ -286,7 +308,7 @@ def _scaled(spec: Mapping, N: int) -> float:
     try:
         if "ref_N" in spec:
             return float(spec["coef"] * (N / spec["ref_N"]) ** (-spec["power"]))
-        return float(spec["coef"] * N ** spec["power"] * (math.log(N) if spec.get("log") else 1.0))
+        return budget.sample_budget(spec, N)
     except (OverflowError, ZeroDivisionError):
         return math.inf
 

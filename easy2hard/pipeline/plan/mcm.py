@@ -10,6 +10,7 @@ table and the figures.
 from __future__ import annotations
 
 from ...mcm import sweeps as mcm_sweeps
+from ..config import block_defaults
 from .common import device, figure_files, per_job, without
 from .stage import Claim, Figure, Stage
 
@@ -61,9 +62,12 @@ def predicted_sweeps(cfg: dict) -> list[str]:
 
 
 def threshold_params(cfg: dict) -> dict:
-    spec = cfg["mcm"]["figures"].get("mcm_threshold_scaling") or {}
-    return {"level": spec.get("level", 0.5),
-            "bootstrap": {"samples": 1000, "seed": 0, "ci": 0.9, **spec.get("bootstrap", {})}}
+    """The crossing level and the bootstrap of n*: the threshold figure's, or the schema's
+    defaults of that block where the config draws no threshold figure."""
+    spec = (cfg["mcm"]["figures"].get("mcm_threshold_scaling")
+            or block_defaults("mcm", "figures", "mcm_threshold_scaling"))
+    boot = spec["bootstrap"]
+    return {"level": spec["level"], "bootstrap": {k: boot[k] for k in ("samples", "seed", "ci")}}
 
 
 def with_theory(name: str):
