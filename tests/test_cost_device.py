@@ -47,7 +47,7 @@ def test_cuda_is_found_without_importing_torch():
 
 
 def _sde_job(coef: float):
-    cfg = tiny_config(theory={"enabled": False})
+    cfg = tiny_config()
     cfg["mcm"]["sweeps"]["cum"]["n_max"] = {"coef": coef, "power": 1}
     (job,) = [j for j in cost.estimate(config.validate(cfg))["mcm"]
               if j.name == "overlap SDE of sweep cum"]
@@ -63,13 +63,14 @@ def test_overlap_sde_estimate_grows_with_the_sample_budget():
     assert (large.seconds - start - table) / (small.seconds - start - table) > 50
 
 
-def test_mcm_only_config_estimates_the_theory_jobs_it_runs(tmp_path):
-    """With the theory stage off, the MCM figures still run a k* job and an overlap-SDE job
-    per sweep drawn against theory; the estimate has one job for each rule of the dry run's
-    plan (before: "in all" left them out)."""
-    cfg = tiny_config(theory={"enabled": False})
+def test_mcm_config_estimates_the_theory_jobs_its_figures_need(tmp_path):
+    """The MCM figures drawn against theory run a k* job and an overlap-SDE job per sweep
+    (the theory stage they need is on); the estimate has one job for each of these rules of
+    the dry run's plan (before: "in all" left them out)."""
+    cfg = tiny_config()
     proc = snakemake(tmp_path, cfg, "-n")
-    planned = dict(re.findall(r"^(theory_\w+)\s+(\d+)\s*$", proc.stdout, re.M))
+    planned = {rule: n for rule, n in re.findall(r"^(theory_\w+)\s+(\d+)\s*$", proc.stdout, re.M)
+               if rule in ("theory_sweep_exponents", "theory_dynamics")}
     jobs = cost.estimate(config.validate(cfg))["mcm"]
     counted = {"theory_sweep_exponents": sum(j.name.startswith("k* of sweep") for j in jobs),
                "theory_dynamics": sum(j.name.startswith("overlap SDE") for j in jobs)}
