@@ -4,7 +4,9 @@ cross-key check of the config (``problems``), gathered from the stages.
 Each stage is one plan module under this package ending in ``STAGE = Stage(...)`` (the
 contract is in ``stage.py``): its config block and ``enabled`` key, its targets, its checks,
 its figure registry, the input functions of its rules and its job table (every rule's params,
-``job_params``). Adding a stage = one module + one entry in ``STAGES`` below.
+``job_params``), and the stages it needs (``Stage.needs``: a stage's jobs are planned only
+through enabled stages). Adding a stage: one module, one entry in ``STAGES`` below, and the
+other places of the README's checklist (``tests/test_stage_checklist.py``).
 """
 
 from __future__ import annotations
