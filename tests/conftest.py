@@ -82,3 +82,19 @@ def output_patterns(workdir: Path, configfile: Path = REPO / "config" / "config.
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.split("PATTERNS", 1)[1])
+
+
+def stages_alone(*names: str, base: dict | None = None) -> dict:
+    """``base`` (default: config/config.yaml) validated with only the stages ``names`` and
+    the stages they need with those switches (``plan.with_needs``) enabled."""
+    from easy2hard.pipeline import config as e2h_config
+    from easy2hard.pipeline import plan
+
+    base = yaml.safe_load((REPO / "config" / "config.yaml").read_text()) if base is None else base
+    on, wanted = set(), set(names)
+    while on != wanted:
+        on = wanted
+        raw = {**base, **{s.name: {**base.get(s.name, {}), "enabled": s.name in on}
+                          for s in plan.STAGES}}
+        wanted = set(plan.with_needs(e2h_config.validate(raw, cross_key=False), on))
+    return e2h_config.validate(raw)

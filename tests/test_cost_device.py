@@ -46,7 +46,7 @@ def test_cuda_is_found_without_importing_torch():
 
 
 def _sde_job(coef: float):
-    cfg = tiny_config(theory={"enabled": False})
+    cfg = tiny_config()
     cfg["mcm"]["sweeps"]["cum"]["n_max"] = {"coef": coef, "power": 1}
     jobs = [j for jobs in cost.estimate(config.validate(cfg)).values() for j in jobs]
     (job,) = [j for j in jobs if j.name == "theory_dynamics sweep=cum"]

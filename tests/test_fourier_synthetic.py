@@ -423,6 +423,7 @@ def test_plan_lists_the_classifier_sweep_and_registers_the_synthetic_figures():
     assert "results/fourier/classifier/N16.parquet" in out
     assert fourier_plan.classifier_spec(cfg, 16) == {**spec, "alpha": [0.0], "readout": ["he4"]}
     names = [f.name for f in fourier_plan.STAGE.figures]
-    assert names == [f.name for f in fourier_plan.SYNTHETIC_FIGURES] and "fourier_phase_gap" in names
+    assert names == [f.name for f in fourier_plan.DATASET_FIGURES + fourier_plan.SYNTHETIC_FIGURES]
+    assert "fourier_phase_gap" in names and "fourier_clone_gaps_{dataset}" in names
     off = e2h_config.validate({"fourier": {"clones": [], "classifier": {"N": []}}})
     assert fourier_plan.synthetic_targets(off, "results") == []

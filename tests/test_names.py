@@ -11,6 +11,8 @@ from easy2hard.core import clones as core_clones
 from easy2hard.fourier import clones as fourier_clones
 from easy2hard.images import clones as image_clones
 from easy2hard.images import datasets
+from easy2hard.core import mcm_model
+from easy2hard.linear import names as linear_names
 from easy2hard.linear import targets as linear_targets
 from easy2hard.pipeline import plan
 from easy2hard.pipeline.config import load_schema
@@ -52,9 +54,51 @@ def test_dataset_names(constraints):
 
 
 def test_linear_target_names(constraints):
-    schema = load_schema()["properties"]["linear"]["properties"]["targets"]
-    assert schema["items"]["enum"] == list(linear_targets.TARGETS)
+    lin = load_schema()["properties"]["linear"]["properties"]
+    refs = [lin["targets"]["items"], lin["trained"]["properties"]["targets"]["items"],
+            lin["figures"]["properties"]["regularisation"]["properties"]["target"]]
+    assert all(ref["$ref"] == "#/$defs/linear_target" for ref in refs)
     assert _only(constraints["target"], linear_targets.TARGETS)
+
+
+#: each enum of the schema's ``$defs`` -> the domain constant it spells out
+DEFS_ENUMS = {"activation": activation_names.NAMES, "latent_law": mcm_model.LATENTS,
+              "linear_target": linear_names.TARGETS}
+
+
+def _enums(node, path=()):
+    """(path, enum) of every ``enum`` in a schema subtree."""
+    if isinstance(node, dict):
+        if "enum" in node:
+            yield path, node["enum"]
+        for key, value in node.items():
+            yield from _enums(value, (*path, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _enums(value, (*path, i))
+
+
+def test_every_defs_enum_is_its_domain_constant():
+    """A name list the schema uses is one ``$defs`` entry equal to its domain constant (a new
+    ``$defs`` enum is added to DEFS_ENUMS with its constant)."""
+    defs = load_schema()["$defs"]
+    enums = {name: spec["enum"] for name, spec in defs.items() if "enum" in spec}
+    assert set(enums) == set(DEFS_ENUMS)
+    assert {name: enum for name, enum in enums.items() if enum != list(DEFS_ENUMS[name])} == {}
+
+
+def test_no_name_list_is_copied_outside_defs():
+    """Every use of these name lists refers to ``$defs`` (``$ref``): no copy of one of them as
+    an enum elsewhere in the schema."""
+    schema = load_schema()
+    outside = {k: v for k, v in schema.items() if k != "$defs"}
+    lists = {tuple(sorted(names)) for names in DEFS_ENUMS.values()}
+    copies = [".".join(map(str, path)) for path, enum in _enums(outside)
+              if tuple(sorted(enum)) in lists]
+    copies += [f"$defs.{name}.{'.'.join(map(str, path))}" for name, spec in schema["$defs"].items()
+               for path, enum in _enums({k: v for k, v in spec.items() if k != "enum"})
+               if tuple(sorted(enum)) in lists]
+    assert not copies
 
 
 def test_activation_names(constraints):

@@ -14,7 +14,7 @@ from easy2hard.pipeline import config as e2h_config
 from easy2hard.pipeline import plan
 from easy2hard.pipeline.plan.stage import Figure, Stage
 
-from .conftest import REPO
+from .conftest import REPO, stages_alone
 
 SCRIPTS = REPO / "workflow" / "scripts"
 RULES = REPO / "workflow" / "rules"
@@ -74,14 +74,35 @@ def test_stages_are_registered_once_with_a_uniform_switch():
         assert default[name]["enabled"] is True, f"{name} is off in config/config.yaml"
 
 
-def test_a_disabled_stage_plans_nothing_and_checks_nothing():
-    """Each stage alone on: the others contribute no target; a stage that is off is not
-    checked (here: a linear figure naming a target that is not computed)."""
-    cfg = e2h_config.validate({"theory": {"enabled": True}})
-    assert plan.final_output(cfg) and all(p.startswith("results/theory/") or
-                                          p.startswith("results/figures/")
-                                          for p in plan.final_output(cfg))
-    bad = {"linear": {"enabled": False, "targets": ["isotropic"],
+def _target_stage(path: str) -> str:
+    """The stage that asks for a target: a figure's registry, else the first folder under
+    results/ (data, clones and unet are the images stage's)."""
+    rel = path.removeprefix("results/")
+    if rel.startswith("figures/"):
+        name = rel.removeprefix("figures/").rsplit(".", 1)[0]
+        (owner,) = [stage.name for stage in plan.STAGES for fig in stage.figures
+                    if re.fullmatch(re.sub(r"\\\{\w+\\\}", r"\\w+", re.escape(fig.name)), name)]
+        return owner
+    folder = re.split(r"[/.]", rel)[0]
+    return plan.report.FOLDER_STAGES.get(folder, folder)
+
+
+@pytest.mark.parametrize("name", [stage.name for stage in plan.STAGES])
+def test_a_disabled_stage_plans_nothing(name):
+    """Each stage alone on, with the stages it needs (tests/test_stage_needs.py runs the dry
+    runs): every target belongs to an enabled stage (the Fourier clones and their U-Net
+    tracking belong to images, which fourier needs)."""
+    cfg = stages_alone(name)
+    on = {stage.name for stage in plan.enabled_stages(cfg)}
+    strangers = {p: _target_stage(p) for p in plan.final_output(cfg)
+                 if _target_stage(p) not in on}
+    assert not strangers, f"{name} with {sorted(on)}: {strangers}"
+
+
+def test_a_disabled_stage_checks_nothing():
+    """A stage that is off is not checked (here: a linear figure naming a target that is not
+    computed; the linear stage's MLPs read the images stage's natural patches)."""
+    bad = {"images": {"enabled": True}, "linear": {"enabled": False, "targets": ["isotropic"],
                       "figures": {"regularisation": {"target": "power_law", "d": 16}}}}
     e2h_config.validate(bad)  # off: not checked
     bad["linear"]["enabled"] = True

@@ -21,13 +21,13 @@ CUM = [name.replace("cov", "cum") for name in COV]
 
 
 def _config() -> dict:
-    return {**load_test_config("mcm"), "theory": {"enabled": False}}
+    return load_test_config("mcm")
 
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory):
-    """One run of config/test/mcm.yaml (less the theory stage's own tables): its folder and
-    config."""
+    """One run of config/test/mcm.yaml (with the theory stage its figures need): its folder
+    and config."""
     first = tmp_path_factory.mktemp("first")
     cfg = _config()
     snakemake(first, cfg)

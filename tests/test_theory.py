@@ -264,7 +264,7 @@ def test_bad_r_grid_names_the_key():
 def test_theory_pipeline_tables_and_figures(run_workflow):
     from tests.conftest import tiny_config
 
-    theory_cfg = {"activations": ["sigma_star", "relu"], "t": [0.3], "kmax": 4, "order": 48,
+    theory_cfg = {"enabled": True, "activations": ["sigma_star", "relu"], "t": [0.3], "kmax": 4, "order": 48,
                   "latents": {"rad": {"spike": "cumulant"},
                               "cov": {"spike": "covariance", "beta_u": 4.0}},
                   "r": {"min": 0.1, "max": 1.0, "points": 4}, "m_points": 5}

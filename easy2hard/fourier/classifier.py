@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..core import budget
 from ..core.lockstep_tables import log_steps
 from ..core.progress import Progress
 from . import classifier_kernel as kernel
-from .names import samples
 from .synthetic import SIGNS, spike_count, spectrum
 
 
@@ -131,14 +131,14 @@ def run(s: Settings) -> pd.DataFrame:
 
 
 def settings(N: int, spec: dict) -> list[Settings]:
-    """The runs of one cell (one N): every readout x alpha x seed of the config block
-    ``spec`` (readout: the schema default he4 when absent)."""
-    n_max = max(1, round(samples(spec["n_max"], N)))
+    """The runs of one cell (one N): every readout x alpha x seed of the validated config
+    block ``spec``."""
+    n_max = budget.n_max(spec["n_max"], N)
     return [Settings(N=N, alpha=float(a), density=spec["density"], signs=spec["signs"],
                      lr=spec["lr"], bias_lr=spec["bias_lr"], n_max=n_max,
                      eval_samples=spec["eval_samples"], log_points=spec["log_points"],
                      level=spec["level"], after=spec["after"], seed=int(seed), readout=r)
-            for r in spec.get("readout", ["he4"]) for a in spec["alpha"] for seed in spec["seeds"]]
+            for r in spec["readout"] for a in spec["alpha"] for seed in spec["seeds"]]
 
 
 def cell(N: int, spec: dict, log=None) -> pd.DataFrame:

@@ -149,3 +149,17 @@ def from_files(name: str, d: int, exponent: float = 1.0, pool: str | None = None
 
     arrays = [read_npy(p) if p else None for p in (pool, heldout)]
     return build(name, d, exponent, *arrays, dof=dof, normalise_trace=normalise_trace)
+
+
+#: the keys of a target's config besides its name (the plan sends those the target uses)
+#: -> the argument of :func:`from_files` each sets
+SPEC_KEYS = {"power_law_exponent": "exponent", "student_t_dof": "dof",
+             "normalise_trace": "normalise_trace"}
+
+
+def from_spec(name: str, d: int, spec: dict, pool: str | None = None,
+              heldout: str | None = None) -> Target:
+    """:func:`from_files` with the target's keys of a job's ``spec`` (only those the target
+    uses are in it: the validated config fills their defaults)."""
+    keys = {arg: spec[key] for key, arg in SPEC_KEYS.items() if key in spec}
+    return from_files(name, d, pool=pool, heldout=heldout, **keys)

@@ -21,7 +21,8 @@ import torch
 
 from ..core import streams
 from ..core.lockstep_tables import log_steps
-from . import closed_form, denoiser, sampling
+from ..core.ddpm import Schedule
+from . import closed_form, denoiser, sampling, sweep
 from .targets import Target
 
 log = logging.getLogger(__name__)
@@ -107,3 +108,29 @@ def _record(W, mhat, fits, target, t, runs, step, tau, optimizer, ridge, sampler
         "tau": tau_closed, "kl": sampling.kl_of_moments(target.population, mu, S),
         "test_error": exact_test_error(Wd, mhat, target, t),
         "kl_closed": ref["kl"][0, :, 0, 0], "test_error_closed": ref["test_error"][:, 0, 0]})
+
+
+def trained_table(target: Target, d: int, spec: dict, device, log=None) -> pd.DataFrame:
+    """One (target, d) cell of rule linear_trained: every N of ``N_over_d`` x seed trained
+    with each optimiser of ``spec["optimizers"]`` (its block: lr, steps, and for Adam the
+    decayed lr_final), with the closed forms beside them; one table, optimiser first."""
+    log = log or logging.getLogger(__name__)
+    t = denoiser.terms(Schedule(**spec["ddpm"]))
+    runs = [(N, seed) for N in sweep.sizes(d, spec["N_over_d"]) for seed in spec["seeds"]]
+    frames = []
+    for opt in spec["optimizers"]:
+        hp = spec[opt]
+        log.info("%s d=%d: %d runs, %s %s, T=%d on %s", target.name, d, len(runs), opt, hp,
+                 t.T, device)
+        df = train(target, runs, t, ridge=spec["ridge"], optimizer=opt, lr=hp["lr"],
+                   lr_final=hp.get("lr_final", hp["lr"]),  # SGD: constant rate
+                   steps=hp["steps"], batch=spec["batch"], log_points=spec["log_points"],
+                   sampler=spec["sampler"], chunk=spec["chunk"], device=device)
+        df.insert(0, "optimizer", opt)
+        frames.append(df)
+    table = pd.concat(frames, ignore_index=True)
+    table.insert(0, "target", target.name)
+    table.insert(1, "d", d)
+    table.insert(3, "N_over_d", table["N"] / d)
+    table["ridge"] = spec["ridge"]
+    return table

@@ -18,12 +18,12 @@ import math
 import numpy as np
 from numba import njit, prange, uint64
 
+from ..core.mcm_model import LATENTS  # noqa: F401  (the latent codes index it)
 from .rng import (chisquare, chisquare_constants, chisquare_prepared, load, next_u64, normal,
                   store, student_t, uniform)
 
 ACTS = ("sigma_star", "tanh", "sigmoid", "relu", "relu2", "square", "tanh2", "scaled_tanh",
         "linear")
-LATENTS = ("rademacher", "three_point", "student_t")
 I_ACT, I_SPHERE, I_LATENT, I_CORR, I_TABLE = range(5)
 # lr; e^{-t}; sqrt(Δ_t); σ*'s 1 − 1/V_t and a e^{−t}/V_t; sqrt(β_u); a and s along v; the u-v
 # covariance c of Σ; c_p = η Δ_t e^{−t}/B; the P table's half-width L and 1/dx.

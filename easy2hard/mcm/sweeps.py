@@ -12,6 +12,8 @@ from __future__ import annotations
 import itertools
 import math
 
+from ..core import budget
+
 GRID = ("activation", "projection", "latent", "correlated", "beta_u", "beta_v", "t", "seeds")
 CELL_KEYS = ("batch", "spikes", "mean_shift", "latent_a", "student_df", "z", "gh_order",
              "w_init_norm", "log_points", "eval_samples")
@@ -19,9 +21,7 @@ CELL_KEYS = ("batch", "spikes", "mean_shift", "latent_a", "student_df", "z", "gh
 
 def n_max(spec: dict, N: int) -> int:
     """Sample budget n_max = coef * N**power * (ln N if log), rounded to an integer."""
-    b = spec["n_max"]
-    n = b["coef"] * N ** b["power"] * (math.log(N) if b["log"] else 1.0)
-    return max(1, int(round(n)))
+    return budget.n_max(spec["n_max"], N)
 
 
 def learning_rate(spec: dict, N: int) -> float:

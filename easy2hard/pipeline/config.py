@@ -3,8 +3,9 @@
 The schema is the one source of every default. Validation fills defaults in and turns
 each violation into a message that names the key and what is allowed, so a bad value
 stops the workflow before any job starts. After the schema, every cross-key check runs:
-the generic ones below, the U-Net ones below (stage checks the plan may absorb) and every
-stage's ``check`` gathered by ``easy2hard.pipeline.plan.problems``.
+the generic ones below (numbers, scalings, the results folder, duplicate seeds), then
+``easy2hard.pipeline.plan.problems`` (the needs of the enabled stages, the datasets and
+every enabled stage's ``check``), then the cost limit (``easy2hard.pipeline.cost``).
 
 The validated config is canonical (:func:`canonical`): mappings with sorted keys, plain
 Python numbers, integral floats of integer keys as ints. Rule params are slices of it, so
@@ -22,10 +23,13 @@ import numbers
 import os
 import sys
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 
 import jsonschema
 import yaml
+
+from ..core import budget
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
 # The project (the Snakefile's folder) and its own folders, which no results root may be.
@@ -219,6 +223,25 @@ def load_schema(path: str | Path = SCHEMA_PATH) -> dict:
         return yaml.safe_load(fh)
 
 
+@lru_cache(maxsize=None)
+def _block_defaults(path: tuple) -> str:
+    schema = load_schema()
+    sub = schema
+    for key in path:
+        sub = _resolve(_child(_resolve(sub, schema), key), schema)
+    block: dict = {}
+    cls = _with_defaults(jsonschema.Draft202012Validator)
+    list(cls({**sub, "$defs": schema["$defs"]}).iter_errors(block))
+    return yaml.safe_dump(canonical(block))
+
+
+def block_defaults(*path: str) -> dict:
+    """The schema's defaults of the optional block at ``path`` (e.g. ``"mcm", "figures",
+    "mcm_threshold_scaling"``) as validation fills them into an empty block: what a stage
+    reads where the config leaves the block out."""
+    return yaml.safe_load(_block_defaults(path))
+
+
 def validate(config: dict, schema: dict | None = None, *, cross_key: bool = True) -> dict:
     """Return a validated, canonical copy of ``config`` with every default filled in.
 
@@ -285,7 +308,7 @@ def _scaled(spec: Mapping, N: int) -> float:
     try:
         if "ref_N" in spec:
             return float(spec["coef"] * (N / spec["ref_N"]) ** (-spec["power"]))
-        return float(spec["coef"] * N ** spec["power"] * (math.log(N) if spec.get("log") else 1.0))
+        return budget.sample_budget(spec, N)
     except (OverflowError, ZeroDivisionError):
         return math.inf
 

@@ -4,9 +4,10 @@ Snakemake compares a job's script, params, inputs and software environment, but 
 library modules the script imports. ``code_hash`` follows the imports of a script through the
 ``easy2hard`` package (absolute and relative, at any depth, function-level imports included),
 and hashes the syntax tree of every module reached, with docstrings removed. The hash joins the
-rule's params (``workflow/rules/common.smk``), so editing a function reruns exactly the jobs that
-import its module, and their figures; reverting an edit is a change too; a whitespace-,
-comment- or docstring-only edit changes nothing.
+rule's params (``attach_code_hashes``, called by the ``Snakefile`` once every rule is
+defined), so editing a function reruns exactly the jobs that import its module, and their
+figures; reverting an edit is a change too; a whitespace-, comment- or docstring-only edit
+changes nothing.
 """
 
 from __future__ import annotations

@@ -22,8 +22,7 @@ import numpy as np
 
 from ..core.hermite import DEFAULT_ORDER, he, split_rule
 from ..core import ou
-
-LAWS = ("rademacher", "three_point", "student_t")
+from ..core.mcm_model import LATENTS as LAWS
 SPIKES = ("cumulant", "covariance")
 
 

@@ -9,9 +9,8 @@ from easy2hard.pipeline.scripting import log_to
 log = log_to(snakemake)  # noqa: F821
 wc, spec = snakemake.wildcards, snakemake.params.spec  # noqa: F821
 d = int(wc.d)
-target = targets.from_files(wc.target, d, spec.get("power_law_exponent", 1.0),
-                            snakemake.input.get("pool"), snakemake.input.get("heldout"),  # noqa: F821
-                            spec.get("student_t_dof", 6), spec.get("normalise_trace", True))
+target = targets.from_spec(wc.target, d, spec, snakemake.input.get("pool"),  # noqa: F821
+                           snakemake.input.get("heldout"))  # noqa: F821
 t = denoiser.terms(Schedule(**spec["ddpm"]))
 log.info("%s d=%d: N/d %s, %d seeds, ridge %s, times %s + inf, samplers %s, T=%d", wc.target,
          d, spec["N_over_d"], len(spec["seeds"]), spec["ridge"], spec["times"],

@@ -4,7 +4,9 @@ cross-key check of the config (``problems``), gathered from the stages.
 Each stage is one plan module under this package ending in ``STAGE = Stage(...)`` (the
 contract is in ``stage.py``): its config block and ``enabled`` key, its targets, its checks,
 its figure registry, the input functions of its rules and its job table (every rule's params,
-``job_params``). Adding a stage = one module + one entry in ``STAGES`` below.
+``job_params``), and the stages it needs (``Stage.needs``: a stage's jobs are planned only
+through enabled stages). Adding a stage: one module, one entry in ``STAGES`` below, and the
+other places of the README's checklist (``tests/test_stage_checklist.py``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,32 @@ STAGES: tuple[Stage, ...] = (
 
 
 def enabled_stages(cfg: dict) -> list[Stage]:
+    """The stages that plan jobs: the enabled ones (a need of an enabled stage must be
+    enabled too, ``need_problems``)."""
     return [stage for stage in STAGES if stage.enabled(cfg)]
+
+
+def with_needs(cfg: dict, names) -> list[str]:
+    """``names`` and every stage they need with this config, transitively, in stage order:
+    the stages to enable so that ``names`` plan their jobs."""
+    by_name, out, todo = {stage.name: stage for stage in STAGES}, set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name not in out:
+            out.add(name)
+            todo += list(by_name[name].needs(cfg))
+    return [stage.name for stage in STAGES if stage.name in out]
+
+
+def need_problems(cfg: dict) -> list[str]:
+    """Each enabled stage whose config asks for the files of a disabled stage (``Stage.needs``):
+    one problem naming both stages and the key that makes the need."""
+    by_name = {stage.name: stage for stage in STAGES}
+    return [f"config key '{key}': stage {stage.name} needs stage {need} with this config "
+            f"(its jobs read files of the {need} stage), but {need}.enabled is false; "
+            f"allowed: {need}.enabled: true, or a value of {key} that does not ask for {need}"
+            for stage in enabled_stages(cfg) for need, key in stage.needs(cfg).items()
+            if not by_name[need].enabled(cfg)]
 
 
 def final_output(cfg: dict, results: str = "results") -> list[str]:
@@ -35,18 +62,17 @@ def final_output(cfg: dict, results: str = "results") -> list[str]:
 
 
 def problems(cfg: dict) -> list[str]:
-    """Every cross-key problem of a schema-valid config: the shared datasets' checks, then the
-    ``check`` of each enabled stage. The report's check plans every target, so it runs only
-    once the others are sound."""
-    out = folders.name_problems(cfg)
+    """Every cross-key problem of a schema-valid config: the needs of the enabled stages, the
+    shared datasets' checks, then the ``check`` of each enabled stage (every stage that plans
+    jobs). The report's check plans every target, so it runs only once the others are sound."""
+    out = need_problems(cfg) or folders.name_problems(cfg)
     if out:
         return out
     out = images.dataset_problems(cfg)
-    out += [msg for stage in enabled_stages(cfg) if stage is not report.STAGE
-            for msg in stage.check(cfg)]
+    out += [msg for stage in enabled_stages(cfg) for msg in stage.check(cfg)]
     if out or not report.STAGE.enabled(cfg):
         return out
-    return report.STAGE.check(cfg)
+    return report.table_problems(cfg, final_output(cfg))
 
 
 def job_models() -> dict[str, tuple[str, Job]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ...images import folder
 from ...images.datasets import DATASETS
-from . import images
+from . import fourier, images
 from .common import pattern
 
 
@@ -54,7 +54,7 @@ def admit(cfg: dict) -> str:
     """Let the dataset wildcard (rules and figures) admit the config's folder datasets;
     returns the pattern. Called once per parse of the workflow, before its rules."""
     images.DATASET_PATTERN = pattern([*DATASETS, *folder_datasets(cfg)])
-    for fig in images.FIGURES:
+    for fig in images.FIGURES + fourier.DATASET_FIGURES:
         if "dataset" in fig.wildcards:
             fig.wildcards["dataset"] = images.DATASET_PATTERN
     return images.DATASET_PATTERN

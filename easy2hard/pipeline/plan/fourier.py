@@ -13,19 +13,20 @@ Paths, under ``results``:
   fourier/classifier/{passages,thresholds,exponents}.parquet   classifier n* per seed, per
                                                           (readout, N, α) with bootstrap CI and
                                                           planted error, exponents per (readout, α)
-  figures/fourier_examples_{dataset}, fourier_clone_gaps_{dataset}   (.pdf, .png)
+  figures/fourier_examples_{dataset}, fourier_clone_gaps_{dataset}   (.pdf, .png;
+                                                          DATASET_FIGURES, registry)
   figures/fourier_phase_gap, fourier_classifier_errors, fourier_phase_threshold
                                                           (SYNTHETIC_FIGURES, registry)
 """
 
 from __future__ import annotations
 
-from ...fourier.names import samples
+from ...core import budget
+from ...fourier.names import denoiser_steps
 from ..unit_costs import unit
-from .stage import Claim, Cost, Figure, Job, Stage
-
 from . import images
 from .common import device, figure_files, fill, path, pick, without
+from .stage import Claim, Cost, Figure, Job, Stage
 
 CLONES = images.FOURIER_CLONES
 SETS = ("meancov", *CLONES)  # the sets the gap figure compares with test
@@ -49,7 +50,8 @@ def clone_files(cfg: dict, results: str, dataset: str) -> dict:
 
 def tracked_runs(cfg: dict, dataset: str) -> list[str]:
     """U-Net runs on ``dataset`` that evaluate at least one Fourier clone."""
-    return images.fourier_runs(cfg, dataset)
+    return [r for r in images.runs_on(cfg, dataset)
+            if set(cfg["unet"]["runs"][r]["evaluation"]["sets"]) & set(CLONES)]
 
 
 def examples_inputs(cfg: dict, results: str, dataset: str) -> dict:
@@ -66,6 +68,28 @@ def covariance_inputs(cfg: dict, results: str, dataset: str) -> dict:
 
 def tracking_inputs(cfg: dict, results: str, dataset: str) -> list[str]:
     return [f"{images.run_dir(results, dataset, r)}/losses.parquet" for r in tracked_runs(cfg, dataset)]
+
+
+def clone_gaps_inputs(cfg: dict, results: str, dataset: str) -> dict:
+    return {"gaps": [f"{images.run_dir(results, dataset, r)}/gaps.parquet"
+                     for r in tracked_runs(cfg, dataset)],
+            "tracking": [path(results, TRACKING, dataset=dataset)]}
+
+
+def clone_gaps_params(cfg: dict, dataset: str) -> dict:
+    return {"z": cfg["fourier"]["tracking_z"], "sets": ["meancov", *cfg["fourier"]["clones"]]}
+
+
+#: the figures of the image part, one per dataset (drawn by the images domain's functions)
+DATASET_FIGURES = (
+    Figure("fourier_examples_{dataset}", "easy2hard.images.plots:clone_examples",
+           lambda cfg, results, dataset: {"examples": [path(results, EXAMPLES, dataset=dataset)]},
+           category="Fourier",
+           wildcards={"dataset": images.DATASET_PATTERN}),
+    Figure("fourier_clone_gaps_{dataset}", "easy2hard.images.plots:clone_gaps",
+           clone_gaps_inputs, params=clone_gaps_params, category="Fourier",
+           wildcards={"dataset": images.DATASET_PATTERN}),
+)
 
 
 def synthetic_cells(cfg: dict, results: str) -> list[str]:
@@ -162,6 +186,12 @@ def targets(cfg: dict, results: str) -> list[str]:
     return image_targets(cfg, results) + synthetic_targets(cfg, results)
 
 
+def needs(cfg: dict) -> dict:
+    """The image part (``fourier.clones``) clones the images stage's dataset splits and
+    tracks its U-Net runs: it needs images; the synthetic sweeps need nothing."""
+    return {"images": "fourier.clones"} if image_targets(cfg, "results") else {}
+
+
 def synthetic_examples_params(cfg: dict) -> dict:
     """The law of the example signals, drawn at the largest N of the sweep."""
     syn = cfg["fourier"]["synthetic"]
@@ -184,7 +214,7 @@ def synthetic_cost(cfg: dict, N: str) -> Cost:
     logged evaluations, and the job's torch import."""
     spec = synthetic_spec(cfg)
     runs = len(spec["alpha"]) * len(spec["seeds"])
-    steps = max(1, round(samples(spec["n_max"], int(N)) / spec["batch"]))
+    steps = denoiser_steps(spec, int(N))
     step = max(unit("fourier_step"),
                runs * spec["batch"] * int(N) * spec["width"] * unit("fourier_flop"))
     evals = runs * spec["log_points"] * spec["eval_samples"]
@@ -197,7 +227,7 @@ def classifier_work(cfg: dict, N: int) -> tuple[int, int]:
     spec, each to its budget n_max (``easy2hard.fourier.classifier.settings``)."""
     spec = classifier_spec(cfg, N)
     runs = len(spec["readout"]) * len(spec["alpha"]) * len(spec["seeds"])
-    return runs, max(1, round(samples(spec["n_max"], N)))
+    return runs, budget.n_max(spec["n_max"], N)
 
 
 def classifier_cost(cfg: dict, N: str) -> Cost:
@@ -293,5 +323,5 @@ CLAIMS = (
           inputs=passages_input, params=claim_settings, figure="fourier_classifier_errors"),
 )
 
-STAGE = Stage(name="fourier", targets=targets, figures=SYNTHETIC_FIGURES, jobs=JOBS,
-              claims=CLAIMS)
+STAGE = Stage(name="fourier", targets=targets, needs=needs,
+              figures=DATASET_FIGURES + SYNTHETIC_FIGURES, jobs=JOBS, claims=CLAIMS)

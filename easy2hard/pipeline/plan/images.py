@@ -13,8 +13,13 @@ Paths, under ``results``:
   unet/{dataset}/{run}/losses.parquet, samples.parquet    merged per run
   unet/{dataset}/{run}/gaps.parquet                       seed-mean gaps, U-Net and Wiener
   unet/{dataset}/{run}/memorisation.parquet               nearest-neighbour ratio per step
-  figures/clone_examples_, clone_losses_, samples_, memorisation_, fourier_examples_,
-          fourier_clone_gaps_{dataset}                    (.pdf, .png; registered below)
+  figures/clone_examples_, clone_losses_, samples_, memorisation_{dataset}
+                                                          (.pdf, .png; registered below)
+
+The images stage (``images.enabled``) is every dataset of ``datasets.build`` (splits,
+manifest), its Gaussian clones, and every U-Net run of ``unet.runs``: the settings live in the
+``datasets``, ``clones`` and ``unet`` blocks. Other stages that read its files (the Fourier
+clones, the linear stage's natural patches) need it on (``Stage.needs``).
 """
 
 from __future__ import annotations
@@ -196,6 +201,15 @@ def targets(cfg: dict, results: str) -> list[str]:
     return out + unet_targets(cfg, results)
 
 
+def needs(cfg: dict) -> dict:
+    """A U-Net run that evaluates a Fourier clone, or the Gaussian twin of one, reads the
+    fourier stage's clones (rule fourier_clone)."""
+    fourier_sets = {*FOURIER_CLONES, *(f"twin_{c}" for c in FOURIER_CLONES)}
+    runs = [run for run, spec in cfg["unet"]["runs"].items()
+            if fourier_sets & set(spec["evaluation"]["sets"])]
+    return {"fourier": f"unet.runs.{runs[0]}.evaluation.sets"} if runs else {}
+
+
 def check(cfg: dict) -> list[str]:
     """Every U-Net run's settings fit together."""
     return unet_problems(cfg)
@@ -291,32 +305,10 @@ def runs_files(name: str, with_samples: bool = False):
     return inputs
 
 
-def fourier_runs(cfg: dict, dataset: str) -> list[str]:
-    """U-Net runs on ``dataset`` that evaluate at least one Fourier clone."""
-    return [r for r in runs_on(cfg, dataset)
-            if set(cfg["unet"]["runs"][r]["evaluation"]["sets"]) & set(FOURIER_CLONES)]
-
-
-def clone_gaps_inputs(cfg: dict, results: str, dataset: str) -> dict:
-    from .fourier import TRACKING  # the fourier stage's rule makes it
-
-    return {"gaps": [f"{run_dir(results, dataset, r)}/gaps.parquet" for r in fourier_runs(cfg, dataset)],
-            "tracking": [path(results, TRACKING, dataset=dataset)]}
-
-
-def clone_gaps_params(cfg: dict, dataset: str) -> dict:
-    return {"z": cfg["fourier"]["tracking_z"], "sets": ["meancov", *cfg["fourier"]["clones"]]}
-
-
-def examples_inputs(folder: str):
-    def inputs(cfg: dict, results: str, dataset: str) -> dict:
-        return {"examples": [f"{results}/{folder}/{dataset}/examples.parquet"]}
-    return inputs
-
-
 FIGURES = (
     Figure("clone_examples_{dataset}", "easy2hard.images.plots:clone_examples",
-           examples_inputs("clones"), category="Images", wildcards={"dataset": DATASET_PATTERN}),
+           lambda cfg, results, dataset: {"examples": [path(results, CLONE_EXAMPLES, dataset=dataset)]},
+           category="Images", wildcards={"dataset": DATASET_PATTERN}),
     Figure("clone_losses_{dataset}", "easy2hard.images.plots:clone_losses",
            runs_files("losses.parquet"), category="Images", wildcards={"dataset": DATASET_PATTERN}),
     Figure("samples_{dataset}", "easy2hard.images.plots:samples",
@@ -325,11 +317,6 @@ FIGURES = (
            wildcards={"dataset": DATASET_PATTERN}),
     Figure("memorisation_{dataset}", "easy2hard.images.plots:memorisation",
            runs_files("memorisation.parquet", with_samples=True), category="Images",
-           wildcards={"dataset": DATASET_PATTERN}),
-    Figure("fourier_examples_{dataset}", "easy2hard.images.plots:clone_examples",
-           examples_inputs("fourier"), category="Fourier", wildcards={"dataset": DATASET_PATTERN}),
-    Figure("fourier_clone_gaps_{dataset}", "easy2hard.images.plots:clone_gaps",
-           clone_gaps_inputs, params=clone_gaps_params, category="Fourier",
            wildcards={"dataset": DATASET_PATTERN}),
 )
 
@@ -543,5 +530,5 @@ CLAIMS = (
           params=claim_settings, figure="clone_losses_natural_patches"),
 )
 
-STAGE = Stage(name="images", targets=targets, check=check, figures=FIGURES, jobs=JOBS,
-              claims=CLAIMS)
+STAGE = Stage(name="images", targets=targets, check=check, needs=needs, figures=FIGURES,
+              jobs=JOBS, claims=CLAIMS)

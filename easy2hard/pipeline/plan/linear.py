@@ -122,6 +122,32 @@ def trained_spec(cfg: dict, target: str) -> dict:
     return {**tr, **_target_keys(cfg["linear"], target)}
 
 
+def _tables(fn, group: str = "tables"):
+    return lambda cfg, results: {group: fn(cfg, results)}
+
+
+def _sampler(cfg: dict) -> dict:
+    return {"sampler": cfg["linear"]["figures"]["sampler"]}
+
+
+def _figure(name: str, inputs, params=None) -> Figure:
+    kw = {"params": params} if params else {}
+    return Figure(name, f"easy2hard.linear.plots:{name.removeprefix('linear_')}", inputs,
+                  category="Linear diffusion", **kw)
+
+
+FIGURES = (
+    _figure("linear_kl", _tables(closed_form_tables), _sampler),
+    _figure("linear_test_error", _tables(closed_form_tables)),
+    _figure("linear_regularisation", _tables(lambda c, r: [regularisation_table(c, r)]), _sampler),
+    _figure("linear_samples", _tables(samples_table)),
+    _figure("linear_trained", _tables(trained_tables)),
+    _figure("linear_hierarchy", _tables(hierarchy_tables)),
+    _figure("linear_non_gaussian", _tables(non_gaussian_tables)),
+    _figure("linear_nonlinear", _tables(nonlinear_tables)),
+)
+
+
 def targets(cfg: dict, results: str) -> list[str]:
     """Every table of the stage and every figure whose tables are asked for."""
     if not cfg["linear"]["targets"]:
@@ -129,7 +155,7 @@ def targets(cfg: dict, results: str) -> list[str]:
     out = (closed_form_tables(cfg, results) + trained_tables(cfg, results)
            + samples_table(cfg, results) + hierarchy_tables(cfg, results)
            + nonlinear_tables(cfg, results))
-    for fig in STAGE.figures:
+    for fig in FIGURES:
         if all(fig.inputs(cfg, results).values()):
             out += figure_files(results, fig.name)
     return out
@@ -147,6 +173,21 @@ def _cells(cfg: dict) -> list[tuple[str, int, list, bool]]:
     out += [("linear.hierarchy", d, hi["N_over_d"], hi["patches"]) for d in hi["d"]]
     out += [("linear.nonlinear", d, nl["N_over_d"], True) for d in nl["d"]]
     return out
+
+
+#: the key that makes each part of the stage (``_cells``) read natural patches
+PATCH_KEYS = {"linear": "linear.targets", "linear.trained": "linear.trained.targets",
+              "linear.samples": "linear.samples.N_over_d",
+              "linear.hierarchy": "linear.hierarchy.patches", "linear.nonlinear": "linear.nonlinear.d"}
+
+
+def needs(cfg: dict) -> dict:
+    """The natural patches are the dataset splits of the images stage (rule data_splits):
+    every part of the stage that reads them needs images."""
+    if not cfg["linear"]["targets"]:
+        return {}
+    keys = [PATCH_KEYS[key] for key, _d, _ratios, patches in _cells(cfg) if patches]
+    return {"images": keys[0]} if keys else {}
 
 
 def check(cfg: dict) -> list[str]:
@@ -190,20 +231,6 @@ def samples_spec(cfg: dict) -> dict:
     lin = cfg["linear"]
     return {**pick(lin["samples"], "N_over_d", "n", "ridge", "seed"), "ddpm": lin["ddpm"],
             "normalise_trace": lin["natural_patches"]["normalise_trace"]}
-
-
-def _tables(fn, group: str = "tables"):
-    return lambda cfg, results: {group: fn(cfg, results)}
-
-
-def _sampler(cfg: dict) -> dict:
-    return {"sampler": cfg["linear"]["figures"]["sampler"]}
-
-
-def _figure(name: str, inputs, params=None) -> Figure:
-    kw = {"params": params} if params else {}
-    return Figure(name, f"easy2hard.linear.plots:{name.removeprefix('linear_')}", inputs,
-                  category="Linear diffusion", **kw)
 
 
 def patches_inputs(cfg: dict, results: str, d: str) -> dict:
@@ -348,16 +375,5 @@ CLAIMS = (
           figure="linear_hierarchy"),
 )
 
-STAGE = Stage(
-    name="linear", targets=targets, check=check, jobs=JOBS, claims=CLAIMS,
-    figures=(
-        _figure("linear_kl", _tables(closed_form_tables), _sampler),
-        _figure("linear_test_error", _tables(closed_form_tables)),
-        _figure("linear_regularisation", _tables(lambda c, r: [regularisation_table(c, r)]), _sampler),
-        _figure("linear_samples", _tables(samples_table)),
-        _figure("linear_trained", _tables(trained_tables)),
-        _figure("linear_hierarchy", _tables(hierarchy_tables)),
-        _figure("linear_non_gaussian", _tables(non_gaussian_tables)),
-        _figure("linear_nonlinear", _tables(nonlinear_tables)),
-    ),
-)
+STAGE = Stage(name="linear", targets=targets, check=check, needs=needs, jobs=JOBS,
+              claims=CLAIMS, figures=FIGURES)

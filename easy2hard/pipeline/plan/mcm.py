@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from ...mcm import sweeps as mcm_sweeps
+from ..config import block_defaults
 from ..unit_costs import unit
 from .common import device, figure_files, path, per_job, without
 from .stage import Claim, Cost, Figure, Job, Stage
@@ -69,9 +70,12 @@ def predicted_sweeps(cfg: dict) -> list[str]:
 
 
 def threshold_params(cfg: dict) -> dict:
-    spec = cfg["mcm"]["figures"].get("mcm_threshold_scaling") or {}
-    return {"level": spec.get("level", 0.5),
-            "bootstrap": {"samples": 1000, "seed": 0, "ci": 0.9, **spec.get("bootstrap", {})}}
+    """The crossing level and the bootstrap of n*: the threshold figure's, or the schema's
+    defaults of that block where the config draws no threshold figure."""
+    spec = (cfg["mcm"]["figures"].get("mcm_threshold_scaling")
+            or block_defaults("mcm", "figures", "mcm_threshold_scaling"))
+    boot = spec["bootstrap"]
+    return {"level": spec["level"], "bootstrap": {k: boot[k] for k in ("samples", "seed", "ci")}}
 
 
 def with_theory(name: str):
@@ -175,6 +179,17 @@ def _thresholds_cost(cfg: dict) -> Cost:
     return Cost(unit("small_job"), "mcm.figures.mcm_threshold_scaling", "seed bootstraps")
 
 
+def needs(cfg: dict) -> dict:
+    """The theory stage's k* and overlap-SDE tables (rules theory_sweep_exponents,
+    theory_dynamics): read by the figures drawn against theory (``with_theory``) and by the
+    exponent claims when the claims run."""
+    keys = [f"mcm.figures.{name}" for name in THEORY_FIGURES if figure_sweeps(cfg, name)]
+    if cfg["claims"]["enabled"] and any(claim_sweep(cfg, sweeps) for sweeps, _ in
+                                        EXPONENT_CLAIMS.values()):
+        keys.append("claims.enabled")
+    return {"theory": keys[0]} if keys else {}
+
+
 JOBS = {
     "mcm_sweep_cell": Job(
         outputs={"table": CELL}, cost=cell_cost,
@@ -186,7 +201,7 @@ JOBS = {
 }
 
 STAGE = Stage(
-    name="mcm", targets=targets, check=check, jobs=JOBS,
+    name="mcm", targets=targets, check=check, needs=needs, jobs=JOBS,
     claims=tuple(exponent_claim(name, *spec) for name, spec in EXPONENT_CLAIMS.items()),
     figures=(
         Figure(THEORY_FIGURES[0], "easy2hard.mcm.plots:overlap_vs_n",

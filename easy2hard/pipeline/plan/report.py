@@ -3,23 +3,37 @@
 from __future__ import annotations
 
 from ..unit_costs import unit
+from . import images, mcm
 from .common import path
 from .stage import Cost, Job, Stage
 
 PAGE = "report/tables/{table}.html"
+
+#: the stage whose rules make the tables under a folder of results/ other than a stage's name
+FOLDER_STAGES = {"data": "images", "clones": "images", "unet": "images"}
 
 
 def targets(cfg: dict, results: str) -> list[str]:
     return [path(results, PAGE, table=table) for table in cfg["report"]["tables"]]
 
 
-def producible_tables(cfg: dict) -> set[str]:
-    """Tables (paths under results/ without .parquet) that some rule makes for this config:
-    every planned table, the theory k* table of each MCM sweep, each U-Net run's per-seed
-    evaluation and sample tables."""
-    from . import final_output, images, mcm
+def needs(cfg: dict) -> dict:
+    """The stages whose tables ``report.tables`` renders: the stage named by a table's first
+    folder (data, clones and unet are the images stage's)."""
+    out = {}
+    for table in cfg["report"]["tables"]:
+        folder = table.split("/")[0]
+        stage = FOLDER_STAGES.get(folder, folder)
+        if isinstance(cfg.get(stage), dict) and "enabled" in cfg[stage]:
+            out.setdefault(stage, "report.tables")
+    return out
 
-    paths = [p for p in final_output(cfg, "results") if p.endswith(".parquet")]
+
+def producible_tables(cfg: dict, planned: list[str]) -> set[str]:
+    """Tables (paths under results/ without .parquet) that some rule makes for this config:
+    every planned table (``planned``: the run's targets under ``results``), the theory k*
+    table of each MCM sweep, each U-Net run's per-seed evaluation and sample tables."""
+    paths = [p for p in planned if p.endswith(".parquet")]
     paths += mcm.exponents(cfg["mcm"]["sweeps"], "results")
     for run, spec in cfg["unet"]["runs"].items():
         paths += images.eval_tables(cfg, "results", spec["dataset"], run)
@@ -27,12 +41,13 @@ def producible_tables(cfg: dict) -> set[str]:
     return {p[len("results/"):-len(".parquet")] for p in paths}
 
 
-def check(cfg: dict) -> list[str]:
-    """Each table in report.tables is made by some rule with this config."""
+def table_problems(cfg: dict, planned: list[str]) -> list[str]:
+    """Each table in report.tables is made by some rule with this config (``planned``: every
+    target of the run, ``plan.final_output``; ``plan.problems`` calls this last)."""
     tables = cfg["report"]["tables"]
     if not tables:
         return []
-    made = producible_tables(cfg)
+    made = producible_tables(cfg, planned)
     out = []
     for table in tables:
         if table not in made:
@@ -49,4 +64,5 @@ JOBS = {"report_table": Job(
     cost=lambda cfg, table: Cost(unit("small_job"), "report.tables", "one HTML page"),
     params=lambda cfg: {"max_rows": cfg["report"]["max_rows"]})}
 
-STAGE = Stage(name="report", targets=targets, check=check, jobs=JOBS)
+#: no ``check``: the tables' check needs every stage's targets (``table_problems``)
+STAGE = Stage(name="report", targets=targets, needs=needs, jobs=JOBS)

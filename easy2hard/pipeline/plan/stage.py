@@ -9,6 +9,10 @@ scripts. The plan module ends with one ``STAGE = Stage(...)``, registered in
 - ``targets(cfg, results)``: the files ``rule all`` asks for (only called when enabled);
 - ``check(cfg)``: cross-key problems, each naming its key and what is allowed (only run
   when enabled);
+- ``needs(cfg)``: the other stages whose files this stage's jobs read with this config,
+  ``{stage name: the config key that asks for them}`` (``tuple(needs(cfg))``: their names).
+  A stage's jobs are planned only through enabled stages: enabling a stage whose need is off
+  is one config error naming both stages and the key (``plan.need_problems``);
 - ``figures``: the figure registry, one ``Figure`` each. The workflow generates every
   figure rule from it (``workflow/rules/figures.smk``): no figure rule is written by hand;
 - ``claims``: the stage's conclusions as code, one ``Claim`` each: what the paper says, the
@@ -174,6 +178,7 @@ class Stage:
     name: str
     targets: Callable[[dict, str], list]
     check: Callable[[dict], list] = lambda cfg: []
+    needs: Callable[[dict], dict] = lambda cfg: {}
     figures: tuple = ()
     jobs: dict = field(default_factory=dict)
     claims: tuple = ()

@@ -44,7 +44,7 @@ def check(cfg: dict) -> list[str]:
     out = [f"config key 'theory.latents.{name}': correlated latents need beta_u > 0; "
            f"allowed: beta_u > 0 with correlated: true"
            for name, spec in cfg["theory"]["latents"].items()
-           if spec.get("correlated") and not spec.get("beta_u", 0) > 0]
+           if spec["correlated"] and not spec["beta_u"] > 0]
     r = cfg["theory"]["r"]
     if not 0 < r["min"] < r["max"]:
         out.append(f"config key 'theory.r': need 0 < min < max, got min={r['min']}, "
