@@ -195,16 +195,34 @@ def unet_jobs(cfg: dict) -> list[Job]:
         size = cfg.get("datasets", {}).get(run.get("dataset"), {}).get("size", 32)
         steps, batch = train.get("steps", 100000), train.get("batch", 100)
         s = steps * batch * size * size * scale * _unit("unet_pixel")
-        ev = run.get("evaluation", {})
-        e = (ev.get("n_images", 1000) * len(ev.get("fixed_k", [0] * 3))
-             * len(ev.get("sets", [0] * 8)) * scale * _unit("unet_eval_image"))
         trained = not run.get("external", {}).get("path")  # external checkpoints: no training
         for seed in run.get("seeds", [0]):
             if trained:
                 out.append(Job("images", f"run {name}, seed {seed}, training",
                                f"unet.runs.{name}.training", s, f"{steps} steps x {batch}", True))
-            out.append(Job("images", f"run {name}, seed {seed}, evaluations",
-                           f"unet.runs.{name}.evaluation", e, "", True))
+        out += unet_evaluation_jobs(name, run, scale, trained)
+    return out
+
+
+def unet_evaluation_jobs(name: str, run: dict, scale: float, trained: bool) -> list[Job]:
+    """A trained run's evaluation jobs (every seed at a share of the checkpoints, each
+    checkpoint at k uniform and its fixed k); one job per seed of external checkpoints."""
+    ev, seeds = run.get("evaluation", {}), run.get("seeds", [0])
+    per_level = (ev.get("n_images", 1000) * len({"test", *ev.get("sets", [0] * 8)}) * scale
+                 * _unit("unet_eval_image"))
+    key = f"unet.runs.{name}.evaluation"
+    if not trained:
+        e = per_level * (1 + len(ev.get("fixed_k", [0] * 3)))
+        return [Job("images", f"run {name}, seed {seed}, evaluations", key, e, "", True)
+                for seed in seeds]
+    from .plan import images as images_plan  # the checkpoint grid and its shares
+
+    ks = images_plan.step_ks(run)
+    out = []
+    for j, share in enumerate(images_plan.eval_shares(run)):
+        levels = len(seeds) * sum(1 + len(ks[step]) for step in share)
+        out.append(Job("images", f"run {name}, evaluation share {j}", key, per_level * levels,
+                       f"{len(seeds)} seeds x {len(share)} checkpoints, {levels} levels", True))
     return out
 
 
