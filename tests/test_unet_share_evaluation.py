@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -96,7 +97,8 @@ def _share_config(jobs: int) -> dict:
 def share_run(tmp_path_factory):
     """The tiny run (2 seeds, 5 checkpoints) evaluated in 2 jobs, then again in 3."""
     work = tmp_path_factory.mktemp("shares")
-    targets = [f"{RUN}/losses.parquet", f"{RUN}/gaps.parquet"]
+    targets = [f"{RUN}/losses.parquet", f"{RUN}/gaps.parquet",
+               "results/figures/clone_losses_natural_patches.png"]
     first = snakemake(work, _share_config(2), *targets)
     before = pd.read_parquet(work / RUN / "losses.parquet")
     second = snakemake(work, _share_config(3), *targets)
@@ -114,6 +116,7 @@ def test_seeds_are_evaluated_together_in_at_most_jobs_jobs(share_run):
     gaps = pd.read_parquet(work / RUN / "gaps.parquet")
     assert sorted(gaps.loc[gaps["t"] == "40", "step"].unique()) == k40
     assert gaps.loc[gaps["t"] == "40", "diff_to_test"].notna().all()
+    assert (work / "results/figures/clone_losses_natural_patches.png").stat().st_size > 0
 
 
 def test_other_shares_read_every_checkpoint_from_the_cache(share_run):
@@ -127,3 +130,29 @@ def test_other_shares_read_every_checkpoint_from_the_cache(share_run):
     assert not any(" evaluated in " in log for log in logs)
     after = pd.read_parquet(work / RUN / "losses.parquet")
     pd.testing.assert_frame_equal(after, before)
+
+
+def test_channels_last_evaluation_gives_the_same_losses(monkeypatch):
+    """The evaluation's memory format (channels_last, half the CPU time) changes the losses of
+    a U-Net by float32 round-off only."""
+    torch = pytest.importorskip("torch")
+    from easy2hard.core import ddpm
+    from easy2hard.images import evaluation
+    from easy2hard.images.unet import UNet
+
+    torch.manual_seed(0)
+    sets = {name: np.random.default_rng(i).standard_normal((12, 1, 16, 16)).astype(np.float32)
+            for i, name in enumerate(("test", "meancov"))}
+    sched = ddpm.Schedule(T=50)
+
+    def losses():
+        return evaluation.evaluate(UNet(1, 4, 2, 16), sets, 12, [5], sched, seed=0, batch=5)
+
+    torch.manual_seed(1)
+    fast = losses()
+    monkeypatch.setattr(evaluation, "MEMORY_FORMAT", torch.contiguous_format)
+    torch.manual_seed(1)
+    plain = losses()
+    assert evaluation.MEMORY_FORMAT is torch.contiguous_format
+    np.testing.assert_allclose(fast["loss"], plain["loss"], rtol=1e-5)
+    np.testing.assert_allclose(fast["diff_to_test"], plain["diff_to_test"], atol=1e-6)
