@@ -79,9 +79,9 @@ UNIT_COSTS: dict[str, UnitCost] = {
         "benchmarks/unet_train.py"),
     "unet_eval_image": UnitCost(
         3.4e-4, "image x noise level x set of a clone-loss evaluation, U-Net base 8 depth 3",
-        "images.evaluation.evaluate in channels_last, one thread, time.process_time: 2.05 CPU-s "
-        "per level of 12 sets x 500 images at the default run's last checkpoint (3.9 before "
-        "channels_last), 2 shared cores, 2026-12-07 (docs/stages/images.md, Cost)"),
+        "images.evaluation.evaluate in channels_last, one thread, time.process_time: 2.05 "
+        "CPU-s per level of 12 sets x 500 images at the last checkpoint of config/config.yaml's "
+        "run (3.9 before channels_last), 2 shared cores, 2026-12-07 (docs/stages/images.md)"),
     "random_features_cell": UnitCost(
         0.03, "d^2 x seed x width ratio of a random-features ridge fit",
         "README, random features: about 2.5 min on 2 cores for the default"),

@@ -12,8 +12,8 @@ torch.set_num_threads(snakemake.threads)  # noqa: F821
 par = snakemake.params  # noqa: F821
 inp, wc = snakemake.input, snakemake.wildcards  # noqa: F821
 seeds = [int(s) for s in par.seeds]
-job = ShareJob(checkpoints=dict(zip(seeds, inp.ckpt)),
-               references=dict(zip(seeds, inp.reference if par.evaluation["reference"] else [None] * len(seeds))),
+references = inp.reference if par.evaluation["reference"] else [None] * len(seeds)
+job = ShareJob(checkpoints=dict(zip(seeds, inp.ckpt)), references=dict(zip(seeds, references)),
                set_files={name: inp[name] for name in ["test", "train", *par.evaluation["sets"]]},
                steps_ks={int(s): ks for s, ks in par.steps_ks.items()}, spec=par.spec,
                evaluation=par.evaluation, cache_dir=par.cache_dir, code=par.evaluation_code,

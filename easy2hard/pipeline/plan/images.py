@@ -432,7 +432,8 @@ JOBS = {
         "state_dir": f"{run_dir(cfg['results_dir'], '{dataset}', '{run}')}/seed{{seed}}/resume",
         "weights_code": modules_hash(TRAINING_MODULE), **device(cfg)},
     "unet_evaluate": lambda cfg: {
-        **unet_params(cfg, "spec", "evaluation", "seeds"), "steps_ks": per_job(share_ks, cfg, "dataset", "run", "share"),
+        **unet_params(cfg, "spec", "evaluation", "seeds"),
+        "steps_ks": per_job(share_ks, cfg, "dataset", "run", "share"),
         "cache_dir": f"{run_dir(cfg['results_dir'], '{dataset}', '{run}')}/eval_cache",
         "evaluation_code": modules_hash(EVALUATION_MODULE), **device(cfg)},
     "unet_evaluate_external": lambda cfg: {**unet_params(cfg, "spec", "evaluation"),
