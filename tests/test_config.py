@@ -190,7 +190,7 @@ def test_report_table_must_be_made_by_a_rule():
     cfg = load_test_config("images")
     cfg["theory"] = {"enabled": True}
     cfg["report"] = {"enabled": True, "tables": ["theory/hermite", "unet/natural_patches/tiny/losses",
-                                "unet/natural_patches/tiny/seed1/eval/step30"]}
+                                "unet/natural_patches/tiny/eval/share0"]}
     cfgmod.validate(cfg)
     cfg["report"]["tables"].append("theory/hermit")
     msg = _error(cfg)

@@ -131,7 +131,9 @@ def test_sigkill_mid_training_then_rerun_matches_uninterrupted(tmp_path):
     last = cut / target / f"step{steps[-1]:07d}.pt"
     good = last.read_bytes()
     last.write_bytes((cut / target / f"step{steps[0]:07d}.pt").read_bytes())
-    evaluation = f"results/unet/natural_patches/tiny/seed0/eval/step{steps[-1]}.parquet"
+    shares = images_plan.eval_shares(validate(cfg)["unet"]["runs"]["tiny"])
+    share = next(j for j, steps_of in enumerate(shares) if steps[-1] in steps_of)
+    evaluation = f"results/unet/natural_patches/tiny/eval/share{share}.parquet"
     proc = snakemake(cut, cfg, evaluation, check=False)
     assert proc.returncode != 0
     assert f"{target}/{last.name} does not match its checksum" in proc.stdout + proc.stderr

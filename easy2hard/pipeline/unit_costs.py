@@ -72,9 +72,10 @@ UNIT_COSTS: dict[str, UnitCost] = {
         "README, images: U-Net training 1000 steps x batch 32 on 32x32 patches, 2.4 min per seed; "
         "benchmarks/unet_train.py"),
     "unet_eval_image": UnitCost(
-        2.0e-3, "image x noise level x set of a clone-loss evaluation, U-Net base 8 depth 3",
-        "README, images: 7.3 CPU-min for the default image stage (16 evaluations of 500 "
-        "images x 3 levels x 8 sets)"),
+        3.4e-4, "image x noise level x set of a clone-loss evaluation, U-Net base 8 depth 3",
+        "images.evaluation.evaluate in channels_last, one thread, time.process_time: 2.05 "
+        "CPU-s per level of 12 sets x 500 images at the last checkpoint of config/config.yaml's "
+        "run (3.9 before channels_last), 2 shared cores, 2026-12-07 (docs/stages/images.md)"),
     "random_features_flop": UnitCost(
         4.0e-10, "multiply-add of the exact ridge solutions (plan.random_features.grid_work: "
         "p³ per decomposition, the SVD of finite-m samples, the Hermite moments)",

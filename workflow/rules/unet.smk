@@ -3,8 +3,10 @@
 # function of the config, known before the job starts; full resume states are kept under
 # resume/, outside the job's declared output, so a killed job restarts from its newest
 # one). One reference-denoiser job per (run, seed) (Wiener and empirical optimum on every
-# evaluation set), one evaluation job per checkpoint that reads it; the tables are merged per
-# run into losses, seed-mean gaps and the memorisation of the samples. The file plan (which
+# evaluation set); at most evaluation.jobs evaluation jobs per run, each evaluating every
+# seed at a fixed share of the checkpoints (per-checkpoint tables cached in eval_cache/,
+# outside the declared outputs); the tables are merged per run into losses, seed-mean gaps
+# and the memorisation of the samples. The file plan (which
 # runs, seeds, steps), the rules' params (its job table) and the figures live in
 # easy2hard.pipeline.plan.images.
 unet_plan = plan.images
@@ -39,19 +41,16 @@ rule unet_train:
 
 
 rule unet_evaluate:
-    """Denoising losses of one checkpoint on test, train and every clone, with common random numbers."""
+    """Denoising losses of every seed at one share of the checkpoints, on test, train and every clone, with common random numbers."""
     input:
-        unpack(
-            lambda wc: unet_plan.eval_inputs(
-                config, RESULTS, wc.dataset, wc.run, wc.seed, wc.step
-            )
-        ),
+        unpack(lambda wc: unet_plan.share_inputs(config, RESULTS, wc.dataset, wc.run)),
     output:
-        f"{UNET}/seed{{seed}}/eval/step{{step}}.parquet",
+        f"{UNET}/eval/share{{share}}.parquet",
     log:
-        f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/seed{{seed}}/eval_step{{step}}.log",
+        f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/eval_share{{share}}.log",
     wildcard_constraints:
         run=plan.external.run_pattern(config, external=False),
+        share="[0-9]+",
     conda:
         "../../envs/images.yaml"
     threads: 1

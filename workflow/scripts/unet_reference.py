@@ -18,7 +18,7 @@ train = train[training_subset(len(train), spec["train_subset"], seed)]
 sets = {name: train if name == "train" else load_split(snakemake.input[name])  # noqa: F821
         for name in dict.fromkeys(["test", *ev["sets"]])}  # test first, as in unet_evaluate
 bar = Progress(len(ev["reference"]) * len(sets), log, what="sets")
-table = reference_losses(sets, train, ev["reference"], ev["n_images"], ev["fixed_k"],
+table = reference_losses(sets, train, ev["reference"], ev["n_images"], snakemake.params.fixed_k,  # noqa: F821
                          schedule(spec), ev["seed"], progress=bar.update)
 bar.finish()
 write_parquet(table, snakemake.output[0])  # noqa: F821

@@ -8,7 +8,11 @@ Paths, under ``results``:
   unet/{dataset}/{run}/seed{seed}/resume/                 resume states (kept across kills;
                                                           another fingerprint's in set_aside/)
   unet/{dataset}/{run}/seed{seed}/reference.parquet      reference denoisers, per image
-  unet/{dataset}/{run}/seed{seed}/eval/step{step}.parquet one evaluation job per checkpoint
+  unet/{dataset}/{run}/eval/share{share}.parquet         evaluation jobs: every seed at a share
+                                                          of the checkpoints (eval_shares)
+  unet/{dataset}/{run}/eval_cache/seed{seed}/             their per-checkpoint tables, keyed
+                                                          (kept across reruns)
+  unet/{dataset}/{run}/seed{seed}/eval/step{step}.parquet external checkpoints: one per step
   unet/{dataset}/{run}/seed{seed}/samples/step{step}.png  sample grids (first seed)
   unet/{dataset}/{run}/losses.parquet, samples.parquet    merged per run
   unet/{dataset}/{run}/gaps.parquet                       seed-mean gaps, U-Net and Wiener
@@ -33,7 +37,7 @@ from ...images.datasets import DATASETS, SPLITS
 from ..provenance import modules_hash
 from ..unit_costs import unit
 from . import external
-from .common import device, figure_files, fill, path, pattern
+from .common import device, figure_files, fill, path, pattern, per_job
 from .stage import Claim, Cost, Figure, Job, Stage
 
 #: the datasets' and clones' files (templates under the results root): one split of a
@@ -65,6 +69,8 @@ def clone_file(results: str, dataset: str, clone: str) -> str:
 
 #: the module whose code, with its imports, makes the U-Net weights (in the resume fingerprint)
 TRAINING_MODULE = "easy2hard.images.training"
+#: the module whose code, with its imports, makes an evaluation table (in its cache key)
+EVALUATION_MODULE = "easy2hard.images.share_evaluation"
 
 #: the wildcard constraints of dataset names, Gaussian and Fourier clone sets
 DATASET_PATTERN = pattern(DATASETS)
@@ -99,15 +105,45 @@ def steps(spec: dict) -> list[int]:
     return checkpoint_steps(spec["training"]["steps"], spec["checkpoints"]["n"], spec["checkpoints"]["first"])
 
 
+def evenly_picked(all_steps: list[int], count: int) -> list[int]:
+    """``count`` of ``all_steps`` evenly spaced in the list, last included (all when fewer)."""
+    if count <= 0:
+        return []
+    if count == 1:
+        return [all_steps[-1]]
+    picks = {round(i * (len(all_steps) - 1) / (count - 1)) for i in range(count)}
+    return [all_steps[i] for i in sorted(picks)]
+
+
 def sample_steps(spec: dict) -> list[int]:
     """``samples.checkpoints`` checkpoints evenly spaced in the checkpoint list, last included."""
-    all_steps, c = steps(spec), spec["samples"]["checkpoints"]
-    if c <= 0 or external.is_external(spec):  # no samples of external checkpoints
+    if external.is_external(spec):  # no samples of external checkpoints
         return []
-    if c == 1:
-        return [all_steps[-1]]
-    picks = {round(i * (len(all_steps) - 1) / (c - 1)) for i in range(c)}
-    return [all_steps[i] for i in sorted(picks)]
+    return evenly_picked(steps(spec), spec["samples"]["checkpoints"])
+
+
+def step_ks(spec: dict) -> dict[int, list[int]]:
+    """The fixed k evaluated at each checkpoint step: ``evaluation.fixed_k`` at every one,
+    and ``evaluation.sparse_fixed_k`` too at ``evaluation.sparse_checkpoints`` of them
+    (evenly spaced in the checkpoint list, last included)."""
+    ev, all_steps = spec["evaluation"], steps(spec)
+    sparse = set(evenly_picked(all_steps, ev["sparse_checkpoints"]))
+    return {s: sorted(set(ev["fixed_k"]) | set(ev["sparse_fixed_k"] if s in sparse else ()))
+            for s in all_steps}
+
+
+def all_fixed_k(ev: dict) -> list[int]:
+    """Every fixed k an ``evaluation`` block evaluates at some checkpoint (the reference
+    denoisers' levels)."""
+    return sorted(set(ev["fixed_k"]) | set(ev["sparse_fixed_k"]))
+
+
+def eval_shares(spec: dict) -> list[list[int]]:
+    """The checkpoint steps of each evaluation job of a trained run (every seed in one job):
+    ``evaluation.jobs`` shares at most, checkpoint i of the list in share i mod jobs."""
+    all_steps = steps(spec)
+    n = min(spec["evaluation"]["jobs"], len(all_steps))
+    return [all_steps[j::n] for j in range(n)]
 
 
 def train_spec(spec: dict) -> dict:
@@ -133,10 +169,18 @@ def run_dir(results: str, dataset: str, run: str) -> str:
     return f"{results}/unet/{dataset}/{run}"
 
 
+def eval_share_table(results: str, dataset: str, run: str, share) -> str:
+    return f"{run_dir(results, dataset, run)}/eval/share{share}.parquet"
+
+
 def eval_tables(cfg: dict, results: str, dataset: str, run: str) -> list[str]:
+    """The run's evaluation tables: one per share of its checkpoints (every seed), or one per
+    (seed, step) for external checkpoints."""
     spec = run_spec(cfg, run, dataset)
-    return [f"{run_dir(results, dataset, run)}/seed{seed}/eval/step{step}.parquet"
-            for seed in spec["seeds"] for step in steps(spec)]
+    if external.is_external(spec):
+        return [f"{run_dir(results, dataset, run)}/seed{seed}/eval/step{step}.parquet"
+                for seed in spec["seeds"] for step in steps(spec)]
+    return [eval_share_table(results, dataset, run, j) for j in range(len(eval_shares(spec)))]
 
 
 def sample_tables(cfg: dict, results: str, dataset: str, run: str) -> list[str]:
@@ -165,6 +209,17 @@ def eval_inputs(cfg: dict, results: str, dataset: str, run: str, seed, step=None
     out = {**ckpt, **set_files(cfg, results, dataset, run)}
     if spec["evaluation"]["reference"]:
         out["reference"] = reference_table(results, dataset, run, seed)
+    return out
+
+
+def share_inputs(cfg: dict, results: str, dataset: str, run: str) -> dict:
+    """Inputs of an evaluation job of a trained run: every seed's checkpoint folder and
+    reference table (lists in seed order) and the sets."""
+    spec = run_spec(cfg, run, dataset)
+    out = {"ckpt": [f"{run_dir(results, dataset, run)}/seed{seed}/ckpt" for seed in spec["seeds"]],
+           **set_files(cfg, results, dataset, run)}
+    if spec["evaluation"]["reference"]:
+        out["reference"] = [reference_table(results, dataset, run, seed) for seed in spec["seeds"]]
     return out
 
 
@@ -263,10 +318,13 @@ def unet_training_images(run: str, spec: dict, dataset: dict) -> list[str]:
 
 
 def unet_fixed_k(run: str, spec: dict) -> list[str]:
-    T = spec["ddpm"]["T"]
-    bad = [k for k in spec["evaluation"]["fixed_k"] if k >= T]
-    return [f"config key 'unet.runs.{run}.evaluation.fixed_k': step(s) {bad} do not exist with "
-            f"ddpm.T = {T}; allowed: integers 0 <= k <= {T - 1}"] if bad else []
+    """Every fixed k (``fixed_k``, ``sparse_fixed_k``) is a step of the DDPM schedule."""
+    T, out = spec["ddpm"]["T"], []
+    for key in ("fixed_k", "sparse_fixed_k"):
+        bad = [k for k in spec["evaluation"][key] if k >= T]
+        out += [f"config key 'unet.runs.{run}.evaluation.{key}': step(s) {bad} do not exist with "
+                f"ddpm.T = {T}; allowed: integers 0 <= k <= {T - 1}"] if bad else []
+    return out
 
 
 def unet_checkpoints(run: str, spec: dict) -> list[str]:
@@ -357,13 +415,20 @@ def unet_params(cfg: dict, *parts: str) -> dict:
     """The U-Net rules' params by name: the flat training dict (``spec``), the checkpoint
     ``steps``, the ``evaluation`` or ``samples`` block of the job's run."""
     getters = {"spec": train_spec, "steps": steps, "evaluation": itemgetter("evaluation"),
-               "samples": itemgetter("samples")}
+               "samples": itemgetter("samples"), "seeds": itemgetter("seeds")}
     return {name: of_run(getters[name], cfg) for name in parts}
 
 
 def model_spec(spec: dict) -> dict:
     """What the model table reads of a run: model, seeds and (where set) external."""
     return {k: spec[k] for k in ("model", "seeds", "external") if k in spec}
+
+
+def share_ks(cfg: dict, dataset: str, run: str, share: str) -> dict[int, list[int]]:
+    """{step: its fixed k} of the checkpoints of evaluation job ``share`` of a run."""
+    spec = run_spec(cfg, run, dataset)
+    ks = step_ks(spec)
+    return {step: ks[step] for step in eval_shares(spec)[int(share)]}
 
 
 def unet_sample_params(cfg: dict) -> dict:
@@ -435,11 +500,16 @@ JOBS = {
         **unet_params(cfg, "spec", "steps"),
         "state_dir": f"{run_dir(cfg['results_dir'], '{dataset}', '{run}')}/seed{{seed}}/resume",
         "weights_code": modules_hash(TRAINING_MODULE), **device(cfg)},
-    "unet_evaluate": lambda cfg: {**unet_params(cfg, "spec", "evaluation"), **device(cfg)},
+    "unet_evaluate": lambda cfg: {
+        **unet_params(cfg, "spec", "evaluation", "seeds"),
+        "steps_ks": per_job(share_ks, cfg, "dataset", "run", "share"),
+        "cache_dir": f"{run_dir(cfg['results_dir'], '{dataset}', '{run}')}/eval_cache",
+        "evaluation_code": modules_hash(EVALUATION_MODULE), **device(cfg)},
     "unet_evaluate_external": lambda cfg: {**unet_params(cfg, "spec", "evaluation"),
                                            **device(cfg),
                                            "external": external.evaluate_param(cfg)},
-    "unet_reference": lambda cfg: unet_params(cfg, "spec", "evaluation"),
+    "unet_reference": lambda cfg: {**unet_params(cfg, "spec", "evaluation"), "fixed_k": of_run(
+        lambda spec: all_fixed_k(spec["evaluation"]), cfg)},
     "unet_sample": unet_sample_params,
     "unet_memorisation": lambda cfg: {"spec": of_run(lambda spec: spec, cfg)},
     "unet_model": lambda cfg: {**unet_params(cfg, "steps"), "spec": of_run(model_spec, cfg),
