@@ -225,3 +225,28 @@ def test_fewer_than_three_seeds_state_each_level_from_its_value(tmp_path, seeds)
     n = f"{len(seeds)} seed{'s' * (len(seeds) > 1)}"
     assert ev.verdict == "inconclusive" and ev.reason.startswith(n)
     assert f"(below Wiener, {n})" in ev.reason and f"(above Wiener, {n})" in ev.reason
+
+
+# ------------------------------------------------------------- config/images_order.yaml
+
+def test_the_order_config_plans_the_clone_claims_and_their_figure_only():
+    """config/images_order.yaml: the images stage (with the Fourier stage's image part, for the
+    gaps figure) and the claims only; the clone claims read its run at k = 100 on at least 5
+    seeds, 4000 images and 12 checkpoints from step 10 (the issue's dense grid)."""
+    from easy2hard.pipeline import config as cfgmod
+    from easy2hard.pipeline import plan
+    from easy2hard.pipeline.plan import images as plan_images
+
+    from .conftest import REPO
+
+    cfg = cfgmod.load(REPO / "config/images_order.yaml")
+    assert {s.name for s in plan.enabled_stages(cfg)} == {"images", "fourier", "claims"}
+    dataset, run = plan_images.claim_run(cfg)
+    spec = cfg["unet"]["runs"][run]
+    assert plan_images.claim_settings(cfg) == {"t": "100"}
+    assert len(spec["seeds"]) >= 5 and spec["evaluation"]["n_images"] >= 4000
+    assert spec["checkpoints"]["n"] >= 12 and spec["checkpoints"]["first"] == 10
+    assert "twin_amplitude_whitened" in spec["evaluation"]["sets"]
+    outputs = plan.final_output(cfg, cfg["results_dir"])
+    assert any(p.endswith(f"fourier_clone_gaps_{dataset}.png") for p in outputs)
+    assert not any("/mcm/" in p or "/theory/" in p for p in outputs)

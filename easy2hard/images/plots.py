@@ -137,8 +137,8 @@ def clone_gaps(inputs: dict, params: dict):
             bottom.set_xlabel("training step")
             if c == 0:
                 top.set_ylabel(f"loss − test loss (±{z:g} s.e.)\ndashed: Wiener gap")
-                bottom.set_ylabel(f"U-Net − Wiener gap (solid)\nC_S = loss(S) − loss(twin_S)"
-                                  f" (dash-dot)\nseed mean, {100 * params['level']:g} % seed interval")
+                bottom.set_ylabel(f"U-Net − Wiener gap (solid), C_S (dash-dot)\nseed mean, "
+                                  f"{100 * params['level']:g} % seed interval")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     seeds = int(df["n_seeds"].max())
     fig.suptitle(f"{df['dataset'].iloc[0]}: clone gaps against what pair-wise statistics "
