@@ -173,9 +173,10 @@ def gaussian_tracks_then_departs(inputs: dict, options: dict) -> cc.Evaluation:
 
 
 def clone_order(inputs: dict, options: dict) -> cc.Evaluation:
-    """P − A at the first checkpoint where P or A is positive beyond its interval; decided
-    over that checkpoint ± one: supported (either order) if P − A keeps one sign beyond its
-    interval there, else inconclusive."""
+    """P − A at the first checkpoint where P or A is positive beyond its seed interval (the
+    estimate); decided over that checkpoint ± one (the deciding checkpoints): supported
+    (either order) only if P − A lies beyond its seed interval with one sign at every one of
+    them (``kept_sign``), else inconclusive; never refuted."""
     lv = cc.Levels.from_options(options)
     df = losses(inputs, options["t"])
     if missing := absent(df, options["t"]):
