@@ -62,6 +62,14 @@ def test_gap_from_the_first_step_refutes_tracking(tmp_path):
     assert ev.verdict == "refuted"
 
 
+def test_a_departure_that_shrinks_afterwards_is_not_supported(tmp_path):
+    # above 0 for good from step 52, but falling from 0.01 to 0.004: departs, does not grow
+    ev = ic.gaussian_tracks_then_departs(
+        write(tmp_path, G=lambda s: 0.0 if s < 52 else 0.01 * (52 / s) ** 0.3), OPTIONS)
+    assert ev.verdict == "inconclusive" and ev.estimate == 52
+    assert "no clean track-then-depart" in ev.reason
+
+
 def test_one_seed_is_inconclusive_but_estimated_from_image_sampling(tmp_path):
     ev = ic.gaussian_tracks_then_departs(write(tmp_path, seeds=(0,)), OPTIONS)
     assert ev.verdict == "inconclusive" and ev.reason.startswith("1 seed")
