@@ -21,7 +21,7 @@ def test_default_and_paper_configs_validate(monkeypatch):
 
     monkeypatch.setattr(cost, "cuda_present", lambda: True)  # paper.yaml trains on a GPU
     tiny = [f"test/{p.name}" for p in sorted((REPO / "config/test").glob("*.yaml"))]
-    for name in ("config.yaml", "paper.yaml", *tiny):
+    for name in ("config.yaml", "paper.yaml", "images_order.yaml", *tiny):
         path = REPO / "config" / name
         assert path.is_file(), path
         cfgmod.load(path)

@@ -252,26 +252,62 @@ def test_clone_losses_draws_unet_curves_and_reference_lines():
     assert set(ref["denoiser"]) == {"wiener", "empirical"}
 
 
+GAPS_PARAMS = {"z": 2.0, "sets": ["meancov", "phase"], "level": 0.95}
+
+
+def _clone_gaps(losses: pd.DataFrame, **params):
+    return plots.clone_gaps({"gaps": [_parquet(evaluation.seed_mean_gaps(losses))],
+                             "losses": [_parquet(losses)], "tracking": []},
+                            GAPS_PARAMS | params)
+
+
 def test_clone_gaps_draws_the_unet_gap_beside_the_wiener_gap():
-    gaps = evaluation.seed_mean_gaps(fake_losses())
-    fig, drawn = plots.clone_gaps({"gaps": [_parquet(gaps)], "tracking": []},
-                                  {"z": 2.0, "sets": ["meancov", "phase"]})
+    fig, drawn = _clone_gaps(fake_losses())
     g = drawn["gaps"]
     assert set(g["set"]) == {"meancov", "phase"} and len(g) == 2 * 3 * 2
     last = g[(g["set"] == "phase") & (g["step"] == 100) & (g["t"] == "100")].iloc[0]
     assert last["diff_minus_wiener"] == pytest.approx(0.15 - 0.01)
 
 
-def test_clone_gaps_draws_the_twin_gap_with_its_seed_interval():
+def three_seed_losses() -> pd.DataFrame:
+    """fake_losses with a third seed, k = 100, 800 and uniform, and a twin gap on phase
+    that differs between seeds (−0.002, −0.004, −0.009 × step / 100)."""
     df = fake_losses()
-    df["twin_gap"] = np.where(df["set"] == "phase", -0.002 * (df["seed"] + 1), np.nan)
+    third = df[df["seed"] == 1].assign(seed=2)
+    third["diff_to_test"] *= 3 / 2
+    third["diff_minus_wiener"] = third["diff_to_test"] - third["wiener_diff_to_test"]
+    df = pd.concat([df, third], ignore_index=True)
+    df = pd.concat([df, df[df["t"] == "100"].assign(t="800")], ignore_index=True)
+    factor = df["seed"].map({0: 2, 1: 4, 2: 9}) * df["step"] / 100
+    df["twin_gap"] = np.where(df["set"] == "phase", -0.001 * factor, np.nan)
     df["twin_gap_se"] = np.where(df["set"] == "phase", 0.0001, np.nan)
-    fig, drawn = plots.clone_gaps({"gaps": [_parquet(evaluation.seed_mean_gaps(df))],
-                                   "tracking": []}, {"z": 2.0, "sets": ["meancov", "phase"]})
-    g = drawn["gaps"]
-    assert g[g["set"] == "phase"]["twin_gap"].tolist() == pytest.approx([-0.003] * 6)
-    assert g[g["set"] == "meancov"]["twin_gap"].isna().all()
-    # seed s.e. (0.001) rather than image s.e. (0.0001 / √2): the band drawn is 2 × 0.001 wide
-    bands = [c for ax in fig.axes for c in ax.collections]
-    widths = [np.ptp(p.get_paths()[0].vertices[:, 1]) for p in bands if len(p.get_paths())]
-    assert any(w == pytest.approx(4 * 0.001, rel=1e-6) for w in widths)
+    return df
+
+
+def test_clone_gaps_lower_row_draws_seed_means_with_their_t_intervals():
+    from scipy import stats
+
+    losses = three_seed_losses()
+    fig, drawn = _clone_gaps(losses, ks=["100", "all"])
+    low = drawn["residuals"]
+    assert set(low["t"]) == {"100", "all"} and set(low["n_seeds"]) == {3}
+    for (t, name, step, quantity), row in low.set_index(["t", "set", "step", "quantity"]).iterrows():
+        v = losses[(losses["t"] == t) & (losses["set"] == name) & (losses["step"] == step)][quantity]
+        half = stats.t.ppf(0.975, 2) * v.std(ddof=1) / np.sqrt(3)
+        assert (row["mean"], row["lo"], row["hi"]) == pytest.approx(
+            (v.mean(), v.mean() - half, v.mean() + half), abs=1e-12)
+    assert set(low[low["quantity"] == "twin_gap"]["set"]) == {"phase"}  # meancov has no twin
+    # what the axes show is that data: the twin gap's dash-dot line at k = 100
+    twin = low[(low["quantity"] == "twin_gap") & (low["t"] == "100")]
+    lines = [ln for ax in fig.axes for ln in ax.lines if ln.get_linestyle() == "-."]
+    assert any(list(ln.get_ydata()) == pytest.approx(twin["mean"].tolist()) for ln in lines)
+    assert all(ax.get_xscale() == "log" for ax in fig.axes)
+
+
+def test_clone_gaps_with_one_seed_draws_the_image_sampling_interval():
+    losses = three_seed_losses()
+    fig, drawn = _clone_gaps(losses[losses["seed"] == 0], ks=["all"])
+    low = drawn["residuals"]
+    assert set(low["interval"]) == {"image"} and set(low["t"]) == {"all"}
+    twin = low[low["quantity"] == "twin_gap"]
+    assert (twin["hi"] - twin["lo"]).tolist() == pytest.approx([4 * 0.0001] * 3)

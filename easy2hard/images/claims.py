@@ -17,6 +17,13 @@ The parts of the test-to-Gaussian gap (per seed and checkpoint):
   also randomising each image's amplitudes, against N(μ, Σ) of the amplitude_whitened set
   itself (``twin_amplitude_whitened``, docs/science.md §7.8); a table without that twin uses
   meancov, the test set's twin (P + A = loss(meancov) − loss(test)).
+
+``clone_order`` decides at the deciding checkpoints: the first checkpoint at which P or A is
+positive beyond its seed interval, and the checkpoints either side of it. It is supported (for
+either order) only if P − A lies beyond its seed interval with one sign at every one of them;
+otherwise it is inconclusive (docs/science.md §14). ``unet_beats_wiener`` states each k at the
+last step it was evaluated at; a k evaluated only at earlier checkpoints (a sparse k of the
+dense checkpoint grid) is censored and decides nothing.
 """
 
 from __future__ import annotations
@@ -100,6 +107,13 @@ def first_positive(*ivs: pd.DataFrame) -> int:
     return int(np.argmax(above)) if above.any() else len(ivs[0])
 
 
+def absent(df: pd.DataFrame, t: str) -> cc.Evaluation | None:
+    """``inconclusive`` when the run's table has no rows at the claims' noise level k."""
+    if df.empty:
+        return cc.Evaluation("inconclusive", f"k = {t} not evaluated in the run's losses table")
+    return None
+
+
 def n_seeds_of(df: pd.DataFrame) -> int:
     return int(df["seed"].nunique())
 
@@ -128,6 +142,8 @@ def gaussian_tracks_then_departs(inputs: dict, options: dict) -> cc.Evaluation:
     lo: the last checkpoint before it (tracking), hi: that step."""
     lv = cc.Levels.from_options(options)
     df = losses(inputs, options["t"])
+    if missing := absent(df, options["t"]):
+        return missing
     frame, n_seeds = parts(df), n_seeds_of(df)
     iv, wide = (step_intervals(frame, "G", level, lv) for level in (lv.level, lv.refute_level))
     i, steps = departure(iv), iv["step"].tolist()
@@ -157,11 +173,14 @@ def gaussian_tracks_then_departs(inputs: dict, options: dict) -> cc.Evaluation:
 
 
 def clone_order(inputs: dict, options: dict) -> cc.Evaluation:
-    """P − A at the first checkpoint where P or A is positive beyond its interval; decided
-    over that checkpoint ± one: supported (either order) if P − A keeps one sign beyond its
-    interval there, else inconclusive."""
+    """P − A at the first checkpoint where P or A is positive beyond its seed interval (the
+    estimate); decided over that checkpoint ± one (the deciding checkpoints): supported
+    (either order) only if P − A lies beyond its seed interval with one sign at every one of
+    them (``kept_sign``), else inconclusive; never refuted."""
     lv = cc.Levels.from_options(options)
     df = losses(inputs, options["t"])
+    if missing := absent(df, options["t"]):
+        return missing
     frame, n_seeds = parts(df), n_seeds_of(df)
     P, A, D = (step_intervals(frame, c, lv.level, lv) for c in ("P", "A", "D"))
     i, steps = first_positive(P, A), P["step"].tolist()
@@ -181,21 +200,18 @@ def clone_order(inputs: dict, options: dict) -> cc.Evaluation:
     why = cc.gate(n_seeds=n_seeds, calibrated=ok, calibration=cal)
     if why:
         return cc.Evaluation("inconclusive", f"{why}; {text}", **numbers)
-    sign = kept_sign(D, i, deciding)
+    sign = kept_sign(D, deciding)
     if sign:
         order = "phases before per-image amplitudes" if sign > 0 else "per-image amplitudes before phases"
         return cc.Evaluation("supported", f"{order}; {text}", **numbers)
     return cc.Evaluation("inconclusive", f"P − A changes sign or includes 0; {text}", **numbers)
 
 
-def kept_sign(D: pd.DataFrame, i: int, deciding: list[int]) -> int:
-    """+1 or −1 if P − A keeps that sign beyond its interval over the deciding checkpoints:
-    beyond it at the first departure ``i`` and every later deciding checkpoint, and not of the
-    other sign beyond it at the one before (where neither part has departed yet); else 0."""
-    after = [j for j in deciding if j >= i]
-    before = [j for j in deciding if j < i]
-    for sign, beyond, against in ((1, D["lo"] > 0, D["hi"] < 0), (-1, D["hi"] < 0, D["lo"] > 0)):
-        if beyond.iloc[after].all() and not against.iloc[before].any():
+def kept_sign(D: pd.DataFrame, deciding: list[int]) -> int:
+    """+1 or −1 if P − A lies beyond its interval with that sign at every deciding checkpoint
+    (the first departure and the checkpoints either side of it); else 0."""
+    for sign, beyond in ((1, D["lo"] > 0), (-1, D["hi"] < 0)):
+        if beyond.iloc[deciding].all():
             return sign
     return 0
 
@@ -207,6 +223,8 @@ def pairwise_first(inputs: dict, options: dict) -> cc.Evaluation:
     same checkpoints."""
     lv = cc.Levels.from_options(options)
     df = losses(inputs, options["t"])
+    if missing := absent(df, options["t"]):
+        return missing
     frame, n_seeds = parts(df), n_seeds_of(df)
     ivs = [step_intervals(frame, c, lv.level, lv) for c in ("P", "A", "G")]
     i, steps = first_positive(*ivs), ivs[0]["step"].tolist()
@@ -241,45 +259,67 @@ def departed_text(steps: list, i: int) -> str:
     return f"no higher-order departure by step {steps[-1]}"
 
 
-def wiener_ratios(df: pd.DataFrame) -> pd.DataFrame:
-    """Per (t, seed): the U-Net's test loss over the Wiener test loss at the last step."""
-    test = df[(df["set"] == "test") & (df["step"] == df["step"].max())]
-    return test.assign(ratio=test["loss"] / test["wiener_loss"])[["t", "seed", "ratio"]]
+def level_row(g: pd.DataFrame, last_step: int, lv: cc.Levels) -> dict:
+    """One noise level k of the calibration: the U-Net / Wiener test-loss ratio at the last
+    step this k was evaluated at, its seed mean with the claim-level and family-wise seed
+    intervals, and the k's verdict: beats Wiener (ratio < 1 beyond its interval), refuted
+    (> 1 beyond the family-wise one), else inconclusive; ``censored`` when k was not
+    evaluated at the run's last step (a verdict about an earlier step is not one about the
+    last), inconclusive too with fewer than ``MIN_SEEDS`` seeds."""
+    step = int(g["step"].max())
+    at = g[g["step"] == step]
+    r = (at["loss"] / at["wiener_loss"]).to_numpy(float)
+    mean, lo, hi = cc.seed_interval(r, lv.level, lv.samples, lv.seed)
+    wide = cc.seed_interval(r, lv.refute_level, lv.samples, lv.seed)[1:]
+    verdict, _ = cc.positive_verdict((1 - hi, 1 - lo), (1 - wide[1], 1 - wide[0]))
+    if step < last_step:
+        verdict, status = "inconclusive", f"censored: last evaluated at step {step}"
+    elif len(r) < cc.MIN_SEEDS:
+        verdict = "inconclusive"
+        status = f"{'below' if mean < 1 else 'above'} Wiener, {len(r)} seed{'s' * (len(r) > 1)}"
+    else:
+        status = {"supported": "beats Wiener", "refuted": "above Wiener"}.get(
+            verdict, "interval holds 1")
+    return dict(step=step, mean=mean, lo=lo, hi=hi, verdict=verdict, status=status,
+                n_seeds=len(r))
 
 
-def level_status(mean: float, lo: float, hi: float) -> str:
-    """Whether one noise level's U-Net / Wiener ratio beats Wiener: by its seed interval, or
-    by the value alone with fewer than two seeds (no interval)."""
-    if np.isfinite(lo) and np.isfinite(hi):
-        return "beats Wiener" if hi < 1 else "above Wiener" if lo > 1 else "interval holds 1"
-    return "below Wiener, 1 seed" if mean < 1 else "above Wiener, 1 seed"
+def level_text(t: str, row: dict) -> str:
+    interval = f" {cc.interval_text(row['lo'], row['hi'])}" if np.isfinite(row["lo"]) else ""
+    return f"k = {t}: {row['mean']:.3g}{interval} ({row['status']})"
 
 
 def unet_beats_wiener(inputs: dict, options: dict) -> cc.Evaluation:
-    """At every t, the U-Net's test loss at the last step over the Wiener loss < 1; the
-    estimate is the worst (largest) t's seed-mean ratio."""
+    """Calibration, per noise level k: whether the U-Net's test loss at the last step is
+    below the Wiener denoiser's (``level_row``); supported when it is at every k, refuted
+    when it is above at some k beyond the family-wise interval. The estimate is the worst
+    (largest) seed-mean ratio among the k evaluated at the last step; the reason states
+    each k's ratio and verdict and names the unconverged k (ratio not below 1) and the
+    censored ones (not evaluated at the last step)."""
     lv = cc.Levels.from_options(options)
     df = read_parquets(inputs["losses"])
-    ratios = wiener_ratios(df)
-    rows = {t: (cc.seed_interval(g["ratio"].to_numpy(float), lv.level, lv.samples, lv.seed),
-                cc.seed_interval(g["ratio"].to_numpy(float), lv.refute_level, lv.samples, lv.seed))
-            for t, g in ratios.groupby("t")}
-    worst = max(rows, key=lambda t: rows[t][0][0])
-    (est, lo, hi), _ = rows[worst]
-    n_seeds = n_seeds_of(df)
-    text = "U-Net / Wiener test loss at step {}: ".format(int(df["step"].max())) + ", ".join(
-        f"k = {t}: {r[0][0]:.3g} ({level_status(*r[0])})" for t, r in sorted(rows.items()))
-    unconverged = [t for t, r in sorted(rows.items()) if r[0][0] >= 1]
+    last = int(df["step"].max())
+    rows = {t: level_row(g, last, lv) for t, g in df[df["set"] == "test"].groupby("t")}
+    ks = sorted(rows, key=lambda t: (t == "all", int(t) if t != "all" else 0))
+    at_last = [t for t in ks if rows[t]["step"] == last] or ks
+    worst = rows[max(at_last, key=lambda t: rows[t]["mean"])]
+    text = f"U-Net / Wiener test loss at step {last}: " + ", ".join(
+        level_text(t, rows[t]) for t in ks)
+    unconverged = [t for t in at_last if rows[t]["mean"] >= 1]
+    censored = [t for t in ks if rows[t]["step"] < last]
     text += (f"; unconverged (not below Wiener): k = {', '.join(unconverged)}" if unconverged
-             else "; below Wiener at every k")
-    numbers = dict(estimate=est, lo=lo, hi=hi, n_seeds=n_seeds)
-    why = cc.gate(n_seeds=n_seeds)
+             else "; below Wiener at every k evaluated at the last step")
+    text += f"; censored: k = {', '.join(censored)}" if censored else ""
+    numbers = dict(estimate=worst["mean"], lo=worst["lo"], hi=worst["hi"],
+                   n_seeds=n_seeds_of(df))
+    why = cc.gate(n_seeds=n_seeds_of(df))
+    verdicts = [rows[t]["verdict"] for t in ks]
     if why:
         return cc.Evaluation("inconclusive", f"{why}; {text}", **numbers)
-    if all(r[0][2] < 1 for r in rows.values()):
-        return cc.Evaluation("supported", f"below 1 at every k; {text}", **numbers)
-    if any(r[1][1] > 1 for r in rows.values()):
+    if "refuted" in verdicts:
         return cc.Evaluation("refuted", f"above 1 beyond the family-wise interval at some k; {text}",
                              **numbers)
-    return cc.Evaluation("inconclusive", f"an interval includes 1; {text}", **numbers)
-
+    if set(verdicts) == {"supported"}:
+        return cc.Evaluation("supported", f"below 1 at every k; {text}", **numbers)
+    return cc.Evaluation("inconclusive", f"not below 1 beyond its interval at every k; {text}",
+                         **numbers)

@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..core import claims as cc
 from ..core.tables import read_parquet, read_parquets
 from . import grid as image_grid
 
@@ -102,13 +103,15 @@ def _loss_curve(top, bottom, sub: pd.DataFrame, name: str) -> pd.DataFrame:
 
 
 def clone_gaps(inputs: dict, params: dict):
-    """Per run and t: each clone's U-Net gap to test (solid, ± z s.e.) beside the gap the
-    Wiener denoiser predicts for it (dashed), departure markers (▼, from the tracking
-    table); below, the U-Net gap minus the Wiener gap, image for image, and (dash-dot) the
-    Gaussian-twin gap C_S = loss(S) − loss(twin_S) of the sets with a twin, each ± z seed s.e.
-    (image-sampling s.e. with one seed)."""
+    """Per run and k (``params["ks"]``: the claims' k and k uniform; every k when absent):
+    each clone's U-Net gap to test (solid, ± z s.e.) beside the gap the Wiener denoiser
+    predicts for it (dashed), departure markers (▼, from the tracking table); below, against
+    step, each set's U-Net − Wiener residual (solid) and Gaussian-twin gap C_S = loss(S) −
+    loss(twin_S) (dash-dot, sets with a twin), as the seed mean with its seed interval at
+    ``params["level"]`` (``residual_intervals``)."""
     df = read_parquets(inputs["gaps"])
-    df = df[df["set"].isin(params["sets"])]
+    df = df[df["set"].isin(params["sets"]) & df["t"].isin(params.get("ks", df["t"].unique()))]
+    lower = residual_intervals(read_parquets(inputs["losses"]), params)
     track = read_parquets(inputs["tracking"]) if inputs.get("tracking") else None
     z, ts, runs = params["z"], _t_order(df["t"].unique()), sorted(df["run"].unique())
     fig, axes = plt.subplots(2 * len(runs), len(ts), figsize=(3.6 * len(ts), 5.6 * len(runs)),
@@ -121,9 +124,10 @@ def clone_gaps(inputs: dict, params: dict):
                 s = df[(df["run"] == run) & (df["t"] == t) & (df["set"] == name)].sort_values("step")
                 _band(top, s["step"], s["diff_to_test"], z * s["diff_to_test_se"], name, LABELS[name])
                 top.plot(s["step"], s["wiener_diff_to_test"], ls="--", lw=1.2, color=COLORS[name])
-                _band(bottom, s["step"], s["diff_minus_wiener"], z * _gap_se(s, "diff_minus_wiener"), name)
-                if "twin_gap" in s and s["twin_gap"].notna().any():
-                    _band(bottom, s["step"], s["twin_gap"], z * _gap_se(s, "twin_gap"), name, ls="-.")
+                cell = lower[(lower["run"] == run) & (lower["t"] == t) & (lower["set"] == name)]
+                for quantity, ls in LOWER_ROW.items():
+                    q = cell[cell["quantity"] == quantity]
+                    _interval(bottom, q["step"], q["mean"], q["lo"], q["hi"], name, ls=ls)
                 if track is not None:
                     _departure(top, track, run, t, name, sets.index(name))
             for ax in (top, bottom):
@@ -133,8 +137,8 @@ def clone_gaps(inputs: dict, params: dict):
             bottom.set_xlabel("training step")
             if c == 0:
                 top.set_ylabel(f"loss − test loss (±{z:g} s.e.)\ndashed: Wiener gap")
-                bottom.set_ylabel(f"U-Net gap − Wiener gap (solid)\nC_S = loss(S) − loss(twin_S)"
-                                  f" (dash-dot)\n(±{z:g} s.e.)")
+                bottom.set_ylabel(f"U-Net − Wiener gap (solid), C_S (dash-dot)\nseed mean, "
+                                  f"{100 * params['level']:g} % seed interval")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     seeds = int(df["n_seeds"].max())
     fig.suptitle(f"{df['dataset'].iloc[0]}: clone gaps against what pair-wise statistics "
@@ -144,14 +148,40 @@ def clone_gaps(inputs: dict, params: dict):
     fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 4), fontsize=8)
     cols = ["run", "t", "set", "step", "diff_to_test", "wiener_diff_to_test", "diff_minus_wiener",
             "diff_minus_wiener_se"] + [c for c in ("twin_gap", "twin_gap_se") if c in df]
-    return fig, {"gaps": df[cols].sort_values(cols[:4]).reset_index(drop=True)}
+    return fig, {"gaps": df[cols].sort_values(cols[:4]).reset_index(drop=True),
+                 "residuals": lower}
 
 
-def _gap_se(rows: pd.DataFrame, column: str) -> pd.Series:
-    """The seed s.e. of a gap where the table has one (two or more seeds), else its
-    image-sampling s.e."""
-    seed = rows.get(f"{column}_seed_se")
-    return seed if seed is not None and seed.notna().all() else rows[f"{column}_se"]
+#: the lower row of the gaps figure: the per-seed column drawn and its line style
+LOWER_ROW = {"diff_minus_wiener": "-", "twin_gap": "-."}
+
+
+def residual_intervals(losses: pd.DataFrame, params: dict) -> pd.DataFrame:
+    """Per (run, k, set, step) and lower-row quantity (``LOWER_ROW``): the seed mean and its
+    seed interval at ``params["level"]`` (``easy2hard.core.claims.seed_interval``: t below 8
+    seeds, bootstrap from 8). With one seed the interval is the image-sampling one, value ±
+    z·s.e. (``interval`` says which)."""
+    keep = losses["set"].isin(params["sets"]) & losses["t"].isin(
+        params.get("ks", losses["t"].unique()))
+    rows = []
+    for (run, t, name, step), g in losses[keep].groupby(["run", "t", "set", "step"], sort=True):
+        for quantity in [q for q in LOWER_ROW if q in g and g[q].notna().any()]:
+            v = g[quantity].to_numpy(float)
+            if len(v) >= 2:
+                mean, lo, hi = cc.seed_interval(v, params["level"])
+                kind = "seed"
+            else:
+                half = params["z"] * float(g[f"{quantity}_se"].iloc[0])
+                mean, lo, hi, kind = float(v[0]), float(v[0] - half), float(v[0] + half), "image"
+            rows.append({"run": run, "t": t, "set": name, "step": int(step), "quantity": quantity,
+                         "mean": mean, "lo": lo, "hi": hi, "n_seeds": len(v), "interval": kind})
+    return pd.DataFrame(rows, columns=["run", "t", "set", "step", "quantity", "mean", "lo", "hi",
+                                       "n_seeds", "interval"])
+
+
+def _interval(ax, x, y, lo, hi, name: str, ls: str = "-") -> None:
+    ax.plot(x, y, marker=".", ls=ls, color=COLORS[name])
+    ax.fill_between(x, lo, hi, color=COLORS[name], alpha=0.25, lw=0)
 
 
 def _band(ax, x, y, half, name: str, label: str | None = None, ls: str = "-") -> None:

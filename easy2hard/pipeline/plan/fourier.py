@@ -71,13 +71,20 @@ def tracking_inputs(cfg: dict, results: str, dataset: str) -> list[str]:
 
 
 def clone_gaps_inputs(cfg: dict, results: str, dataset: str) -> dict:
-    return {"gaps": [f"{images.run_dir(results, dataset, r)}/gaps.parquet"
-                     for r in tracked_runs(cfg, dataset)],
+    runs = [images.run_dir(results, dataset, r) for r in tracked_runs(cfg, dataset)]
+    return {"gaps": [f"{d}/gaps.parquet" for d in runs],
+            "losses": [f"{d}/losses.parquet" for d in runs],
             "tracking": [path(results, TRACKING, dataset=dataset)]}
 
 
 def clone_gaps_params(cfg: dict, dataset: str) -> dict:
-    return {"z": cfg["fourier"]["tracking_z"], "sets": ["meancov", *cfg["fourier"]["clones"]]}
+    """The gaps figure's sets, z, seed-interval level (the claims') and k: each run's smallest
+    fixed k (the claims' k, evaluated at every checkpoint) and k uniform."""
+    runs = cfg["unet"]["runs"]
+    ks = {str(min(runs[r]["evaluation"]["fixed_k"])) for r in tracked_runs(cfg, dataset)
+          if runs[r]["evaluation"]["fixed_k"]}
+    return {"z": cfg["fourier"]["tracking_z"], "sets": ["meancov", *cfg["fourier"]["clones"]],
+            "level": cfg["claims"]["level"], "ks": sorted(ks) + ["all"]}
 
 
 #: the figures of the image part, one per dataset (drawn by the images domain's functions)

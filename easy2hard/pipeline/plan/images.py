@@ -569,9 +569,10 @@ CLAIMS = (
                     "against the Gaussian twin N(μ, Σ) of amplitude_whitened; meancov where the "
                     "twin is not evaluated).",
           source="project criterion (issue: clone ordering); the paper does not order these two",
-          prediction="P − A keeps one sign beyond its seed interval at the first checkpoint where "
-                     "P or A is positive beyond its interval, ± one checkpoint (sign + : phases "
-                     "first); otherwise inconclusive (never refuted); " + SEED_RULE,
+          prediction="P − A beyond its seed interval with one sign at every deciding checkpoint: "
+                     "the first checkpoint where P or A is positive beyond its interval, ± one "
+                     "checkpoint (sign + : phases first); otherwise inconclusive (never refuted); "
+                     + SEED_RULE,
           control="the Wiener denoiser's P − A (0 for any affine denoiser)",
           calibration=LEARNT, evaluate="easy2hard.images.claims:clone_order",
           inputs=claim_inputs(), params=claim_settings,
@@ -593,7 +594,9 @@ CLAIMS = (
                      "below the Wiener denoiser's at every evaluated k.",
           source="project calibration (docs/stages/images.md)",
           prediction="U-Net / Wiener test loss at the last step < 1 beyond its seed interval at "
-                     "every k (estimate: the worst k); " + SEED_RULE,
+                     "every k, each k stated with its own verdict (estimate: the worst k); a k not "
+                     "evaluated at the last step is censored (neither supports nor refutes); "
+                     + SEED_RULE,
           control="the Wiener denoiser fitted on the training subset (the ratio's denominator)",
           calibration="this claim is the calibration of the other image claims at high k",
           evaluate="easy2hard.images.claims:unet_beats_wiener", inputs=claim_inputs(()),
