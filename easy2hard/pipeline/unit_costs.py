@@ -76,6 +76,15 @@ UNIT_COSTS: dict[str, UnitCost] = {
         "images.evaluation.evaluate in channels_last, one thread, time.process_time: 2.05 "
         "CPU-s per level of 12 sets x 500 images at the last checkpoint of config/config.yaml's "
         "run (3.9 before channels_last), 2 shared cores, 2026-12-07 (docs/stages/images.md)"),
+    "reference_flop": UnitCost(
+        6.8e-11, "evaluated image x level x set x training image x pixel of the reference "
+        "denoisers (the empirical optimum's distances dominate)",
+        f"{DEFAULT_RUN} (one seed), rule unet_reference: 1 job, 11 s for 500 images x 12 sets "
+        "x 3 levels x 6000 training images x 1024 pixels"),
+    "unet_sample_pixel": UnitCost(
+        7.0e-7, "sample x reverse step x pixel of U-Net sampling, U-Net base 8 depth 3",
+        f"{DEFAULT_RUN}, rule unet_sample: 3 jobs, 45 s for 16 samples x 1000 steps x 1024 "
+        "pixels each"),
     "random_features_flop": UnitCost(
         4.0e-10, "multiply-add of the exact ridge solutions (plan.random_features.grid_work: "
         "p³ per decomposition, the SVD of finite-m samples, the Hermite moments)",

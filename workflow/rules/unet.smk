@@ -43,14 +43,13 @@ rule unet_train:
 rule unet_evaluate:
     """Denoising losses of every seed at one share of the checkpoints, on test, train and every clone, with common random numbers."""
     input:
-        unpack(lambda wc: unet_plan.share_inputs(config, RESULTS, wc.dataset, wc.run)),
+        unpack(plan.job_inputs(config, RESULTS, "unet_evaluate")),
     output:
-        f"{UNET}/eval/share{{share}}.parquet",
+        **plan.job_outputs(RESULTS, "unet_evaluate"),
     log:
         f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/eval_share{{share}}.log",
     wildcard_constraints:
-        run=plan.external.run_pattern(config, external=False),
-        share="[0-9]+",
+        **plan.job_wildcards(config, "unet_evaluate"),
     conda:
         "../../envs/images.yaml"
     threads: 1
@@ -63,17 +62,13 @@ rule unet_evaluate:
 rule unet_evaluate_external:
     """Denoising losses of one checkpoint trained elsewhere (unet.runs.<run>.external), as unet_evaluate."""
     input:
-        unpack(
-            lambda wc: unet_plan.eval_inputs(
-                config, RESULTS, wc.dataset, wc.run, wc.seed, wc.step
-            )
-        ),
+        unpack(plan.job_inputs(config, RESULTS, "unet_evaluate_external")),
     output:
-        f"{UNET}/seed{{seed}}/eval/step{{step}}.parquet",
+        **plan.job_outputs(RESULTS, "unet_evaluate_external"),
     log:
         f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/seed{{seed}}/eval_step{{step}}.log",
     wildcard_constraints:
-        run=plan.external.run_pattern(config, external=True),
+        **plan.job_wildcards(config, "unet_evaluate_external"),
     conda:
         "../../envs/images.yaml"
     threads: 1
@@ -86,11 +81,13 @@ rule unet_evaluate_external:
 rule unet_reference:
     """Wiener and empirical-optimal reference denoisers on every evaluated set, same noise as the U-Net."""
     input:
-        unpack(lambda wc: unet_plan.set_files(config, RESULTS, wc.dataset, wc.run)),
+        unpack(plan.job_inputs(config, RESULTS, "unet_reference")),
     output:
-        f"{UNET}/seed{{seed}}/reference.parquet",
+        **plan.job_outputs(RESULTS, "unet_reference"),
     log:
         f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/seed{{seed}}/reference.log",
+    wildcard_constraints:
+        **plan.job_wildcards(config, "unet_reference"),
     conda:
         "../../envs/images.yaml"
     threads: 1
@@ -103,11 +100,13 @@ rule unet_reference:
 rule unet_losses:
     """All evaluation tables of one run, joined with the reference losses."""
     input:
-        lambda wc: unet_plan.eval_tables(config, RESULTS, wc.dataset, wc.run),
+        unpack(plan.job_inputs(config, RESULTS, "unet_losses")),
     output:
-        f"{UNET}/losses.parquet",
+        **plan.job_outputs(RESULTS, "unet_losses"),
     log:
         f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/losses.log",
+    wildcard_constraints:
+        **plan.job_wildcards(config, "unet_losses"),
     conda:
         "../../envs/images.yaml"
     script:
@@ -117,12 +116,13 @@ rule unet_losses:
 rule unet_sample:
     """DDPM samples of one checkpoint (PNG grid and array)."""
     input:
-        ckpt=f"{UNET}/seed{{seed}}/ckpt",
+        unpack(plan.job_inputs(config, RESULTS, "unet_sample")),
     output:
-        png=f"{UNET}/seed{{seed}}/samples/step{{step}}.png",
-        table=f"{UNET}/seed{{seed}}/samples/step{{step}}.parquet",
+        **plan.job_outputs(RESULTS, "unet_sample"),
     log:
         f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/seed{{seed}}/samples_step{{step}}.log",
+    wildcard_constraints:
+        **plan.job_wildcards(config, "unet_sample"),
     conda:
         "../../envs/images.yaml"
     threads: 1
@@ -135,11 +135,13 @@ rule unet_sample:
 rule unet_samples:
     """All sample tables of one run."""
     input:
-        lambda wc: unet_plan.sample_tables(config, RESULTS, wc.dataset, wc.run),
+        unpack(plan.job_inputs(config, RESULTS, "unet_samples")),
     output:
-        f"{UNET}/samples.parquet",
+        **plan.job_outputs(RESULTS, "unet_samples"),
     log:
         f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/samples.log",
+    wildcard_constraints:
+        **plan.job_wildcards(config, "unet_samples"),
     conda:
         "../../envs/images.yaml"
     script:
@@ -149,11 +151,13 @@ rule unet_samples:
 rule unet_gaps:
     """Per clone and k: U-Net gap, Wiener gap and their difference with its standard error (seed means)."""
     input:
-        f"{UNET}/losses.parquet",
+        unpack(plan.job_inputs(config, RESULTS, "unet_gaps")),
     output:
-        f"{UNET}/gaps.parquet",
+        **plan.job_outputs(RESULTS, "unet_gaps"),
     log:
         f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/gaps.log",
+    wildcard_constraints:
+        **plan.job_wildcards(config, "unet_gaps"),
     conda:
         "../../envs/numerics.yaml"
     script:
@@ -163,15 +167,13 @@ rule unet_gaps:
 rule unet_memorisation:
     """Nearest/second-nearest training-image distance ratio of the samples at every checkpoint."""
     input:
-        unpack(
-            lambda wc: unet_plan.memorisation_inputs(
-                config, RESULTS, wc.dataset, wc.run
-            )
-        ),
+        unpack(plan.job_inputs(config, RESULTS, "unet_memorisation")),
     output:
-        f"{UNET}/memorisation.parquet",
+        **plan.job_outputs(RESULTS, "unet_memorisation"),
     log:
         f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/memorisation.log",
+    wildcard_constraints:
+        **plan.job_wildcards(config, "unet_memorisation"),
     conda:
         "../../envs/images.yaml"
     params:
@@ -183,9 +185,11 @@ rule unet_memorisation:
 rule unet_model:
     """The run's data and model in one row (kind, parameter count, steps), named by the claims."""
     output:
-        f"{UNET}/model.parquet",
+        **plan.job_outputs(RESULTS, "unet_model"),
     log:
         f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/model.log",
+    wildcard_constraints:
+        **plan.job_wildcards(config, "unet_model"),
     conda:
         "../../envs/images.yaml"
     params:

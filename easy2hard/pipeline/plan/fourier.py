@@ -67,13 +67,13 @@ def covariance_inputs(cfg: dict, results: str, dataset: str) -> dict:
 
 
 def tracking_inputs(cfg: dict, results: str, dataset: str) -> list[str]:
-    return [f"{images.run_dir(results, dataset, r)}/losses.parquet" for r in tracked_runs(cfg, dataset)]
+    return [images.run_file(results, images.LOSSES, dataset, r) for r in tracked_runs(cfg, dataset)]
 
 
 def clone_gaps_inputs(cfg: dict, results: str, dataset: str) -> dict:
-    runs = [images.run_dir(results, dataset, r) for r in tracked_runs(cfg, dataset)]
-    return {"gaps": [f"{d}/gaps.parquet" for d in runs],
-            "losses": [f"{d}/losses.parquet" for d in runs],
+    runs = tracked_runs(cfg, dataset)
+    return {"gaps": [images.run_file(results, images.GAPS, dataset, r) for r in runs],
+            "losses": [images.run_file(results, images.LOSSES, dataset, r) for r in runs],
             "tracking": [path(results, TRACKING, dataset=dataset)]}
 
 

@@ -52,6 +52,21 @@ CLONE_EXAMPLES = "clones/{dataset}/examples.parquet"
 TWIN = "clones/{dataset}/twin_{source}.npy"
 
 
+#: a U-Net run's files (templates under the results root): a seed's checkpoint folder (rule
+#: unet_train), its reference denoisers (unet_reference), an evaluation share of every seed
+#: (unet_evaluate), a step of external checkpoints (unet_evaluate_external), a sample grid
+#: and its table (unet_sample), and the run's merged tables
+RUN = "unet/{dataset}/{run}"
+CKPT = RUN + "/seed{seed}/ckpt"
+REFERENCE = RUN + "/seed{seed}/reference.parquet"
+EVAL_SHARE = RUN + "/eval/share{share}.parquet"
+EVAL_STEP = RUN + "/seed{seed}/eval/step{step}.parquet"
+SAMPLE = {"png": RUN + "/seed{seed}/samples/step{step}.png",
+          "table": RUN + "/seed{seed}/samples/step{step}.parquet"}
+LOSSES, SAMPLES = RUN + "/losses.parquet", RUN + "/samples.parquet"
+GAPS, MEMORISATION, MODEL = RUN + "/gaps.parquet", RUN + "/memorisation.parquet", RUN + "/model.parquet"
+
+
 def split_file(results: str, dataset: str, split: str) -> str:
     """One split (train, val or test) of a dataset."""
     return path(results, SPLIT, dataset=dataset, split=split)
@@ -166,11 +181,16 @@ def runs_on(cfg: dict, dataset: str, with_samples: bool = False) -> list[str]:
 
 
 def run_dir(results: str, dataset: str, run: str) -> str:
-    return f"{results}/unet/{dataset}/{run}"
+    return path(results, RUN, dataset=dataset, run=run)
+
+
+def run_file(results: str, template: str, dataset: str, run: str, **more) -> str:
+    """One of a run's files (``LOSSES``, ``GAPS``, ``CKPT`` with its seed, ...)."""
+    return path(results, template, dataset=dataset, run=run, **more)
 
 
 def eval_share_table(results: str, dataset: str, run: str, share) -> str:
-    return f"{run_dir(results, dataset, run)}/eval/share{share}.parquet"
+    return run_file(results, EVAL_SHARE, dataset, run, share=share)
 
 
 def eval_tables(cfg: dict, results: str, dataset: str, run: str) -> list[str]:
@@ -178,14 +198,14 @@ def eval_tables(cfg: dict, results: str, dataset: str, run: str) -> list[str]:
     (seed, step) for external checkpoints."""
     spec = run_spec(cfg, run, dataset)
     if external.is_external(spec):
-        return [f"{run_dir(results, dataset, run)}/seed{seed}/eval/step{step}.parquet"
+        return [run_file(results, EVAL_STEP, dataset, run, seed=seed, step=step)
                 for seed in spec["seeds"] for step in steps(spec)]
     return [eval_share_table(results, dataset, run, j) for j in range(len(eval_shares(spec)))]
 
 
 def sample_tables(cfg: dict, results: str, dataset: str, run: str) -> list[str]:
     spec = run_spec(cfg, run, dataset)
-    return [f"{run_dir(results, dataset, run)}/seed{spec['seeds'][0]}/samples/step{step}.parquet"
+    return [run_file(results, SAMPLE["table"], dataset, run, seed=spec["seeds"][0], step=step)
             for step in sample_steps(spec)]
 
 
@@ -197,7 +217,7 @@ def set_files(cfg: dict, results: str, dataset: str, run: str) -> dict:
 
 
 def reference_table(results: str, dataset: str, run: str, seed) -> str:
-    return f"{run_dir(results, dataset, run)}/seed{seed}/reference.parquet"
+    return run_file(results, REFERENCE, dataset, run, seed=seed)
 
 
 def eval_inputs(cfg: dict, results: str, dataset: str, run: str, seed, step=None) -> dict:
@@ -205,7 +225,7 @@ def eval_inputs(cfg: dict, results: str, dataset: str, run: str, seed, step=None
     sets and (when the run lists reference denoisers) their losses."""
     spec = run_spec(cfg, run, dataset)
     ckpt = (external.model_files(spec, step) if external.is_external(spec) else
-            {"ckpt": f"{run_dir(results, dataset, run)}/seed{seed}/ckpt"})
+            {"ckpt": run_file(results, CKPT, dataset, run, seed=seed)})
     out = {**ckpt, **set_files(cfg, results, dataset, run)}
     if spec["evaluation"]["reference"]:
         out["reference"] = reference_table(results, dataset, run, seed)
@@ -216,7 +236,7 @@ def share_inputs(cfg: dict, results: str, dataset: str, run: str) -> dict:
     """Inputs of an evaluation job of a trained run: every seed's checkpoint folder and
     reference table (lists in seed order) and the sets."""
     spec = run_spec(cfg, run, dataset)
-    out = {"ckpt": [f"{run_dir(results, dataset, run)}/seed{seed}/ckpt" for seed in spec["seeds"]],
+    out = {"ckpt": [run_file(results, CKPT, dataset, run, seed=seed) for seed in spec["seeds"]],
            **set_files(cfg, results, dataset, run)}
     if spec["evaluation"]["reference"]:
         out["reference"] = [reference_table(results, dataset, run, seed) for seed in spec["seeds"]]
@@ -224,21 +244,20 @@ def share_inputs(cfg: dict, results: str, dataset: str, run: str) -> dict:
 
 
 def memorisation_inputs(cfg: dict, results: str, dataset: str, run: str) -> dict:
-    return {"samples": f"{run_dir(results, dataset, run)}/samples.parquet",
+    return {"samples": run_file(results, SAMPLES, dataset, run),
             **splits(results, dataset, "train", "test")}
 
 
 def model_table(results: str, dataset: str, run: str) -> str:
     """The run's data and model in one row (easy2hard.images.description)."""
-    return f"{run_dir(results, dataset, run)}/model.parquet"
+    return run_file(results, MODEL, dataset, run)
 
 
 def unet_targets(cfg: dict, results: str) -> list[str]:
     out = []
     for dataset in datasets(cfg):
-        out += [f"{run_dir(results, dataset, run)}/losses.parquet" for run in runs_on(cfg, dataset)]
-        out += [model_table(results, dataset, run) for run in runs_on(cfg, dataset)]
-        out += [f"{run_dir(results, dataset, run)}/gaps.parquet" for run in runs_on(cfg, dataset)]
+        for run in runs_on(cfg, dataset):
+            out += [run_file(results, t, dataset, run) for t in (LOSSES, MODEL, GAPS)]
         out += figure_files(results, f"clone_losses_{dataset}")
         if runs_on(cfg, dataset, with_samples=True):
             out += figure_files(results, f"samples_{dataset}")
@@ -355,11 +374,12 @@ def unet_depth(run: str, spec: dict, size: int) -> list[str]:
             f"{size}; allowed: depth in {fits or '(none: make the size even)'}"]
 
 
-def runs_files(name: str, with_samples: bool = False):
-    """Inputs of a figure that reads ``{run_dir}/<name>`` of every run on the dataset."""
+def runs_files(template: str, with_samples: bool = False):
+    """Inputs of a figure that reads one file (``LOSSES``, ...) of every run on the dataset,
+    under the file's stem."""
     def inputs(cfg: dict, results: str, dataset: str) -> dict:
-        return {name.split(".")[0]: [f"{run_dir(results, dataset, run)}/{name}"
-                                     for run in runs_on(cfg, dataset, with_samples)]}
+        return {template.rsplit("/", 1)[1].split(".")[0]: [
+            run_file(results, template, dataset, run) for run in runs_on(cfg, dataset, with_samples)]}
     return inputs
 
 
@@ -368,13 +388,13 @@ FIGURES = (
            lambda cfg, results, dataset: {"examples": [path(results, CLONE_EXAMPLES, dataset=dataset)]},
            category="Images", wildcards={"dataset": DATASET_PATTERN}),
     Figure("clone_losses_{dataset}", "easy2hard.images.plots:clone_losses",
-           runs_files("losses.parquet"), category="Images", wildcards={"dataset": DATASET_PATTERN}),
+           runs_files(LOSSES), category="Images", wildcards={"dataset": DATASET_PATTERN}),
     Figure("samples_{dataset}", "easy2hard.images.plots:samples",
-           runs_files("samples.parquet", with_samples=True), category="Images",
+           runs_files(SAMPLES, with_samples=True), category="Images",
            params=lambda cfg, dataset: {"range": cfg["datasets"][dataset]["range"]},
            wildcards={"dataset": DATASET_PATTERN}),
     Figure("memorisation_{dataset}", "easy2hard.images.plots:memorisation",
-           runs_files("memorisation.parquet", with_samples=True), category="Images",
+           runs_files(MEMORISATION, with_samples=True), category="Images",
            wildcards={"dataset": DATASET_PATTERN}),
 )
 
@@ -494,28 +514,134 @@ DATA_JOBS = {
         params=clone_examples, cost=start_only("clones.examples"), wildcards=dataset_wildcards),
 }
 
+def model_scale(spec: dict) -> float:
+    """A run's U-Net size against the default's (base 8, depth 3): (base / 8)² x depth / 3."""
+    model = spec["model"]
+    return (model["base_channels"] / 8) ** 2 * model["depth"] / 3
+
+
+def image_pixels(cfg: dict, spec: dict) -> int:
+    return cfg["datasets"][spec["dataset"]]["size"] ** 2
+
+
+def level_seconds(cfg: dict, spec: dict) -> float:
+    """One noise level of a clone-loss evaluation: every set (test included) x n_images."""
+    ev = spec["evaluation"]
+    return (ev["n_images"] * len({"test", *ev["sets"]}) * model_scale(spec)
+            * unit("unet_eval_image"))
+
+
+def evaluate_cost(cfg: dict, dataset: str, run: str, share: str) -> Cost:
+    """Every seed at each checkpoint of the share: k uniform and the step's fixed k."""
+    spec = run_spec(cfg, run, dataset)
+    ks = step_ks(spec)
+    chosen = eval_shares(spec)[int(share)]
+    levels = len(spec["seeds"]) * sum(1 + len(ks[step]) for step in chosen)
+    return Cost(unit("torch_start") + levels * level_seconds(cfg, spec),
+                f"unet.runs.{run}.evaluation",
+                f"{len(spec['seeds'])} seeds x {len(chosen)} checkpoints, {levels} levels", True)
+
+
+def evaluate_external_cost(cfg: dict, dataset: str, run: str, seed: str, step: str) -> Cost:
+    spec = run_spec(cfg, run, dataset)
+    levels = 1 + len(step_ks(spec)[int(step)])
+    return Cost(unit("torch_start") + levels * level_seconds(cfg, spec),
+                f"unet.runs.{run}.evaluation", f"{levels} levels", True)
+
+
+def reference_cost(cfg: dict, dataset: str, run: str, seed: str) -> Cost:
+    """The empirical optimum on every set and level: images x training images x pixels."""
+    spec = run_spec(cfg, run, dataset)
+    ev = spec["evaluation"]
+    levels = 1 + len(all_fixed_k(ev))
+    work = (ev["n_images"] * len({"test", *ev["sets"]}) * levels
+            * spec["training"]["train_subset"] * image_pixels(cfg, spec))
+    return Cost(unit("torch_start") + work * unit("reference_flop"),
+                f"unet.runs.{run}.evaluation", f"{levels} levels of every set")
+
+
+def sample_cost(cfg: dict, dataset: str, run: str, seed: str, step: str) -> Cost:
+    """n samples x T reverse steps of the U-Net."""
+    spec = run_spec(cfg, run, dataset)
+    n, T = spec["samples"]["n"], spec["ddpm"]["T"]
+    work = n * T * image_pixels(cfg, spec) * model_scale(spec)
+    return Cost(unit("torch_start") + work * unit("unet_sample_pixel"),
+                f"unet.runs.{run}.samples", f"{n} samples x {T} steps", True)
+
+
+def run_table_cost(key: str, start: str = "small_job"):
+    """A job that reads and writes a run's tables (its start, and torch's where it loads it)."""
+    return lambda cfg, dataset, run, **wc: Cost(unit(start), f"unet.runs.{run}.{key}")
+
+
+def _run_wildcards(external_runs: bool | None = None, **more: str):
+    """The dataset and run constraints of a U-Net rule (trained or external runs only)."""
+    def wildcards(cfg: dict) -> dict:
+        out = dataset_wildcards(cfg, **more)
+        if external_runs is not None:
+            out["run"] = external.run_pattern(cfg, external=external_runs)
+        return out
+    return wildcards
+
+
+UNET_JOBS = {
+    "unet_evaluate": Job(
+        outputs={"table": EVAL_SHARE}, cost=evaluate_cost,
+        inputs=lambda cfg, results, dataset, run, share: share_inputs(cfg, results, dataset, run),
+        wildcards=_run_wildcards(False, share="[0-9]+"),
+        params=lambda cfg: {
+            **unet_params(cfg, "spec", "evaluation", "seeds"),
+            "steps_ks": per_job(share_ks, cfg, "dataset", "run", "share"),
+            "cache_dir": f"{run_dir(cfg['results_dir'], '{dataset}', '{run}')}/eval_cache",
+            "evaluation_code": modules_hash(EVALUATION_MODULE), **device(cfg)}),
+    "unet_evaluate_external": Job(
+        outputs={"table": EVAL_STEP}, cost=evaluate_external_cost, inputs=eval_inputs,
+        wildcards=_run_wildcards(True),
+        params=lambda cfg: {**unet_params(cfg, "spec", "evaluation"), **device(cfg),
+                            "external": external.evaluate_param(cfg)}),
+    "unet_reference": Job(
+        outputs={"table": REFERENCE}, cost=reference_cost, wildcards=_run_wildcards(),
+        inputs=lambda cfg, results, dataset, run, seed: set_files(cfg, results, dataset, run),
+        params=lambda cfg: {**unet_params(cfg, "spec", "evaluation"), "fixed_k": of_run(
+            lambda spec: all_fixed_k(spec["evaluation"]), cfg)}),
+    "unet_losses": Job(
+        outputs={"table": LOSSES}, cost=run_table_cost("evaluation"), wildcards=_run_wildcards(),
+        inputs=lambda cfg, results, dataset, run: {
+            "tables": eval_tables(cfg, results, dataset, run)}),
+    "unet_sample": Job(
+        outputs=dict(SAMPLE), cost=sample_cost, params=unet_sample_params,
+        wildcards=_run_wildcards(),
+        inputs=lambda cfg, results, dataset, run, seed, step: {
+            "ckpt": run_file(results, CKPT, dataset, run, seed=seed)}),
+    "unet_samples": Job(
+        outputs={"table": SAMPLES}, cost=run_table_cost("samples"), wildcards=_run_wildcards(),
+        inputs=lambda cfg, results, dataset, run: {
+            "tables": sample_tables(cfg, results, dataset, run)}),
+    "unet_gaps": Job(
+        outputs={"table": GAPS}, cost=run_table_cost("evaluation"), wildcards=_run_wildcards(),
+        inputs=lambda cfg, results, dataset, run: {
+            "losses": run_file(results, LOSSES, dataset, run)}),
+    "unet_memorisation": Job(
+        outputs={"table": MEMORISATION}, cost=run_table_cost("samples", "torch_start"),
+        inputs=memorisation_inputs, wildcards=_run_wildcards(),
+        params=lambda cfg: {"spec": of_run(lambda spec: spec, cfg)}),
+    "unet_model": Job(
+        outputs={"table": MODEL}, cost=run_table_cost("model", "torch_start"),
+        wildcards=_run_wildcards(),
+        params=lambda cfg: {**unet_params(cfg, "steps"), "spec": of_run(model_spec, cfg),
+                            "channels": of_run(lambda spec: external.dataset_channels(
+                                cfg["datasets"][spec["dataset"]]), cfg)}),
+}
+
 JOBS = {
     **DATA_JOBS,
+    **UNET_JOBS,
     "unet_train": lambda cfg: {
         **unet_params(cfg, "spec", "steps"),
         "state_dir": f"{run_dir(cfg['results_dir'], '{dataset}', '{run}')}/seed{{seed}}/resume",
         "weights_code": modules_hash(TRAINING_MODULE), **device(cfg)},
-    "unet_evaluate": lambda cfg: {
-        **unet_params(cfg, "spec", "evaluation", "seeds"),
-        "steps_ks": per_job(share_ks, cfg, "dataset", "run", "share"),
-        "cache_dir": f"{run_dir(cfg['results_dir'], '{dataset}', '{run}')}/eval_cache",
-        "evaluation_code": modules_hash(EVALUATION_MODULE), **device(cfg)},
-    "unet_evaluate_external": lambda cfg: {**unet_params(cfg, "spec", "evaluation"),
-                                           **device(cfg),
-                                           "external": external.evaluate_param(cfg)},
-    "unet_reference": lambda cfg: {**unet_params(cfg, "spec", "evaluation"), "fixed_k": of_run(
-        lambda spec: all_fixed_k(spec["evaluation"]), cfg)},
-    "unet_sample": unet_sample_params,
-    "unet_memorisation": lambda cfg: {"spec": of_run(lambda spec: spec, cfg)},
-    "unet_model": lambda cfg: {**unet_params(cfg, "steps"), "spec": of_run(model_spec, cfg),
-                               "channels": of_run(lambda spec: external.dataset_channels(
-                                   cfg["datasets"][spec["dataset"]]), cfg)},
 }
+
 
 #: the evaluation sets the clone claims compare (the test set is always evaluated)
 CLAIM_SETS = ("meancov", "amplitude_whitened", "amplitude", "phase")
@@ -533,7 +659,7 @@ def claim_run(cfg: dict, sets=CLAIM_SETS) -> tuple[str, str] | None:
 def claim_inputs(sets=CLAIM_SETS):
     def inputs(cfg: dict, results: str) -> dict:
         found = claim_run(cfg, sets)
-        return {"losses": [f"{run_dir(results, *found)}/losses.parquet"],
+        return {"losses": [run_file(results, LOSSES, *found)],
                 "model": [model_table(results, *found)]} if found else {}
     return inputs
 
