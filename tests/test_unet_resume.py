@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 from easy2hard.images import training as unet_training
+from easy2hard.images.settings import TrainerSettings
 from easy2hard.core.tables import load_torch
 from easy2hard.pipeline import plan, provenance
 from easy2hard.pipeline.config import validate
@@ -24,6 +25,11 @@ from .test_unet import tiny_unet_config
 SPEC = {"base_channels": 4, "depth": 2, "emb_dim": 16, "T": 50, "beta_min": 1e-4, "beta_max": 0.02,
         "steps": 40, "batch": 4, "lr": 1e-3, "train_subset": 32,
         "bf16": False, "channels_last": False, "compile": False}
+
+
+def settings(**changes) -> TrainerSettings:
+    """The trainer's settings of SPEC with ``changes``."""
+    return TrainerSettings.from_spec({**SPEC, **changes})
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -54,18 +60,18 @@ def _assert_same_state(a, b):
 def test_library_resume_equals_uninterrupted(tmp_path):
     images = np.random.default_rng(0).uniform(-1, 1, (32, 1, 8, 8)).astype(np.float32)
     steps = unet_training.checkpoint_steps(SPEC["steps"], 4)
-    unet_training.train(images, SPEC, 3, tmp_path / "full", steps, progress=False)
+    unet_training.train(images, settings(), 3, tmp_path / "full", steps, progress=False)
     # Interrupted after the second checkpoint: later states never written. An unrelated
     # random draw in between must not matter (every RNG state is restored).
-    unet_training.train(images, SPEC, 3, tmp_path / "cut", steps, progress=False)
+    unet_training.train(images, settings(), 3, tmp_path / "cut", steps, progress=False)
     for s in steps[2:]:
         unet_training.state_path(tmp_path / "cut", s).unlink()
     torch.rand(5), np.random.rand(3)
-    unet_training.train(images, SPEC, 3, tmp_path / "cut", steps, progress=False)
+    unet_training.train(images, settings(), 3, tmp_path / "cut", steps, progress=False)
     _assert_same_state(unet_training.state_path(tmp_path / "full", 40),
                        unet_training.state_path(tmp_path / "cut", 40))
     # A different seed gives different weights, so the comparison above can fail.
-    unet_training.train(images, SPEC, 4, tmp_path / "other", steps, progress=False)
+    unet_training.train(images, settings(), 4, tmp_path / "other", steps, progress=False)
     other = load_torch(unet_training.state_path(tmp_path / "other", 40))["model"]
     full = load_torch(unet_training.state_path(tmp_path / "full", 40))["model"]
     assert not all(torch.equal(full[k], other[k]) for k in full)
@@ -74,10 +80,10 @@ def test_library_resume_equals_uninterrupted(tmp_path):
 def test_states_of_another_spec_are_set_aside(tmp_path, caplog):
     images = np.zeros((8, 1, 8, 8), np.float32)
     steps = [2, 5]
-    unet_training.train(images, {**SPEC, "steps": 5}, 0, tmp_path, steps, progress=False)
+    unet_training.train(images, settings(steps=5), 0, tmp_path, steps, progress=False)
     before = load_torch(unet_training.state_path(tmp_path, 5))["fingerprint"]
     with caplog.at_level("WARNING"):
-        unet_training.train(images, {**SPEC, "steps": 5, "lr": 2e-3}, 0, tmp_path, steps, progress=False)
+        unet_training.train(images, settings(steps=5, lr=2e-3), 0, tmp_path, steps, progress=False)
     assert "fingerprint differs in lr" in caplog.text
     after = load_torch(unet_training.state_path(tmp_path, 5))["fingerprint"]
     assert before["spec"]["lr"] == 1e-3 and after["spec"]["lr"] == 2e-3
@@ -144,7 +150,7 @@ def test_sigkill_mid_training_then_rerun_matches_uninterrupted(tmp_path):
 
 # ------------------------------------------------------------------ corrupt states
 def _train(images, state_dir, steps):
-    unet_training.train(images, SPEC, 3, state_dir, steps, progress=False)
+    unet_training.train(images, settings(), 3, state_dir, steps, progress=False)
     return unet_training.state_path(state_dir, steps[-1])
 
 
@@ -173,7 +179,7 @@ def test_published_checkpoints_are_verified_against_their_manifest(tmp_path):
     images = np.zeros((8, 1, 8, 8), np.float32)
     spec = {**SPEC, "steps": 4}
     state_dir, folder = tmp_path / "resume", tmp_path / "ckpt"
-    unet_training.train(images, spec, 0, state_dir, [2, 4], progress=False)
+    unet_training.train(images, settings(steps=4), 0, state_dir, [2, 4], progress=False)
     folder.mkdir()
     names = [unet_training.state_path(folder, s).name for s in (2, 4)]
     for name in names:
@@ -209,7 +215,7 @@ def _run(folder, images=IMAGES, grid=GRID, code="", global_seed=0) -> dict:
     ``global_seed``, as two processes would differ; the states' sha256 by name."""
     random.seed(global_seed)
     np.random.seed(global_seed)
-    unet_training.train(images, SHORT, 3, folder, grid, progress=False, code=code)
+    unet_training.train(images, TrainerSettings.from_spec(SHORT), 3, folder, grid, progress=False, code=code)
     return _states(folder)
 
 
