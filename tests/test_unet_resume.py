@@ -92,25 +92,31 @@ def test_states_of_another_spec_are_set_aside(tmp_path, caplog):
 
 
 def _resume_config():
-    cfg = tiny_unet_config(seeds=[0], training={"steps": 400, "batch": 8, "lr": 1e-3, "train_subset": 60},
+    cfg = tiny_unet_config(seeds=[0, 1], training={"steps": 400, "batch": 8, "lr": 1e-3, "train_subset": 60},
                            checkpoints={"n": 6}, samples={"checkpoints": 0})
     return cfg
 
 
+RUN = "results/unet/natural_patches/tiny"
+TRAIN_LOG = "results/logs/unet/natural_patches/tiny/train.log"
+
+
 def test_sigkill_mid_training_then_rerun_matches_uninterrupted(tmp_path):
+    """The run's two seeds train in one job, in lockstep; killed with snakemake mid-run,
+    rerun, every published checkpoint of both seeds equals the uninterrupted run's."""
     cfg = _resume_config()
-    target = "results/unet/natural_patches/tiny/seed0/ckpt"
+    targets = [f"{RUN}/seed{s}/ckpt" for s in (0, 1)]
     steps = unet_training.checkpoint_steps(400, 6)
     ref, cut = tmp_path / "ref", tmp_path / "cut"
-    snakemake(ref, cfg, target)
+    snakemake(ref, cfg, *targets)
 
     # Build the data first, then start training and SIGKILL snakemake and the job together
     # (as a node failure or a SLURM timeout would) once a middle checkpoint is on disk.
     snakemake(cut, cfg, "results/data/natural_patches/train.npy")
     cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(cut),
-           "--configfile", str(cut / "config.yaml"), "--cores", "2", target]
+           "--configfile", str(cut / "config.yaml"), "--cores", "2", *targets]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    resume = cut / "results/unet/natural_patches/tiny/seed0/resume"
+    resume = cut / RUN / "seed0/resume"
     middle = unet_training.state_path(resume, steps[3])
     deadline = time.time() + 600
     try:
@@ -122,29 +128,34 @@ def test_sigkill_mid_training_then_rerun_matches_uninterrupted(tmp_path):
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     assert not unet_training.state_path(resume, steps[-1]).exists(), "killed too late to test resuming"
-    assert not (cut / target).exists()
+    assert not any((cut / target).exists() for target in targets)
 
     snakemake(cut, cfg, "--unlock")
-    snakemake(cut, cfg, target, "--rerun-incomplete")
-    log = (cut / "results/logs/unet/natural_patches/tiny/seed0/train.log").read_text()
-    assert "resuming from" in log and f"of {steps[-1]}" in log
-    for s in steps:
-        _assert_same_state(ref / target / f"step{s:07d}.pt", cut / target / f"step{s:07d}.pt")
+    snakemake(cut, cfg, *targets, "--rerun-incomplete")
+    log = (cut / TRAIN_LOG).read_text()
+    assert "resuming from" in log and f"of {steps[-1]}" in log and "seeds [0, 1] in lockstep" in log
+    for target in targets:
+        for s in steps:
+            _assert_same_state(ref / target / f"step{s:07d}.pt", cut / target / f"step{s:07d}.pt")
 
     # A checkpoint replaced by other valid bytes (before: evaluated silently) stops its
-    # evaluation with a checksum error; deleting the folder, as the message says, retrains
-    # from the newest intact resume state (the file is a hard link to it) to the same bytes.
+    # evaluation with a checksum error; deleting the folder and the run's manifest, as the
+    # message says, retrains from the newest intact resume state (the file is a hard link
+    # to it) to the same bytes.
+    target = targets[0]
     last = cut / target / f"step{steps[-1]:07d}.pt"
     good = last.read_bytes()
     last.write_bytes((cut / target / f"step{steps[0]:07d}.pt").read_bytes())
-    evaluation = f"results/unet/natural_patches/tiny/seed0/eval/step{steps[-1]}.parquet"
+    evaluation = f"{RUN}/seed0/eval/step{steps[-1]}.parquet"
     proc = snakemake(cut, cfg, evaluation, check=False)
     assert proc.returncode != 0
-    assert f"{target}/{last.name} does not match its checksum" in proc.stdout + proc.stderr
+    message = proc.stdout + proc.stderr
+    assert f"{target}/{last.name} does not match its checksum" in message
+    assert f"{RUN}/SHA256SUMS and run snakemake again" in message
     shutil.rmtree(cut / target)
+    (cut / RUN / "SHA256SUMS").unlink()
     snakemake(cut, cfg, target)
-    log = (cut / "results/logs/unet/natural_patches/tiny/seed0/train.log").read_text()
-    assert "skipping unreadable resume state" in log
+    assert "skipping unreadable resume state" in (cut / TRAIN_LOG).read_text()
     assert last.read_bytes() == good
 
 

@@ -17,16 +17,15 @@ alone or in another group (equal only to float round-off) is set aside rather th
 from __future__ import annotations
 
 import logging
-import shutil
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..core.tables import link_or_copy
 from . import grouped_unet
 from .settings import TrainerSettings
-from .training import Alone, Seed, fit, state_path, train, write_manifest
+from .checkpoints import write_run_manifest
+from .training import Alone, Seed, fit, train
 
 log = logging.getLogger(__name__)
 
@@ -94,35 +93,17 @@ def train_group(images: np.ndarray, settings: TrainerSettings, seeds: list[int],
     return fit(Lockstep(group, settings.optim.lr), settings, ckpt_steps, device, progress)
 
 
-def publish(state_dir, out, steps: list[int]) -> Path:
-    """Publish a seed's checkpoints as the folder ``out``: hard links to its resume states
-    (copies where links are impossible) and, last, their checksum manifest SHA256SUMS,
-    assembled beside it and renamed into place."""
-    out = Path(out)
-    tmp = out.with_name(out.name + ".part")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    for step in steps:
-        src = state_path(state_dir, step)
-        link_or_copy(src, tmp / src.name)
-    write_manifest(tmp, [state_path(tmp, step).name for step in steps], recorded_in=state_dir)
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
-    return out
+def train_run(images: np.ndarray, spec: dict, seeds: list[int], run_dir, ckpt_steps: list[int],
+              device="cpu", code: str = "", lockstep: bool = True) -> Path:
+    """The training job of a run: train its ``seeds`` (``train_group``; ``spec`` is the flat
+    model, DDPM and training dict; seed s's states in ``run_dir/seed{s}/resume``), then
+    write the run's manifest of every seed's checkpoint states; returns its path."""
+    state_dirs = [Path(run_dir) / f"seed{s}" / "resume" for s in seeds]
+    train_group(images, TrainerSettings.from_spec(spec), seeds, state_dirs, ckpt_steps, device,
+                code=code, lockstep=lockstep)
+    manifest = write_run_manifest(run_dir, state_dirs, ckpt_steps)
+    log.info("trained %d checkpoints of seeds %s, listed in %s", len(ckpt_steps), list(seeds), manifest)
+    return manifest
 
 
-def train_and_publish(images: np.ndarray, spec: dict, seeds: list[int], state_dirs, outs,
-                      ckpt_steps: list[int], device="cpu", code: str = "",
-                      lockstep: bool = True) -> list[Path]:
-    """The training job: train the run's ``seeds`` (``train_group``; ``spec`` is the flat
-    model, DDPM and training dict) and publish each seed's checkpoints in its folder of
-    ``outs``."""
-    settings = TrainerSettings.from_spec(spec)
-    train_group(images, settings, seeds, state_dirs, ckpt_steps, device, code=code, lockstep=lockstep)
-    for state_dir, out in zip(state_dirs, outs):
-        publish(state_dir, out, ckpt_steps)
-        log.info("wrote %d checkpoints to %s", len(ckpt_steps), out)
-    return [Path(o) for o in outs]
-
-
-__all__ = ["Alone", "Lockstep", "grouped_loss", "publish", "train_and_publish", "train_group"]
+__all__ = ["Alone", "Lockstep", "grouped_loss", "train_group", "train_run"]

@@ -32,6 +32,7 @@ from ..core import ddpm
 from ..core.tables import load_torch, save_torch, sha256, write_text
 from ..core.lockstep import checkpoint_steps  # noqa: F401  (re-exported)
 from ..core.progress import Progress
+from .checkpoints import MANIFEST, digest_path, state_path, verify_checkpoint, write_manifest  # noqa: F401
 from .settings import TrainerSettings
 from .unet import UNet, n_parameters
 
@@ -85,19 +86,6 @@ def fingerprint_changes(saved, fp: dict) -> list[str]:
     return [k for k in ("seed", "data", "code") if saved.get(k) != fp[k]] + changed
 
 
-def state_path(state_dir, step: int) -> Path:
-    return Path(state_dir) / f"step{step:07d}.pt"
-
-
-#: the checksum manifest of a published checkpoint folder
-MANIFEST = "SHA256SUMS"
-
-
-def digest_path(path) -> Path:
-    """The file that records the SHA-256 of the state ``path`` when it was saved."""
-    return Path(f"{path}.sha256")
-
-
 def save_state(state: dict, path) -> str:
     """Save a resume state atomically, then its SHA-256 beside it; return the digest.
     (A kill between the two leaves a state without a recorded digest, checked by loading.)"""
@@ -118,38 +106,6 @@ def read_state(path) -> dict | None:
     except (ValueError, OSError, IndexError) as exc:
         log.warning("skipping unreadable resume state %s: %s", path, exc)
         return None
-
-
-def write_manifest(folder, names, recorded_in) -> Path:
-    """Write ``folder/SHA256SUMS`` for the files ``names``: the digests recorded in
-    ``recorded_in`` when the states were saved, else computed now. Written last, so its
-    presence means the folder is complete."""
-    folder = Path(folder)
-    lines = []
-    for name in sorted(names):
-        recorded = digest_path(Path(recorded_in) / name)
-        digest = recorded.read_text().split()[0] if recorded.is_file() else sha256(folder / name)
-        lines.append(f"{digest}  {name}\n")
-    write_text("".join(lines), folder / MANIFEST)
-    return folder / MANIFEST
-
-
-def verify_checkpoint(path) -> Path:
-    """``path`` after checking it against the manifest of its folder; a ValueError that
-    names the file and says how to recover otherwise."""
-    path = Path(path)
-    manifest = path.parent / MANIFEST
-    fix = (f"Delete {path.parent} and run snakemake again: training resumes from the newest "
-           f"intact resume state.")
-    if not manifest.is_file():
-        raise ValueError(f"checkpoint folder {path.parent} has no {MANIFEST}: it is incomplete. {fix}")
-    sums = dict(reversed(line.split(None, 1)) for line in manifest.read_text().splitlines() if line)
-    if path.name not in sums:
-        raise ValueError(f"checkpoint {path} is not listed in {manifest}. {fix}")
-    if not path.is_file() or sha256(path) != sums[path.name]:
-        raise ValueError(f"checkpoint {path} does not match its checksum in {manifest}: "
-                         f"the file is missing or corrupt. {fix}")
-    return path
 
 
 #: the folder of a state directory that states of another fingerprint are moved to
@@ -325,7 +281,8 @@ def fit(trainer, settings: TrainerSettings, ckpt_steps: list[int], device, progr
         log.info("training from scratch: %d parameters, %d steps, %s",
                  n_parameters(seeds[0].model), opt_cfg.steps, what)
     else:
-        log.info("resuming from %s (step %d of %d)", ", ".join(map(str, paths)), start, opt_cfg.steps)
+        log.info("resuming from %s (step %d of %d), %s", ", ".join(map(str, paths)), start,
+                 opt_cfg.steps, what)
     if start >= opt_cfg.steps:
         return final
     if paths is not None:

@@ -77,6 +77,10 @@ UNIT_COSTS: dict[str, UnitCost] = {
         4.4e-6, "image pixel of one training sample, U-Net base 8 depth 3 (x (base/8)^2 x depth/3)",
         "README, images: U-Net training 1000 steps x batch 32 on 32x32 patches, 2.4 min per seed; "
         "benchmarks/unet_train.py"),
+    "unet_lockstep": UnitCost(
+        0.75, "training time of a U-Net run's seeds in lockstep relative to one after the other",
+        "benchmarks/unet_lockstep.py: 3 seeds of the default model, lockstep against sequential "
+        "steps/s on 2 threads (docs/stages/images.md)"),
     "unet_eval_image": UnitCost(
         2.0e-3, "image x noise level x set of a clone-loss evaluation, U-Net base 8 depth 3",
         "README, images: 7.3 CPU-min for the default image stage (16 evaluations of 500 "
@@ -187,6 +191,12 @@ def multipatch_jobs(cfg: dict) -> list[Job]:
     return out
 
 
+def _lockstep_factor(run: dict, n_seeds: int) -> float:
+    """Training time of a run's seeds in lockstep relative to one after the other."""
+    together = run.get("lockstep", True) and run.get("model", {}).get("kind", "paper") == "paper"
+    return _unit("unet_lockstep") if together and n_seeds > 1 else 1.0
+
+
 def unet_jobs(cfg: dict) -> list[Job]:
     out = []
     for name, run in cfg.get("unet", {}).get("runs", {}).items():
@@ -198,11 +208,13 @@ def unet_jobs(cfg: dict) -> list[Job]:
         ev = run.get("evaluation", {})
         e = (ev.get("n_images", 1000) * len(ev.get("fixed_k", [0] * 3))
              * len(ev.get("sets", [0] * 8)) * scale * _unit("unet_eval_image"))
-        trained = not run.get("external", {}).get("path")  # external checkpoints: no training
-        for seed in run.get("seeds", [0]):
-            if trained:
-                out.append(Job("images", f"run {name}, seed {seed}, training",
-                               f"unet.runs.{name}.training", s, f"{steps} steps x {batch}", True))
+        seeds = run.get("seeds", [0])
+        if not run.get("external", {}).get("path"):  # external checkpoints: no training
+            group = _lockstep_factor(run, len(seeds))
+            out.append(Job("images", f"run {name}, {len(seeds)} seed(s), training",
+                           f"unet.runs.{name}.training", s * len(seeds) * group,
+                           f"{steps} steps x {batch} x {len(seeds)} seeds", True))
+        for seed in seeds:
             out.append(Job("images", f"run {name}, seed {seed}, evaluations",
                            f"unet.runs.{name}.evaluation", e, "", True))
     return out

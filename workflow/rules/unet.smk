@@ -1,9 +1,10 @@
 # U-Net DDPM training and clone-loss evaluation (docs/science.md §7).
-# One training job per (run, seed) writes every log-spaced checkpoint (their steps are a
-# function of the config, known before the job starts; full resume states are kept under
-# resume/, outside the job's declared output, so a killed job restarts from its newest
-# one). One reference-denoiser job per (run, seed) (Wiener and empirical optimum on every
-# evaluation set), one evaluation job per checkpoint that reads it; the tables are merged per
+# One training job per run trains all its seeds together (in lockstep) to every log-spaced
+# checkpoint (their steps are a function of the config, known before the job starts; full
+# resume states are kept under seed{seed}/resume/, so a killed job restarts from its newest
+# ones) and lists them in the run's SHA256SUMS; one light job per seed publishes its
+# checkpoint folder from it. One reference-denoiser job per (run, seed) (Wiener and
+# empirical optimum on every evaluation set), one evaluation job per checkpoint that reads it; the tables are merged per
 # run into losses, seed-mean gaps and the memorisation of the samples. The file plan (which
 # runs, seeds, steps), the rules' params (its job table) and the figures live in
 # easy2hard.pipeline.plan.images.
@@ -28,13 +29,13 @@ if plan.external.folder_problems(config):
 
 
 rule unet_train:
-    """Train one U-Net seed (resumable) and publish its checkpoints with a SHA256SUMS manifest."""
+    """Train every seed of one U-Net run in one job (seeds in lockstep, resumable) and list their checkpoint states in the run's SHA256SUMS."""
     input:
         train=f"{RESULTS}/data/{{dataset}}/train.npy",
     output:
-        directory(f"{UNET}/seed{{seed}}/ckpt"),
+        f"{UNET}/SHA256SUMS",
     log:
-        f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/seed{{seed}}/train.log",
+        f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/train.log",
     conda:
         "../../envs/images.yaml"
     threads: 1
@@ -42,6 +43,20 @@ rule unet_train:
         **plan.job_params(config, "unet_train"),
     script:
         "../scripts/unet_train.py"
+
+
+rule unet_checkpoints:
+    """Publish one seed's checkpoints (hard links to its resume states, checked against the run's SHA256SUMS) with their own SHA256SUMS."""
+    input:
+        f"{UNET}/SHA256SUMS",
+    output:
+        directory(f"{UNET}/seed{{seed}}/ckpt"),
+    log:
+        f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/seed{{seed}}/checkpoints.log",
+    conda:
+        "../../envs/numerics.yaml"
+    script:
+        "../scripts/unet_checkpoints.py"
 
 
 rule unet_evaluate:

@@ -4,7 +4,9 @@ Paths, under ``results``:
   data/{dataset}/{train,val,test}.npy, manifest.parquet   splits of each dataset
   clones/{dataset}/{clone}.npy                            clones of the test split
   clones/{dataset}/twin_{set}.npy                         Gaussian twin N(μ_S, Σ_S) of a set
-  unet/{dataset}/{run}/seed{seed}/ckpt/step{step}.pt     checkpoints (training job output)
+  unet/{dataset}/{run}/SHA256SUMS                         every seed's checkpoint states (the
+                                                          run's training job: seeds in lockstep)
+  unet/{dataset}/{run}/seed{seed}/ckpt/step{step}.pt     checkpoints (published per seed from it)
   unet/{dataset}/{run}/seed{seed}/resume/                 resume states (kept across kills;
                                                           another fingerprint's in set_aside/)
   unet/{dataset}/{run}/seed{seed}/reference.parquet      reference denoisers, per image
@@ -31,7 +33,7 @@ from .common import device, figure_files, pattern
 from .stage import Claim, Figure, Stage
 
 #: the module whose code, with its imports, makes the U-Net weights (in the resume fingerprint)
-TRAINING_MODULE = "easy2hard.images.training"
+TRAINING_MODULE = "easy2hard.images.lockstep"
 
 #: the wildcard constraints of dataset names, Gaussian and Fourier clone sets
 DATASET_PATTERN = pattern(DATASETS)
@@ -119,6 +121,11 @@ def set_files(cfg: dict, results: str, dataset: str, run: str) -> dict:
     files["test"] = f"{results}/data/{dataset}/test.npy"
     files["train"] = f"{results}/data/{dataset}/train.npy"
     return files
+
+
+def run_manifest(results: str, dataset: str, run: str) -> str:
+    """The run's training job output: the SHA-256 of every seed's checkpoint states."""
+    return f"{run_dir(results, dataset, run)}/SHA256SUMS"
 
 
 def reference_table(results: str, dataset: str, run: str, seed) -> str:
@@ -341,9 +348,10 @@ def of_run(part, cfg: dict):
 
 def unet_params(cfg: dict, *parts: str) -> dict:
     """The U-Net rules' params by name: the flat training dict (``spec``), the checkpoint
-    ``steps``, the ``evaluation`` or ``samples`` block of the job's run."""
+    ``steps``, the ``evaluation``, ``samples``, ``seeds`` or ``lockstep`` key of the job's run."""
     getters = {"spec": train_spec, "steps": steps, "evaluation": itemgetter("evaluation"),
-               "samples": itemgetter("samples")}
+               "samples": itemgetter("samples"), "seeds": itemgetter("seeds"),
+               "lockstep": itemgetter("lockstep")}
     return {name: of_run(getters[name], cfg) for name in parts}
 
 
@@ -363,8 +371,7 @@ JOBS = {
     "clones_twin": clone_sampling,
     "clones_examples": clone_examples,
     "unet_train": lambda cfg: {
-        **unet_params(cfg, "spec", "steps"),
-        "state_dir": f"{run_dir(cfg['results_dir'], '{dataset}', '{run}')}/seed{{seed}}/resume",
+        **unet_params(cfg, "spec", "steps", "seeds", "lockstep"),
         "weights_code": modules_hash(TRAINING_MODULE), **device(cfg)},
     "unet_evaluate": lambda cfg: {**unet_params(cfg, "spec", "evaluation"), **device(cfg)},
     "unet_evaluate_external": lambda cfg: {**unet_params(cfg, "spec", "evaluation"),
