@@ -215,3 +215,15 @@ def test_group_resumes_bit_identically_after_sigkill(tmp_path):
     lockstep.train_group(IMAGES, settings(steps=steps), [0, 1, 2], cut, grid, progress=False)
     assert _digests(dict(enumerate(cut))) == _digests(dict(enumerate(ref)))
     assert len(_digests(dict(enumerate(ref)))) == 3 * len(grid)
+
+
+def test_states_trained_alone_are_set_aside_by_a_group(runs, tmp_path, caplog):
+    """Seed 1's states trained alone (equal to the group's only to round-off) are not
+    resumed in the group {0, 1, 2}: set aside, one line naming the group."""
+    folders = {s: tmp_path / f"seed{s}" for s in (0, 1, 2)}
+    shutil.copytree(runs["1"][1], folders[1])
+    with caplog.at_level("INFO"):
+        lockstep.train_group(IMAGES, settings(), [0, 1, 2], list(folders.values()), GRID, progress=False)
+    assert "fingerprint differs in group" in caplog.text and "training from scratch" in caplog.text
+    assert _digests(folders) == _digests(runs["012"])
+    assert _digests({1: folders[1] / training.SET_ASIDE / "1"}) == _digests(runs["1"])

@@ -7,15 +7,15 @@ global state, so two identical runs save the same bytes) and a fingerprint of ev
 that makes the weights: the seed, the model, DDPM and training settings, the SHA-256 of the
 training images and the hash of the training code. It is written atomically, followed by
 its SHA-256 in ``<state>.sha256``. All randomness of training (batch indices, k, ε) comes
-from one CPU ``torch.Generator`` whose state is saved, so a run killed at any point and
+from one CPU ``torch.Generator`` per seed whose state is saved, so a run killed at any point and
 resumed from its newest checkpoint ends with the same weights as an uninterrupted run (bit
 for bit on CPU). A state that cannot be read or fails its checksum is skipped, with a
 warning, in favour of the newest intact one; states of another fingerprint are set aside
 (moved to ``set_aside/``, one log line saying what differs) and never resumed. Training
 resumes from the newest state before the first checkpoint step that has no state, so a
-changed checkpoint grid is filled in rather than left with missing files. The training job publishes the checkpoints with a checksum
-manifest (``SHA256SUMS``, ``sha256sum -c`` format) written last; the jobs that read a
-checkpoint verify it against the manifest first.
+changed checkpoint grid is filled in rather than left with missing files. The seeds of a
+run train together in ``lockstep``, with the same ``Seed`` streams and ``fit`` loop; the
+published checkpoints and their manifests are ``checkpoints``'.
 """
 
 from __future__ import annotations
@@ -77,13 +77,14 @@ def fingerprint(spec: dict, seed: int, data: str = "", code: str = "") -> dict:
 
 
 def fingerprint_changes(saved, fp: dict) -> list[str]:
-    """The parts of ``fp`` that a saved fingerprint differs in (settings by key); "format"
-    for a state saved before the data and code were part of it."""
+    """The parts of ``fp`` that a saved fingerprint differs in (settings by key; "group":
+    the seeds it was trained with in lockstep, none alone); "format" for a state saved
+    before the data and code were part of it."""
     if not isinstance(saved, dict) or not isinstance(saved.get("spec"), dict):
         return ["format"]
     keys = sorted(set(saved["spec"]) | set(fp["spec"]))
     changed = [k for k in keys if saved["spec"].get(k) != fp["spec"].get(k)]
-    return [k for k in ("seed", "data", "code") if saved.get(k) != fp[k]] + changed
+    return [k for k in ("seed", "group", "data", "code") if saved.get(k) != fp.get(k)] + changed
 
 
 def save_state(state: dict, path) -> str:
