@@ -25,7 +25,7 @@ import torch
 from . import grouped_unet
 from .settings import TrainerSettings
 from .checkpoints import write_run_manifest
-from .training import Alone, Seed, fit, train
+from .training import Seed, fit, train
 
 log = logging.getLogger(__name__)
 
@@ -106,4 +106,4 @@ def train_run(images: np.ndarray, spec: dict, seeds: list[int], run_dir, ckpt_st
     return manifest
 
 
-__all__ = ["Alone", "Lockstep", "grouped_loss", "train_group", "train_run"]
+__all__ = ["Lockstep", "grouped_loss", "train_group", "train_run"]

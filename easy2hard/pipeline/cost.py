@@ -78,9 +78,9 @@ UNIT_COSTS: dict[str, UnitCost] = {
         "README, images: U-Net training 1000 steps x batch 32 on 32x32 patches, 2.4 min per seed; "
         "benchmarks/unet_train.py"),
     "unet_lockstep": UnitCost(
-        0.75, "training time of a U-Net run's seeds in lockstep relative to one after the other",
-        "benchmarks/unet_lockstep.py: 3 seeds of the default model, lockstep against sequential "
-        "steps/s on 2 threads (docs/stages/images.md)"),
+        0.83, "training time of a U-Net run's seeds in lockstep relative to one after the other",
+        "benchmarks/unet_lockstep.py: 3 seeds of the default model on 2 threads, 12.9 steps/s "
+        "in lockstep against 10.7 one after the other (docs/stages/images.md)"),
     "unet_eval_image": UnitCost(
         2.0e-3, "image x noise level x set of a clone-loss evaluation, U-Net base 8 depth 3",
         "README, images: 7.3 CPU-min for the default image stage (16 evaluations of 500 "
