@@ -231,3 +231,25 @@ def test_states_trained_alone_are_set_aside_by_a_group(runs, tmp_path, caplog):
     assert "fingerprint differs in group" in caplog.text and "training from scratch" in caplog.text
     assert _digests(folders) == _digests(runs["012"])
     assert _digests({1: folders[1] / training.SET_ASIDE / "1"}) == _digests(runs["1"])
+
+
+def test_trainer_settings_from_the_validated_run_block():
+    """The trainer's frozen settings built from a validated run block give back the flat
+    dict the U-Net rules pass (train_spec); an unknown key is an error naming it."""
+    import dataclasses
+
+    from easy2hard.images.settings import TrainerSettings
+    from easy2hard.pipeline.config import validate
+    from easy2hard.pipeline.plan import images as images_plan
+
+    from .test_unet import tiny_unet_config
+
+    run = validate(tiny_unet_config())["unet"]["runs"]["tiny"]
+    built = TrainerSettings.from_run(run)
+    assert built == TrainerSettings.from_spec(images_plan.train_spec(run))
+    assert built.spec() == images_plan.train_spec(run)
+    assert (built.optim.steps, built.model.depth) == (run["training"]["steps"], run["model"]["depth"])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.optim.lr = 1.0
+    with pytest.raises(ValueError, match="'lr_typo'"):
+        TrainerSettings.from_spec({**SPEC, "lr_typo": 1.0})

@@ -53,7 +53,10 @@ class TrainerSettings:
     @classmethod
     def from_run(cls, run: dict) -> "TrainerSettings":
         """From a validated ``unet.runs.<run>`` block."""
-        return cls(_pick(ModelSettings, run["model"]), DiffusionSettings(**run["ddpm"]),
+        model = run["model"]
+        if model.get("kind", "paper") == "paper":  # the diffusers block only for that kind
+            model = {k: v for k, v in model.items() if k != "diffusers"}
+        return cls(_pick(ModelSettings, model), DiffusionSettings(**run["ddpm"]),
                    OptimSettings(**run["training"]))
 
     @classmethod
