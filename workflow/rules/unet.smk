@@ -33,7 +33,7 @@ rule unet_train:
     input:
         train=f"{RESULTS}/data/{{dataset}}/train.npy",
     output:
-        f"{UNET}/SHA256SUMS",
+        unet_plan.run_manifest(RESULTS, "{dataset}", "{run}"),
     log:
         f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/train.log",
     conda:
@@ -48,7 +48,7 @@ rule unet_train:
 rule unet_checkpoints:
     """Publish one seed's checkpoints (hard links to its resume states, checked against the run's SHA256SUMS) with their own SHA256SUMS."""
     input:
-        f"{UNET}/SHA256SUMS",
+        unet_plan.run_manifest(RESULTS, "{dataset}", "{run}"),
     output:
         directory(f"{UNET}/seed{{seed}}/ckpt"),
     log:
