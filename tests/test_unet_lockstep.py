@@ -253,3 +253,23 @@ def test_trainer_settings_from_the_validated_run_block():
         built.optim.lr = 1.0
     with pytest.raises(ValueError, match="'lr_typo'"):
         TrainerSettings.from_spec({**SPEC, "lr_typo": 1.0})
+
+
+def test_publication_checks_each_state_against_the_run_manifest(runs, tmp_path):
+    """A seed's published folder holds its states (hard links) and their SHA256SUMS; a
+    state changed after the run's manifest was written stops the publication, naming both."""
+    from easy2hard.images import checkpoints
+
+    run_dir = tmp_path / "run"
+    for s in (0, 1, 2):
+        shutil.copytree(runs["012"][s], run_dir / f"seed{s}" / "resume")
+    manifest = checkpoints.write_run_manifest(run_dir, [run_dir / f"seed{s}" / "resume" for s in (0, 1, 2)], GRID)
+    out = checkpoints.publish(manifest, "seed1", run_dir / "seed1" / "ckpt")
+    assert sorted(p.name for p in out.iterdir()) == sorted([checkpoints.MANIFEST] + [f"step{s:07d}.pt" for s in GRID])
+    for step in GRID:
+        assert checkpoints.verify_checkpoint(checkpoints.state_path(out, step)).stat().st_nlink == 2
+    state = checkpoints.state_path(run_dir / "seed2" / "resume", GRID[-1])
+    state.write_bytes(checkpoints.state_path(run_dir / "seed2" / "resume", GRID[0]).read_bytes())
+    with pytest.raises(ValueError, match=f"{state} is missing or does not match its checksum in {manifest}"):
+        checkpoints.publish(manifest, "seed2", run_dir / "seed2" / "ckpt")
+    assert not (run_dir / "seed2" / "ckpt").exists()
