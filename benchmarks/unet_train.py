@@ -21,14 +21,14 @@ import torch
 from easy2hard.core.ddpm import Schedule
 from easy2hard.pipeline.scripting import pick_device
 from easy2hard.images.unet import n_parameters
-from easy2hard.images.training import build_model, make_step
+from easy2hard.images.training import build_model, make_step, mean_loss
 
 
 def steps_per_s(spec, device, batch, size, steps, warmup) -> tuple[float, float]:
     torch.manual_seed(0)
     model = build_model(spec).to(device).train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
-    step = make_step(model, opt, spec, Schedule().alpha_bar(device))
+    step = make_step(model, opt, spec, mean_loss(Schedule().alpha_bar(device)))
     g = torch.Generator().manual_seed(0)
     x0 = (2 * torch.rand(batch, 1, size, size, generator=g) - 1).to(device)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)

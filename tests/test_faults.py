@@ -168,12 +168,12 @@ def test_network_cells_write_progress_lines(monkeypatch, caplog):
 def test_unet_training_writes_progress_lines(monkeypatch, caplog, tmp_path):
     from easy2hard.images import training
 
-    from .test_unet_resume import SPEC
+    from .test_unet_resume import settings
 
     images = np.random.default_rng(0).uniform(-1, 1, (32, 1, 8, 8)).astype(np.float32)
     _every_call(monkeypatch, training)
     with caplog.at_level(logging.INFO):
-        training.train(images, {**SPEC, "steps": 3}, 0, tmp_path, [3], progress=True)
+        training.train(images, settings(steps=3), 0, tmp_path, [3], progress=True)
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("progress ")]
     assert lines[-1].startswith("progress 3/3 steps (100.0 %)") and "loss" in lines[-1]
 

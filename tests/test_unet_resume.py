@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 from easy2hard.images import training as unet_training
+from easy2hard.images.settings import TrainerSettings
 from easy2hard.core.tables import load_torch
 from easy2hard.pipeline import plan, provenance
 from easy2hard.pipeline.config import validate
@@ -24,6 +25,11 @@ from .test_unet import tiny_unet_config
 SPEC = {"base_channels": 4, "depth": 2, "emb_dim": 16, "T": 50, "beta_min": 1e-4, "beta_max": 0.02,
         "steps": 40, "batch": 4, "lr": 1e-3, "train_subset": 32,
         "bf16": False, "channels_last": False, "compile": False}
+
+
+def settings(**changes) -> TrainerSettings:
+    """The trainer's settings of SPEC with ``changes``."""
+    return TrainerSettings.from_spec({**SPEC, **changes})
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -54,18 +60,18 @@ def _assert_same_state(a, b):
 def test_library_resume_equals_uninterrupted(tmp_path):
     images = np.random.default_rng(0).uniform(-1, 1, (32, 1, 8, 8)).astype(np.float32)
     steps = unet_training.checkpoint_steps(SPEC["steps"], 4)
-    unet_training.train(images, SPEC, 3, tmp_path / "full", steps, progress=False)
+    unet_training.train(images, settings(), 3, tmp_path / "full", steps, progress=False)
     # Interrupted after the second checkpoint: later states never written. An unrelated
     # random draw in between must not matter (every RNG state is restored).
-    unet_training.train(images, SPEC, 3, tmp_path / "cut", steps, progress=False)
+    unet_training.train(images, settings(), 3, tmp_path / "cut", steps, progress=False)
     for s in steps[2:]:
         unet_training.state_path(tmp_path / "cut", s).unlink()
     torch.rand(5), np.random.rand(3)
-    unet_training.train(images, SPEC, 3, tmp_path / "cut", steps, progress=False)
+    unet_training.train(images, settings(), 3, tmp_path / "cut", steps, progress=False)
     _assert_same_state(unet_training.state_path(tmp_path / "full", 40),
                        unet_training.state_path(tmp_path / "cut", 40))
     # A different seed gives different weights, so the comparison above can fail.
-    unet_training.train(images, SPEC, 4, tmp_path / "other", steps, progress=False)
+    unet_training.train(images, settings(), 4, tmp_path / "other", steps, progress=False)
     other = load_torch(unet_training.state_path(tmp_path / "other", 40))["model"]
     full = load_torch(unet_training.state_path(tmp_path / "full", 40))["model"]
     assert not all(torch.equal(full[k], other[k]) for k in full)
@@ -74,10 +80,10 @@ def test_library_resume_equals_uninterrupted(tmp_path):
 def test_states_of_another_spec_are_set_aside(tmp_path, caplog):
     images = np.zeros((8, 1, 8, 8), np.float32)
     steps = [2, 5]
-    unet_training.train(images, {**SPEC, "steps": 5}, 0, tmp_path, steps, progress=False)
+    unet_training.train(images, settings(steps=5), 0, tmp_path, steps, progress=False)
     before = load_torch(unet_training.state_path(tmp_path, 5))["fingerprint"]
     with caplog.at_level("WARNING"):
-        unet_training.train(images, {**SPEC, "steps": 5, "lr": 2e-3}, 0, tmp_path, steps, progress=False)
+        unet_training.train(images, settings(steps=5, lr=2e-3), 0, tmp_path, steps, progress=False)
     assert "fingerprint differs in lr" in caplog.text
     after = load_torch(unet_training.state_path(tmp_path, 5))["fingerprint"]
     assert before["spec"]["lr"] == 1e-3 and after["spec"]["lr"] == 2e-3
@@ -86,25 +92,31 @@ def test_states_of_another_spec_are_set_aside(tmp_path, caplog):
 
 
 def _resume_config():
-    cfg = tiny_unet_config(seeds=[0], training={"steps": 400, "batch": 8, "lr": 1e-3, "train_subset": 60},
+    cfg = tiny_unet_config(seeds=[0, 1], training={"steps": 400, "batch": 8, "lr": 1e-3, "train_subset": 60},
                            checkpoints={"n": 6}, samples={"checkpoints": 0})
     return cfg
 
 
+RUN = "results/unet/natural_patches/tiny"
+TRAIN_LOG = "results/logs/unet/natural_patches/tiny/train.log"
+
+
 def test_sigkill_mid_training_then_rerun_matches_uninterrupted(tmp_path):
+    """The run's two seeds train in one job, in lockstep; killed with snakemake mid-run,
+    rerun, every published checkpoint of both seeds equals the uninterrupted run's."""
     cfg = _resume_config()
-    target = "results/unet/natural_patches/tiny/seed0/ckpt"
+    targets = [f"{RUN}/seed{s}/ckpt" for s in (0, 1)]
     steps = unet_training.checkpoint_steps(400, 6)
     ref, cut = tmp_path / "ref", tmp_path / "cut"
-    snakemake(ref, cfg, target)
+    snakemake(ref, cfg, *targets)
 
     # Build the data first, then start training and SIGKILL snakemake and the job together
     # (as a node failure or a SLURM timeout would) once a middle checkpoint is on disk.
     snakemake(cut, cfg, "results/data/natural_patches/train.npy")
     cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(cut),
-           "--configfile", str(cut / "config.yaml"), "--cores", "2", target]
+           "--configfile", str(cut / "config.yaml"), "--cores", "2", *targets]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    resume = cut / "results/unet/natural_patches/tiny/seed0/resume"
+    resume = cut / RUN / "seed0/resume"
     middle = unet_training.state_path(resume, steps[3])
     deadline = time.time() + 600
     try:
@@ -116,37 +128,42 @@ def test_sigkill_mid_training_then_rerun_matches_uninterrupted(tmp_path):
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     assert not unet_training.state_path(resume, steps[-1]).exists(), "killed too late to test resuming"
-    assert not (cut / target).exists()
+    assert not any((cut / target).exists() for target in targets)
 
     snakemake(cut, cfg, "--unlock")
-    snakemake(cut, cfg, target, "--rerun-incomplete")
-    log = (cut / "results/logs/unet/natural_patches/tiny/seed0/train.log").read_text()
-    assert "resuming from" in log and f"of {steps[-1]}" in log
-    for s in steps:
-        _assert_same_state(ref / target / f"step{s:07d}.pt", cut / target / f"step{s:07d}.pt")
+    snakemake(cut, cfg, *targets, "--rerun-incomplete")
+    log = (cut / TRAIN_LOG).read_text()
+    assert "resuming from" in log and f"of {steps[-1]}" in log and "seeds [0, 1] in lockstep" in log
+    for target in targets:
+        for s in steps:
+            _assert_same_state(ref / target / f"step{s:07d}.pt", cut / target / f"step{s:07d}.pt")
 
     # A checkpoint replaced by other valid bytes (before: evaluated silently) stops its
-    # evaluation with a checksum error; deleting the folder, as the message says, retrains
-    # from the newest intact resume state (the file is a hard link to it) to the same bytes.
+    # evaluation with a checksum error; deleting the folder and the run's manifest, as the
+    # message says, retrains from the newest intact resume state (the file is a hard link
+    # to it) to the same bytes.
+    target = targets[0]
     last = cut / target / f"step{steps[-1]:07d}.pt"
     good = last.read_bytes()
     last.write_bytes((cut / target / f"step{steps[0]:07d}.pt").read_bytes())
     shares = images_plan.eval_shares(validate(cfg)["unet"]["runs"]["tiny"])
     share = next(j for j, steps_of in enumerate(shares) if steps[-1] in steps_of)
-    evaluation = f"results/unet/natural_patches/tiny/eval/share{share}.parquet"
+    evaluation = f"{RUN}/eval/share{share}.parquet"
     proc = snakemake(cut, cfg, evaluation, check=False)
     assert proc.returncode != 0
-    assert f"{target}/{last.name} does not match its checksum" in proc.stdout + proc.stderr
+    message = proc.stdout + proc.stderr
+    assert f"{target}/{last.name} does not match its checksum" in message
+    assert f"{RUN}/SHA256SUMS and run snakemake again" in message
     shutil.rmtree(cut / target)
+    (cut / RUN / "SHA256SUMS").unlink()
     snakemake(cut, cfg, target)
-    log = (cut / "results/logs/unet/natural_patches/tiny/seed0/train.log").read_text()
-    assert "skipping unreadable resume state" in log
+    assert "skipping unreadable resume state" in (cut / TRAIN_LOG).read_text()
     assert last.read_bytes() == good
 
 
 # ------------------------------------------------------------------ corrupt states
 def _train(images, state_dir, steps):
-    unet_training.train(images, SPEC, 3, state_dir, steps, progress=False)
+    unet_training.train(images, settings(), 3, state_dir, steps, progress=False)
     return unet_training.state_path(state_dir, steps[-1])
 
 
@@ -175,7 +192,7 @@ def test_published_checkpoints_are_verified_against_their_manifest(tmp_path):
     images = np.zeros((8, 1, 8, 8), np.float32)
     spec = {**SPEC, "steps": 4}
     state_dir, folder = tmp_path / "resume", tmp_path / "ckpt"
-    unet_training.train(images, spec, 0, state_dir, [2, 4], progress=False)
+    unet_training.train(images, settings(steps=4), 0, state_dir, [2, 4], progress=False)
     folder.mkdir()
     names = [unet_training.state_path(folder, s).name for s in (2, 4)]
     for name in names:
@@ -211,7 +228,7 @@ def _run(folder, images=IMAGES, grid=GRID, code="", global_seed=0) -> dict:
     ``global_seed``, as two processes would differ; the states' sha256 by name."""
     random.seed(global_seed)
     np.random.seed(global_seed)
-    unet_training.train(images, SHORT, 3, folder, grid, progress=False, code=code)
+    unet_training.train(images, TrainerSettings.from_spec(SHORT), 3, folder, grid, progress=False, code=code)
     return _states(folder)
 
 

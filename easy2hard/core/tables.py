@@ -20,6 +20,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -78,6 +79,16 @@ def write_bytes(data: bytes, path: str | Path) -> None:
 
 def write_text(text: str, path: str | Path) -> None:
     write_bytes(text.encode("utf-8"), path)
+
+
+def link_or_copy(source: str | Path, target: str | Path, move: bool = False) -> None:
+    """Hard-link (or move) ``source`` to ``target``; copy when the two are on different
+    filesystems or links are refused (EXDEV, EPERM), through a temporary name."""
+    try:
+        (os.replace if move else os.link)(source, target)
+    except OSError:
+        with atomic_path(target) as tmp:
+            shutil.copy2(source, tmp)
 
 
 def sha256(path: str | Path) -> str:

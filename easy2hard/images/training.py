@@ -7,15 +7,15 @@ global state, so two identical runs save the same bytes) and a fingerprint of ev
 that makes the weights: the seed, the model, DDPM and training settings, the SHA-256 of the
 training images and the hash of the training code. It is written atomically, followed by
 its SHA-256 in ``<state>.sha256``. All randomness of training (batch indices, k, ε) comes
-from one CPU ``torch.Generator`` whose state is saved, so a run killed at any point and
+from one CPU ``torch.Generator`` per seed whose state is saved, so a run killed at any point and
 resumed from its newest checkpoint ends with the same weights as an uninterrupted run (bit
 for bit on CPU). A state that cannot be read or fails its checksum is skipped, with a
 warning, in favour of the newest intact one; states of another fingerprint are set aside
 (moved to ``set_aside/``, one log line saying what differs) and never resumed. Training
 resumes from the newest state before the first checkpoint step that has no state, so a
-changed checkpoint grid is filled in rather than left with missing files. The training job publishes the checkpoints with a checksum
-manifest (``SHA256SUMS``, ``sha256sum -c`` format) written last; the jobs that read a
-checkpoint verify it against the manifest first.
+changed checkpoint grid is filled in rather than left with missing files. The seeds of a
+run train together in ``lockstep``, with the same ``Seed`` streams and ``fit`` loop; the
+published checkpoints and their manifests are ``checkpoints``'.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from ..core import ddpm
 from ..core.tables import load_torch, save_torch, sha256, write_text
 from ..core.lockstep import checkpoint_steps  # noqa: F401  (re-exported)
 from ..core.progress import Progress
+from .checkpoints import MANIFEST, digest_path, state_path, verify_checkpoint, write_manifest  # noqa: F401
+from .settings import TrainerSettings
 from .unet import UNet, n_parameters
 
 log = logging.getLogger(__name__)
@@ -75,41 +77,14 @@ def fingerprint(spec: dict, seed: int, data: str = "", code: str = "") -> dict:
 
 
 def fingerprint_changes(saved, fp: dict) -> list[str]:
-    """The parts of ``fp`` that a saved fingerprint differs in (settings by key); "format"
-    for a state saved before the data and code were part of it."""
+    """The parts of ``fp`` that a saved fingerprint differs in (settings by key; "group":
+    the seeds it was trained with in lockstep, none alone); "format" for a state saved
+    before the data and code were part of it."""
     if not isinstance(saved, dict) or not isinstance(saved.get("spec"), dict):
         return ["format"]
     keys = sorted(set(saved["spec"]) | set(fp["spec"]))
     changed = [k for k in keys if saved["spec"].get(k) != fp["spec"].get(k)]
-    return [k for k in ("seed", "data", "code") if saved.get(k) != fp[k]] + changed
-
-
-def state_path(state_dir, step: int) -> Path:
-    return Path(state_dir) / f"step{step:07d}.pt"
-
-
-def _rng_states(gen: torch.Generator) -> dict:
-    """The states of the generators ``train`` seeds: its own and torch's (CPU, CUDA). The
-    unseeded Python and numpy global states are not saved: training draws nothing from them,
-    and they would make two identical runs save different bytes."""
-    return {"generator": gen.get_state(), "torch": torch.get_rng_state(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
-
-
-def _set_rng_states(gen: torch.Generator, rng: dict) -> None:
-    gen.set_state(rng["generator"])
-    torch.set_rng_state(rng["torch"])
-    if rng["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(rng["cuda"])
-
-
-#: the checksum manifest of a published checkpoint folder
-MANIFEST = "SHA256SUMS"
-
-
-def digest_path(path) -> Path:
-    """The file that records the SHA-256 of the state ``path`` when it was saved."""
-    return Path(f"{path}.sha256")
+    return [k for k in ("seed", "group", "data", "code") if saved.get(k) != fp.get(k)] + changed
 
 
 def save_state(state: dict, path) -> str:
@@ -132,38 +107,6 @@ def read_state(path) -> dict | None:
     except (ValueError, OSError, IndexError) as exc:
         log.warning("skipping unreadable resume state %s: %s", path, exc)
         return None
-
-
-def write_manifest(folder, names, recorded_in) -> Path:
-    """Write ``folder/SHA256SUMS`` for the files ``names``: the digests recorded in
-    ``recorded_in`` when the states were saved, else computed now. Written last, so its
-    presence means the folder is complete."""
-    folder = Path(folder)
-    lines = []
-    for name in sorted(names):
-        recorded = digest_path(Path(recorded_in) / name)
-        digest = recorded.read_text().split()[0] if recorded.is_file() else sha256(folder / name)
-        lines.append(f"{digest}  {name}\n")
-    write_text("".join(lines), folder / MANIFEST)
-    return folder / MANIFEST
-
-
-def verify_checkpoint(path) -> Path:
-    """``path`` after checking it against the manifest of its folder; a ValueError that
-    names the file and says how to recover otherwise."""
-    path = Path(path)
-    manifest = path.parent / MANIFEST
-    fix = (f"Delete {path.parent} and run snakemake again: training resumes from the newest "
-           f"intact resume state.")
-    if not manifest.is_file():
-        raise ValueError(f"checkpoint folder {path.parent} has no {MANIFEST}: it is incomplete. {fix}")
-    sums = dict(reversed(line.split(None, 1)) for line in manifest.read_text().splitlines() if line)
-    if path.name not in sums:
-        raise ValueError(f"checkpoint {path} is not listed in {manifest}. {fix}")
-    if not path.is_file() or sha256(path) != sums[path.name]:
-        raise ValueError(f"checkpoint {path} does not match its checksum in {manifest}: "
-                         f"the file is missing or corrupt. {fix}")
-    return path
 
 
 #: the folder of a state directory that states of another fingerprint are moved to
@@ -213,29 +156,37 @@ def matching_states(state_dir, fp: dict) -> dict[Path, int]:
     return found
 
 
-def resume_point(state_dir, ckpt_steps: list[int], fp: dict) -> tuple[int, Path | None]:
-    """(step, path) of the state to resume from, or (0, None) to start over.
+def resume_point(state_dirs, ckpt_steps: list[int], fps) -> tuple[int, list[Path] | None]:
+    """(step, one path per state folder) of the states to resume from, or (0, None) to start
+    over; one folder and fingerprint per seed of a group trained together (a single path
+    and fingerprint for one seed alone, then the path is returned alone too).
 
-    That is the newest matching state before the first checkpoint step that has no state of
-    its own, so training writes every missing checkpoint whatever grid the states were saved
-    on (``checkpoints.n`` changed); the final state when no checkpoint is missing.
+    That is the newest step before the first checkpoint step that some seed has no state
+    of, at which every seed has a matching state, so training writes every missing
+    checkpoint whatever grid the states were saved on (``checkpoints.n`` changed); the
+    final states when no checkpoint is missing.
     """
-    found = matching_states(state_dir, fp)
-    missing = [s for s in ckpt_steps if found.get(state_path(state_dir, s)) != s]
+    alone = not isinstance(fps, (list, tuple))
+    dirs, fps = ([state_dirs], [fps]) if alone else (list(state_dirs), list(fps))
+    found = [{step: p for p, step in matching_states(d, fp).items()} for d, fp in zip(dirs, fps)]
+    missing = [s for s in ckpt_steps
+               if any(f.get(s) != state_path(d, s) for d, f in zip(dirs, found))]
+    common = set.intersection(*(set(f) for f in found))
     if not missing:
-        return ckpt_steps[-1], state_path(state_dir, ckpt_steps[-1])
-    start, path = max(((step, p) for p, step in found.items() if step < missing[0]),
-                      default=(0, None))
-    if any(step > start for step in found.values()):
-        log.info("checkpoint step(s) %s have no saved state (a changed checkpoint grid, or "
-                 "removed states): training again from step %d to write them", missing, start)
-    return start, path
+        start = ckpt_steps[-1]
+    else:
+        start = max((step for step in common if step < missing[0]), default=0)
+        if any(step > start for f in found for step in f):
+            log.info("checkpoint step(s) %s have no saved state (a changed checkpoint grid, or "
+                     "removed states): training again from step %d to write them", missing, start)
+    paths = [f[start] for f in found] if start else None
+    return start, (paths[0] if alone and paths else paths)
 
 
-def make_step(model, opt, spec: dict, alpha_bar: torch.Tensor):
-    """One Adam step on the ε-prediction MSE, with the optional speed settings of ``spec``:
-    ``channels_last`` memory format, ``bf16`` autocast and ``compile`` (torch.compile).
-    Returns ``step(x0, k, eps) -> loss`` (the loss tensor, not synchronised)."""
+def make_step(model, opt, spec: dict, loss_fn):
+    """One Adam step on ``loss_fn(net, x0, k, eps)`` (a scalar), with the optional speed
+    settings of ``spec``: ``channels_last`` memory format, ``bf16`` autocast and ``compile``
+    (torch.compile). Returns ``step(x0, k, eps) -> loss`` (the loss tensor, not synchronised)."""
     memory_format = torch.channels_last if spec["channels_last"] else torch.preserve_format
     model.to(memory_format=memory_format)
     net = torch.compile(model) if spec["compile"] else model
@@ -244,8 +195,7 @@ def make_step(model, opt, spec: dict, alpha_bar: torch.Tensor):
 
     def step(x0, k, eps):
         with torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16):
-            loss = ddpm.per_image_loss(net, x0.contiguous(memory_format=memory_format), k, eps,
-                                       alpha_bar).mean()
+            loss = loss_fn(net, x0.contiguous(memory_format=memory_format), k, eps)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -254,70 +204,126 @@ def make_step(model, opt, spec: dict, alpha_bar: torch.Tensor):
     return step
 
 
-def _restore(path, model, opt, gen: torch.Generator, device) -> None:
-    """Load the weights, optimizer and generator states saved at ``path``."""
-    state = load_torch(path, map_location=device)
-    model.load_state_dict(state["model"])
-    opt.load_state_dict(state["optimizer"])
-    _set_rng_states(gen, state["rng"])
+def mean_loss(alpha_bar: torch.Tensor):
+    """The ε-prediction MSE of one network, averaged over the batch."""
+    return lambda net, x0, k, eps: ddpm.per_image_loss(net, x0, k, eps, alpha_bar).mean()
 
 
-def train(images: np.ndarray, spec: dict, seed: int, state_dir, ckpt_steps: list[int],
-          device="cpu", resume_every: int = 0, progress: bool = True, code: str = "") -> Path:
-    """Train on ``images`` (n, C, H, W) and save a state at every step in ``ckpt_steps``.
+class Seed:
+    """One seed's training streams: its generator (batch indices, k, ε, seeded with the
+    seed), its training subset, its fingerprint, its state folder and the torch generator
+    state right after its model was initialised (saved with its states, as training alone
+    saves it)."""
 
-    Resumes from a state in ``state_dir`` with the same fingerprint (``resume_point``);
-    ``code`` is the hash of the training code, part of it. ``resume_every`` > 0 also saves
-    ``latest.pt`` every that many steps, for jobs killed between checkpoints. Returns the
-    path of the final state.
-    """
-    device = torch.device(device)
-    steps, batch = spec["steps"], spec["batch"]
-    if ckpt_steps[-1] != steps:
-        raise ValueError(f"the last checkpoint ({ckpt_steps[-1]}) must be the last step ({steps})")
-    fp = fingerprint(spec, seed, data_hash(images), code)
-    sched = schedule(spec)
-    alpha_bar = sched.alpha_bar(device)
+    def __init__(self, images: np.ndarray, settings: TrainerSettings, seed: int, state_dir,
+                 code: str, device):
+        self.seed, self.state_dir = int(seed), Path(state_dir)
+        self.fp = fingerprint(settings.spec(), seed, data_hash(images), code)
+        self.gen = torch.Generator().manual_seed(self.seed)
+        torch.manual_seed(self.seed)
+        self.model = build_model(settings.spec(), images.shape[1]).to(device)
+        self.torch_state = torch.get_rng_state()
+        subset = training_subset(len(images), settings.optim.train_subset, self.seed)
+        self.data = torch.as_tensor(images[subset]).to(device)
 
-    torch.manual_seed(seed)
-    model = build_model(spec, images.shape[1]).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=spec["lr"])
-    gen = torch.Generator().manual_seed(seed)
-    start, path = resume_point(state_dir, ckpt_steps, fp)
-    if path is None:
-        log.info("training from scratch: %d parameters, %d steps, seed %d", n_parameters(model), steps, seed)
+    def draw(self, batch: int, T: int, device):
+        """This step's (x0, k, ε) from the seed's own generator."""
+        idx = torch.randint(0, len(self.data), (batch,), generator=self.gen)
+        x0 = self.data[idx.to(device)]
+        k = torch.randint(0, T, (batch,), generator=self.gen)
+        eps = torch.randn(x0.shape, generator=self.gen).to(device)
+        return x0, k.to(device), eps
+
+    def rng(self) -> dict:
+        return {"generator": self.gen.get_state(), "torch": self.torch_state,
+                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
+
+    def save(self, step: int, target: Path, model_state: dict, opt_state: dict) -> None:
+        save_state({"model": model_state, "optimizer": opt_state, "step": step,
+                    "rng": self.rng(), "fingerprint": self.fp}, target)
+
+    def restore_rng(self, state: dict) -> None:
+        self.gen.set_state(state["rng"]["generator"])
+        self.torch_state = state["rng"]["torch"]
+
+
+class Alone:
+    """One seed's plain network and Adam: the trainer of one seed."""
+
+    def __init__(self, seed: Seed, lr: float):
+        self.seeds, self.model = [seed], seed.model
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=lr)
+
+    def restore(self, states: list[dict]) -> None:
+        self.model.load_state_dict(states[0]["model"])
+        self.opt.load_state_dict(states[0]["optimizer"])
+
+    def states(self) -> list[tuple[dict, dict]]:
+        return [(self.model.state_dict(), self.opt.state_dict())]
+
+    def inputs(self, draws):
+        return draws[0]
+
+    def loss(self, alpha_bar: torch.Tensor):
+        return mean_loss(alpha_bar)
+
+
+def fit(trainer, settings: TrainerSettings, ckpt_steps: list[int], device, progress: bool) -> list[Path]:
+    """Train ``trainer`` (``Alone`` or a lockstep group) to its last step, resuming from its
+    seeds' newest common states, saving each seed's state at every checkpoint step (and
+    ``latest.pt`` every ``resume_every`` steps). Returns the final state of every seed."""
+    opt_cfg, seeds = settings.optim, trainer.seeds
+    if ckpt_steps[-1] != opt_cfg.steps:
+        raise ValueError(f"the last checkpoint ({ckpt_steps[-1]}) must be the last step ({opt_cfg.steps})")
+    final = [state_path(s.state_dir, opt_cfg.steps) for s in seeds]
+    start, paths = resume_point([s.state_dir for s in seeds], ckpt_steps, [s.fp for s in seeds])
+    what = f"seed {seeds[0].seed}" if len(seeds) == 1 else f"seeds {[s.seed for s in seeds]} in lockstep"
+    if paths is None:
+        log.info("training from scratch: %d parameters, %d steps, %s",
+                 n_parameters(seeds[0].model), opt_cfg.steps, what)
     else:
-        log.info("resuming from %s (step %d of %d)", path, start, steps)
-    if start >= steps:
-        return path
-    if path is not None:
-        _restore(path, model, opt, gen, device)
+        log.info("resuming from %s (step %d of %d), %s", ", ".join(map(str, paths)), start,
+                 opt_cfg.steps, what)
+    if start >= opt_cfg.steps:
+        return final
+    if paths is not None:
+        states = [load_torch(p, map_location=device) for p in paths]
+        trainer.restore(states)
+        for seed, state in zip(seeds, states):
+            seed.restore_rng(state)
+    sched = schedule(settings.spec())
+    step_fn = make_step(trainer.model, trainer.opt, settings.spec(), trainer.loss(sched.alpha_bar(device)))
 
-    data = torch.as_tensor(images[training_subset(len(images), spec["train_subset"], seed)]).to(device)
-    step_fn = make_step(model, opt, spec, alpha_bar)
-    pending = set(ckpt_steps)
+    def save(step: int, name) -> None:
+        for seed, (model_state, opt_state) in zip(seeds, trainer.states()):
+            seed.save(step, name(seed.state_dir), model_state, opt_state)
 
-    def save(step: int, target: Path) -> None:
-        save_state({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
-                    "rng": _rng_states(gen), "fingerprint": fp}, target)
-
-    bar = Progress(steps, log, what="steps", start=start) if progress else None
-    model.train()
-    for step in range(start + 1, steps + 1):
-        idx = torch.randint(0, len(data), (batch,), generator=gen)
-        x0 = data[idx.to(device)]
-        k = torch.randint(0, sched.T, (batch,), generator=gen)
-        eps = torch.randn(x0.shape, generator=gen).to(device)
-        loss = step_fn(x0, k.to(device), eps)
+    bar = Progress(opt_cfg.steps, log, what="steps", start=start) if progress else None
+    trainer.model.train()
+    for step in range(start + 1, opt_cfg.steps + 1):
+        loss = step_fn(*trainer.inputs([s.draw(opt_cfg.batch, sched.T, device) for s in seeds]))
         if bar is not None:  # the loss (.item() syncs the GPU) only when a line is written
             bar.update(step, note=lambda: f"loss {loss.item():.4f}")
-        if step in pending:
-            save(step, state_path(state_dir, step))
-        elif resume_every and step % resume_every == 0:
-            save(step, Path(state_dir) / "latest.pt")
+        if step in ckpt_steps:
+            save(step, lambda folder: state_path(folder, step))
+        elif opt_cfg.resume_every and step % opt_cfg.resume_every == 0:
+            save(step, lambda folder: Path(folder) / "latest.pt")
     if bar is not None:
         bar.finish(note=f"loss {loss.item():.4f}")
-    return state_path(state_dir, steps)
+    return final
+
+
+def train(images: np.ndarray, settings: TrainerSettings, seed: int, state_dir,
+          ckpt_steps: list[int], device="cpu", progress: bool = True, code: str = "") -> Path:
+    """Train one seed on ``images`` (n, C, H, W) and save a state at every step in
+    ``ckpt_steps``; returns the path of the final state.
+
+    Resumes from a state in ``state_dir`` with the same fingerprint (``resume_point``);
+    ``code`` is the hash of the training code, part of it.
+    """
+    device = torch.device(device)
+    return fit(Alone(Seed(images, settings, seed, state_dir, code, device), settings.optim.lr),
+               settings, ckpt_steps, device, progress)[0]
 
 
 def load_model(path, spec: dict, in_channels: int | None = None, device="cpu") -> UNet:

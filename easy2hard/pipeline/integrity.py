@@ -189,14 +189,11 @@ def kept_dir(results: str | Path, run_id: str) -> Path:
 
 
 def _place(source: Path, target: Path, move: bool) -> None:
-    """Hard-link (or move) ``source`` to ``target``; copy when the two are on different
-    filesystems or links are refused (EXDEV, EPERM), through a temporary name."""
-    try:
-        (os.replace if move else os.link)(source, target)
-    except OSError:
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
-        shutil.copy2(source, tmp)
-        os.replace(tmp, target)
+    """Hard-link (or move) ``source`` to ``target``, a copy where links are refused
+    (``easy2hard.core.tables.link_or_copy``, imported here: see SIDECAR above)."""
+    from ..core.tables import link_or_copy
+
+    link_or_copy(source, target, move=move)
 
 
 def keep_figures(figures: str | Path, keep: str | Path) -> int:

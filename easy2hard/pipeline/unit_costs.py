@@ -68,9 +68,13 @@ UNIT_COSTS: dict[str, UnitCost] = {
         f"least squares with network_flop, {DEFAULT_RUN}, rule networks_cell: "
         "9 jobs, 141 s (the m = 1 cells: 7.4 and 8.8 s, nearly all of it this overhead)"),
     "unet_pixel": UnitCost(
-        4.4e-6, "image pixel of one training sample, U-Net base 8 depth 3 (x (base/8)^2 x depth/3)",
-        "README, images: U-Net training 1000 steps x batch 32 on 32x32 patches, 2.4 min per seed; "
-        "benchmarks/unet_train.py"),
+        2.15e-6, "image pixel of one training sample, U-Net base 8 depth 3 (x (base/8)^2 x depth/3)",
+        f"{DEFAULT_RUN} (one seed), rule unet_train: 1 job, 74 s for 1000 steps x batch 32 "
+        "on 32 x 32 patches"),
+    "unet_lockstep": UnitCost(
+        0.83, "training time of a U-Net run's seeds in lockstep relative to one after the other",
+        "benchmarks/unet_lockstep.py: 3 seeds of the default model on 2 threads, 12.9 steps/s "
+        "in lockstep against 10.7 one after the other (docs/stages/images.md)"),
     "unet_eval_image": UnitCost(
         3.4e-4, "image x noise level x set of a clone-loss evaluation, U-Net base 8 depth 3",
         "images.evaluation.evaluate in channels_last, one thread, time.process_time: 2.05 "

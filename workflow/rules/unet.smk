@@ -1,18 +1,16 @@
 # U-Net DDPM training and clone-loss evaluation (docs/science.md §7).
-# One training job per (run, seed) writes every log-spaced checkpoint (their steps are a
-# function of the config, known before the job starts; full resume states are kept under
-# resume/, outside the job's declared output, so a killed job restarts from its newest
-# one). One reference-denoiser job per (run, seed) (Wiener and empirical optimum on every
-# evaluation set); at most evaluation.jobs evaluation jobs per run, each evaluating every
-# seed at a fixed share of the checkpoints (per-checkpoint tables cached in eval_cache/,
-# outside the declared outputs); the tables are merged per run into losses, seed-mean gaps
-# and the memorisation of the samples. The file plan (which
+# One training job per run trains all its seeds together (in lockstep) to every log-spaced
+# checkpoint (their steps are a function of the config, known before the job starts; full
+# resume states are kept under seed{seed}/resume/, so a killed job restarts from its newest
+# ones) and lists them in the run's SHA256SUMS; one light job per seed publishes its
+# checkpoint folder from it. One reference-denoiser job per (run, seed) (Wiener and
+# empirical optimum on every evaluation set); at most evaluation.jobs evaluation jobs per run,
+# each evaluating every seed at a fixed share of the checkpoints (per-checkpoint tables cached
+# in eval_cache/, outside the declared outputs); the tables are merged per run into losses,
+# seed-mean gaps and the memorisation of the samples. The file plan (which
 # runs, seeds, steps), the rules' params (its job table) and the figures live in
 # easy2hard.pipeline.plan.images.
-unet_plan = plan.images
 
-
-UNET = f"{RESULTS}/unet/{{dataset}}/{{run}}"
 
 # Runs of checkpoints trained elsewhere (unet.runs.<run>.external): their folders are read
 # now (JSON configs and listings), before any job; they have no training job.
@@ -24,13 +22,15 @@ if plan.external.folder_problems(config):
 
 
 rule unet_train:
-    """Train one U-Net seed (resumable) and publish its checkpoints with a SHA256SUMS manifest."""
+    """Train every seed of one U-Net run in one job (seeds in lockstep, resumable) and list their checkpoint states in the run's SHA256SUMS."""
     input:
-        train=f"{RESULTS}/data/{{dataset}}/train.npy",
+        unpack(plan.job_inputs(config, RESULTS, "unet_train")),
     output:
-        directory(f"{UNET}/seed{{seed}}/ckpt"),
+        **plan.job_outputs(RESULTS, "unet_train"),
     log:
-        f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/seed{{seed}}/train.log",
+        f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/train.log",
+    wildcard_constraints:
+        **plan.job_wildcards(config, "unet_train"),
     conda:
         "../../envs/images.yaml"
     threads: 1
@@ -38,6 +38,22 @@ rule unet_train:
         **plan.job_params(config, "unet_train"),
     script:
         "../scripts/unet_train.py"
+
+
+rule unet_checkpoints:
+    """Publish one seed's checkpoints (hard links to its resume states, checked against the run's SHA256SUMS) with their own SHA256SUMS."""
+    input:
+        unpack(plan.job_inputs(config, RESULTS, "unet_checkpoints")),
+    output:
+        directory(plan.job_outputs(RESULTS, "unet_checkpoints")["ckpt"]),
+    log:
+        f"{RESULTS}/logs/unet/{{dataset}}/{{run}}/seed{{seed}}/checkpoints.log",
+    wildcard_constraints:
+        **plan.job_wildcards(config, "unet_checkpoints"),
+    conda:
+        "../../envs/numerics.yaml"
+    script:
+        "../scripts/unet_checkpoints.py"
 
 
 rule unet_evaluate:

@@ -84,8 +84,6 @@ def job_models() -> dict[str, tuple[str, Job]]:
     tables.append((claims.STAGE.name, claims.generated_jobs(STAGES)))
     for stage, table in tables:
         for rule, job in table.items():
-            if not isinstance(job, Job):  # TRANSITION: a rule not yet modelled
-                continue
             if rule in out:
                 raise KeyError(f"rule {rule!r} is in the job tables of stages "
                                f"{out[rule][0]!r} and {stage!r}, not one")
@@ -109,9 +107,6 @@ def planned_jobs(cfg: dict, results: str = "results") -> list[PlannedJob]:
 def job_params(cfg: dict, rule: str) -> dict:
     """The params of the written rule ``rule``, from the job table of the stage that owns it
     (``Stage.jobs``): the one place where a rule's params are read from the config."""
-    for stage in STAGES:  # TRANSITION: rules not yet modelled keep their params function
-        if rule in stage.jobs and not isinstance(stage.jobs[rule], Job):
-            return stage.jobs[rule](cfg)
     return _job(rule).params(cfg)
 
 

@@ -4,7 +4,9 @@ Paths, under ``results``:
   data/{dataset}/{train,val,test}.npy, manifest.parquet   splits of each dataset
   clones/{dataset}/{clone}.npy                            clones of the test split
   clones/{dataset}/twin_{set}.npy                         Gaussian twin N(μ_S, Σ_S) of a set
-  unet/{dataset}/{run}/seed{seed}/ckpt/step{step}.pt     checkpoints (training job output)
+  unet/{dataset}/{run}/SHA256SUMS                         every seed's checkpoint states (the
+                                                          run's training job: seeds in lockstep)
+  unet/{dataset}/{run}/seed{seed}/ckpt/step{step}.pt     checkpoints (published per seed from it)
   unet/{dataset}/{run}/seed{seed}/resume/                 resume states (kept across kills;
                                                           another fingerprint's in set_aside/)
   unet/{dataset}/{run}/seed{seed}/reference.parquet      reference denoisers, per image
@@ -52,11 +54,12 @@ CLONE_EXAMPLES = "clones/{dataset}/examples.parquet"
 TWIN = "clones/{dataset}/twin_{source}.npy"
 
 
-#: a U-Net run's files (templates under the results root): a seed's checkpoint folder (rule
-#: unet_train), its reference denoisers (unet_reference), an evaluation share of every seed
+#: a U-Net run's files (templates under the results root): every seed's checkpoint states
+#: (rule unet_train, seeds in lockstep), a seed's checkpoint folder (unet_checkpoints), its reference denoisers (unet_reference), an evaluation share of every seed
 #: (unet_evaluate), a step of external checkpoints (unet_evaluate_external), a sample grid
 #: and its table (unet_sample), and the run's merged tables
 RUN = "unet/{dataset}/{run}"
+RUN_STATES = RUN + "/SHA256SUMS"
 CKPT = RUN + "/seed{seed}/ckpt"
 REFERENCE = RUN + "/seed{seed}/reference.parquet"
 EVAL_SHARE = RUN + "/eval/share{share}.parquet"
@@ -83,7 +86,7 @@ def clone_file(results: str, dataset: str, clone: str) -> str:
 
 
 #: the module whose code, with its imports, makes the U-Net weights (in the resume fingerprint)
-TRAINING_MODULE = "easy2hard.images.training"
+TRAINING_MODULE = "easy2hard.images.lockstep"
 #: the module whose code, with its imports, makes an evaluation table (in its cache key)
 EVALUATION_MODULE = "easy2hard.images.share_evaluation"
 
@@ -214,6 +217,11 @@ def set_files(cfg: dict, results: str, dataset: str, run: str) -> dict:
     spec = run_spec(cfg, run, dataset)
     files = {s: clone_file(results, dataset, s) for s in spec["evaluation"]["sets"]}
     return {**files, **splits(results, dataset, "test", "train")}
+
+
+def run_manifest(results: str, dataset: str, run: str) -> str:
+    """The run's training job output: the SHA-256 of every seed's checkpoint states."""
+    return run_file(results, RUN_STATES, dataset, run)
 
 
 def reference_table(results: str, dataset: str, run: str, seed) -> str:
@@ -433,9 +441,10 @@ def of_run(part, cfg: dict):
 
 def unet_params(cfg: dict, *parts: str) -> dict:
     """The U-Net rules' params by name: the flat training dict (``spec``), the checkpoint
-    ``steps``, the ``evaluation`` or ``samples`` block of the job's run."""
+    ``steps``, the ``evaluation``, ``samples``, ``seeds`` or ``lockstep`` key of the job's run."""
     getters = {"spec": train_spec, "steps": steps, "evaluation": itemgetter("evaluation"),
-               "samples": itemgetter("samples"), "seeds": itemgetter("seeds")}
+               "samples": itemgetter("samples"), "seeds": itemgetter("seeds"),
+               "lockstep": itemgetter("lockstep")}
     return {name: of_run(getters[name], cfg) for name in parts}
 
 
@@ -584,7 +593,29 @@ def _run_wildcards(external_runs: bool | None = None, **more: str):
     return wildcards
 
 
+def train_cost(cfg: dict, dataset: str, run: str) -> Cost:
+    """steps x batch x pixels of every seed, at the lockstep factor when the seeds train
+    together (a paper model with ``lockstep`` and more than one seed)."""
+    spec = run_spec(cfg, run, dataset)
+    tr, seeds = spec["training"], spec["seeds"]
+    together = spec["lockstep"] and spec["model"]["kind"] == "paper" and len(seeds) > 1
+    work = tr["steps"] * tr["batch"] * image_pixels(cfg, spec) * model_scale(spec) * len(seeds)
+    return Cost(unit("torch_start") + work * unit("unet_pixel")
+                * (unit("unet_lockstep") if together else 1.0), f"unet.runs.{run}.training",
+                f"{tr['steps']} steps x {tr['batch']} x {len(seeds)} seeds", True)
+
+
 UNET_JOBS = {
+    "unet_train": Job(
+        outputs={"states": RUN_STATES}, cost=train_cost, wildcards=_run_wildcards(False),
+        inputs=lambda cfg, results, dataset, run: splits(results, dataset, "train"),
+        params=lambda cfg: {**unet_params(cfg, "spec", "steps", "seeds", "lockstep"),
+                            "weights_code": modules_hash(TRAINING_MODULE), **device(cfg)}),
+    "unet_checkpoints": Job(
+        outputs={"ckpt": CKPT}, cost=run_table_cost("training", "job_start"),
+        wildcards=_run_wildcards(False),
+        inputs=lambda cfg, results, dataset, run, seed: {
+            "states": run_manifest(results, dataset, run)}),
     "unet_evaluate": Job(
         outputs={"table": EVAL_SHARE}, cost=evaluate_cost,
         inputs=lambda cfg, results, dataset, run, share: share_inputs(cfg, results, dataset, run),
@@ -636,10 +667,6 @@ UNET_JOBS = {
 JOBS = {
     **DATA_JOBS,
     **UNET_JOBS,
-    "unet_train": lambda cfg: {
-        **unet_params(cfg, "spec", "steps"),
-        "state_dir": f"{run_dir(cfg['results_dir'], '{dataset}', '{run}')}/seed{{seed}}/resume",
-        "weights_code": modules_hash(TRAINING_MODULE), **device(cfg)},
 }
 
 
