@@ -56,7 +56,7 @@ def _sde_job(coef: float):
 def test_overlap_sde_estimate_grows_with_the_sample_budget():
     """A path's steps grow with its budget c n_max: 100x the budget is about 100x the paths'
     cost (before: the same estimate, and a 21-minute job estimated at seconds)."""
-    start = cost.UNIT_COSTS["job_start"].seconds
+    start = cost.UNIT_COSTS["job_start"].seconds + cost.UNIT_COSTS["sde_start"].seconds
     table = cost.UNIT_COSTS["sde_table"].seconds
     small, large = _sde_job(2000.0), _sde_job(200000.0)
     assert (large.seconds - start - table) / (small.seconds - start - table) > 50

@@ -63,8 +63,8 @@ def test_sparse_k_outside_the_schedule_names_its_key():
 
 def test_cost_counts_every_seed_checkpoint_and_level():
     """The default's evaluation estimate: 3 seeds x (16 checkpoints x 2 levels + 4 at k = 800)."""
-    jobs = [j for j in cost.unet_jobs(config.load(REPO / "config" / "config.yaml"))
-            if "evaluation" in j.name]
+    jobs = [j for j in cost.estimate(config.load(REPO / "config" / "config.yaml"))["images"]
+            if j.name.startswith("unet_evaluate ")]
     assert len(jobs) == 4
     levels = sum(int(re.search(r"(\d+) levels", j.work).group(1)) for j in jobs)
     assert levels == 3 * (16 * 2 + 4)

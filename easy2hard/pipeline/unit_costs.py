@@ -35,7 +35,7 @@ UNIT_COSTS: dict[str, UnitCost] = {
         "cells (6e-6 to 1.0e-5 from c n_max = 30 to 660), 2 shared cores, 2026-12-03"),
     "sde_path_2d": UnitCost(
         2.5e-4, "path x form x (1 + c n_max) of the two-overlap SDE (correlated latents)",
-        f"{DEFAULT_RUN}, rule theory_dynamics, sweep cumulant_correlated: 1 job, 54 s "
+        f"{DEFAULT_RUN}, rule theory_dynamics: 1 job (sweep cumulant_correlated), 54 s "
         "(benchmarks/sde_paths.py gave 1.6e-4 to 1.7e-4 on 2026-12-03)"),
     "sde_start": UnitCost(
         2.0, "start of an overlap-SDE job beyond job_start (scipy, the quadrature tables)",
@@ -92,9 +92,9 @@ UNIT_COSTS: dict[str, UnitCost] = {
     "random_features_flop": UnitCost(
         4.0e-10, "multiply-add of the exact ridge solutions (plan.random_features.grid_work: "
         "p³ per decomposition, the SVD of finite-m samples, the Hermite moments)",
-        f"{DEFAULT_RUN}, rules random_features_curve, _convergence, _phase and "
-        "_samples: 13 jobs, 81.4 s, less 3 s of start and torch import each (42.4 s for "
-        "1.09e11 multiply-adds)"),
+        f"{DEFAULT_RUN}, rules random_features_curve, random_features_convergence, "
+        "random_features_phase and random_features_samples: 13 jobs, 81.4 s, less 3 s of "
+        "start and torch import each (42.4 s for 1.09e11 multiply-adds)"),
     "linear_fit": UnitCost(
         8.2e-3, "fit of one (N, seed) of a linear closed form (its evaluation over every ridge, "
         "time and sampler, beside the d³ decomposition)",
