@@ -221,6 +221,10 @@ def test_kept_figures_are_put_back_after_a_failure(tmp_path):
 
 @pytest.mark.parametrize("argv, dry", [(["snakemake", "-n"], True), (["snakemake", "-np"], True),
                                        (["snakemake", "--dry-run"], True),
+                                       (["snakemake", "--report", "r.html"], True),
+                                       (["snakemake", "--report=r.html"], True),
+                                       (["snakemake", "--lint"], True),
+                                       (["snakemake", "-l"], True),
                                        (["snakemake", "--cores", "1"], False),
                                        (["snakemake", "--config", "n=1"], False)])
 def test_dry_runs_are_told_apart(argv, dry):

@@ -105,3 +105,19 @@ def test_code_change_recorded_in_a_sidecar_is_reported(made, tmp_path):
     dry = snakemake(work, made[1], "-n")
     assert _reported(dry, "code") == {CUM[0]} and not _reported(dry, "params"), dry.stderr
     assert f"{CUM[0]}: made with other code than its rule mcm_sweep_cell" in dry.stderr
+
+
+@pytest.mark.parametrize("option", [["--report", "results/report.html"], ["--lint"],
+                                    ["--list-rules"]])
+def test_read_only_commands_remove_no_stale_table(made, tmp_path, option):
+    """``snakemake --report`` (as ``make report`` runs it), ``--lint`` and ``--list-rules``
+    run no job, so they remove no stale table (before: a report of a changed config removed
+    every stale table of the results root, and ``make report`` from the repository emptied
+    its results/ of them)."""
+    work = _copy_of_results(made, tmp_path)
+    cfg = _config()
+    cfg["mcm"]["sweeps"]["cov"]["t"] = [0.4]
+    before = {k: v for k, v in _snapshot(work / "results").items() if k.endswith(".parquet")}
+    snakemake(work, cfg, *option, check=False)
+    after = {k: v for k, v in _snapshot(work / "results").items() if k.endswith(".parquet")}
+    assert after == before

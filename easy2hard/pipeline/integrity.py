@@ -175,10 +175,25 @@ def size_warnings(cfg: dict, limit: int = DATASET_WARN_BYTES) -> list[str]:
             for name, (n, size) in dataset_bytes(cfg).items() if size > limit]
 
 
+#: snakemake options that read the workflow and run no job (reports, listings, graphs, the
+#: linter, unlocking): such a command changes no file of the results root either
+READ_ONLY_OPTIONS = frozenset({
+    "--report", "--lint", "--list-rules", "--list", "-l", "--list-target-rules", "--lt",
+    "--summary", "-S", "--detailed-summary", "-D", "--dag", "--rulegraph", "--filegraph",
+    "--d3dag", "--list-changes", "--lc", "--list-input-changes", "--li",
+    "--list-params-changes", "--lp", "--list-code-changes", "--unlock", "--cleanup-metadata",
+    "--cleanup-shadow", "--archive", "--containerize", "--generate-unit-tests", "--version",
+    "-v", "--help", "-h", "--conda-create-envs-only", "--print-compilation", "--export-cwl",
+})
+
+
 def dry_run(argv: list[str]) -> bool:
-    """Whether a snakemake command line asks for a dry run (``-n``, ``-np``, ``--dry-run``);
-    Snakemake itself decides only after reading the workflow."""
+    """Whether a snakemake command line runs no job, so must change no file: a dry run
+    (``-n``, ``-np``, ``--dry-run``) or a read-only option (``READ_ONLY_OPTIONS``: ``--report``,
+    ``--lint``, ``--list-rules``, ...). Snakemake itself decides only after reading the
+    workflow."""
     return any(a in ("--dry-run", "--dryrun", "--just-print")
+               or a.split("=", 1)[0] in READ_ONLY_OPTIONS
                or (re.fullmatch(r"-[A-Za-z]+", a) is not None and "n" in a) for a in argv[1:])
 
 

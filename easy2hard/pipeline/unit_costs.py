@@ -72,9 +72,10 @@ UNIT_COSTS: dict[str, UnitCost] = {
         f"{DEFAULT_RUN} (one seed), rule unet_train: 1 job, 74 s for 1000 steps x batch 32 "
         "on 32 x 32 patches"),
     "unet_lockstep": UnitCost(
-        0.83, "training time of a U-Net run's seeds in lockstep relative to one after the other",
-        "benchmarks/unet_lockstep.py: 3 seeds of the default model on 2 threads, 12.9 steps/s "
-        "in lockstep against 10.7 one after the other (docs/stages/images.md)"),
+        0.63, "training time of a U-Net run's seeds in lockstep relative to one after the other",
+        "the default run (config/config.yaml, 2 idle cores) of 2026-12-07 with 3 seeds, rule "
+        "unet_train: 1 job, 137 s, against 74 s for one seed alone in the run before "
+        "(benchmarks/unet_lockstep.py, 2 threads: 0.83)"),
     "unet_eval_image": UnitCost(
         3.4e-4, "image x noise level x set of a clone-loss evaluation, U-Net base 8 depth 3",
         "images.evaluation.evaluate in channels_last, one thread, time.process_time: 2.05 "
