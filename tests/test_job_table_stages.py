@@ -1,5 +1,5 @@
-"""The job tables of the fourier, multipatch, data and clones rules: each cost counts the
-runs the library trains, and each output template is written once.
+"""The job tables of the fourier and multipatch rules: each cost counts the runs the library
+trains (each output template written once: tests/test_output_paths.py).
 
 The costs are built from the same specs as the jobs' params (``plan.job_params``); the runs
 they count are those the library expands from those params (``fourier.classifier.settings``,
@@ -8,16 +8,13 @@ they count are those the library expands from those params (``fourier.classifier
 
 from __future__ import annotations
 
-import re
 from types import SimpleNamespace
 
 import pytest
 
 from .conftest import REPO
 from easy2hard.pipeline import config, plan
-from easy2hard.pipeline.plan import fourier, images, multipatch
-
-STAGE_RULES = ("fourier_", "multipatch_", "data_", "clones_")
+from easy2hard.pipeline.plan import fourier, multipatch
 
 
 @pytest.fixture(scope="module")
@@ -48,29 +45,3 @@ def test_multipatch_costs_count_the_runs_each_job_trains(cfg):
         len(synthetic.runs(literal, "diffusion")), settings["literal"]["steps"])
     digits = plan.job_params(cfg, "multipatch_digits")["spec"](None)
     assert str(len(noisy_digits.runs(digits))) in multipatch.digits_cost(cfg).work
-
-
-def _sources() -> dict[str, str]:
-    files = [*(REPO / "easy2hard/pipeline/plan").glob("*.py"),
-             *(REPO / "workflow/rules").glob("*.smk")]
-    return {p.name: p.read_text() for p in files}
-
-
-def _code(text: str) -> str:
-    """``text`` without docstrings and comments (the path tables of module docstrings)."""
-    text = re.sub(r'"""(?:.|\n)*?"""', "", text)
-    return re.sub(r"#.*", "", text)
-
-
-def test_each_output_template_is_written_once():
-    """An output template of these rules appears once in the plan modules and rule files
-    (its constant), in either form: ``{wildcard}`` or the rule files' ``{{wildcard}}``."""
-    models = plan.job_models()
-    templates = {t for rule, (_, job) in models.items() if rule.startswith(STAGE_RULES)
-                 for t in job.outputs.values()}
-    sources = {name: _code(text) for name, text in _sources().items()}
-    forms = {t: {t, t.replace("{", "{{").replace("}", "}}")} for t in templates}
-    counts = {t: sum(text.count(f) for text in sources.values() for f in forms[t])
-              for t in templates}
-    assert {t: n for t, n in counts.items() if n > 1} == {}
-    assert images.SPLIT in sources["images.py"] and multipatch.LITERAL in sources["multipatch.py"]
