@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from .common import WILDCARDS
-from .stage import Job, Stage
+from .stage import Job
 
 _FIELD = re.compile(r"\{(\w+)\}")
 
