@@ -11,6 +11,8 @@ other places of the README's checklist (``tests/test_stage_checklist.py``).
 
 from __future__ import annotations
 
+import functools
+
 from . import (claims, fourier, images, linear, mcm, multipatch, networks, random_features,
                report, theory)
 from . import folders  # noqa: E402  (datasets of the user's images; builds on images)
@@ -75,9 +77,11 @@ def problems(cfg: dict) -> list[str]:
     return report.table_problems(cfg, final_output(cfg))
 
 
+@functools.cache
 def job_models() -> dict[str, tuple[str, Job]]:
     """Every rule's job model with the stage that owns it: the written rules of each stage's
-    job table, its generated figure rules, and the generated claims rules."""
+    job table, its generated figure rules, and the generated claims rules. Built once per
+    process (``STAGES`` is fixed): the rule files ask for it once per rule and field."""
     out: dict[str, tuple[str, Job]] = {}
     tables = [(stage.name, stage.jobs) for stage in STAGES]
     tables += [(stage.name, {fig.rule: fig.job() for fig in stage.figures}) for stage in STAGES]
